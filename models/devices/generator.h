@@ -1,0 +1,99 @@
+// The `generator` device: a DMA engine that issues a synthetic workload (address pattern,
+// request size, read/write mix, closed-loop outstanding limit) until a count or the end of the
+// run. It keeps up to `outstanding` requests in flight in loosely-timed fashion: each blocking
+// transport returns its completion time, and the engine issues the next request as soon as a
+// slot is free, without a thread per request.
+#pragma once
+
+#include <queue>
+#include <vector>
+
+#include "hw/device_base.h"
+#include "models/devices/address_pattern.h"
+
+namespace isim {
+
+struct ComponentSpec;
+struct BuildContext;
+
+enum class DmaOp { read, write, mix };
+
+template <>
+struct cfg::EnumNames<DmaOp> {
+  static constexpr std::pair<DmaOp, std::string_view> table[] = {
+      {DmaOp::read, "read"},
+      {DmaOp::write, "write"},
+      {DmaOp::mix, "mix"},
+  };
+};
+
+struct GeneratorParams {
+  template <class V>
+  void visit(V&) {}
+};
+
+struct GeneratorWorkload {
+  AccessPattern pattern = AccessPattern::random;  ///< address sequence
+  uint64_t base = uint64_t{1} << 30;              ///< first byte of the buffer (bus address)
+  uint64_t footprint = uint64_t{64} << 20;        ///< buffer size
+  uint64_t size = 64;                             ///< bytes per request
+  uint64_t stride = 4096;                         ///< strided pattern step
+  DmaOp op = DmaOp::read;                         ///< request direction
+  double write_fraction = 0.5;                    ///< share of writes when op is mix
+  unsigned outstanding = 32;                      ///< closed-loop limit of requests in flight
+  uint64_t count = 0;                             ///< requests to issue (0: until the run ends)
+  int64_t pasid = -1;                             ///< PASID to tag requests with (-1: none)
+  cfg::TimeValue start{0};                        ///< when the first request issues
+
+  template <class V>
+  void visit(V& v) {
+    using cfg::Range;
+    using cfg::Unit;
+    v.param("pattern", pattern, "address sequence");
+    v.param("base", base, "start of the DMA buffer (device-visible address)", Unit::address);
+    v.param("footprint", footprint, "size of the DMA buffer", Unit::bytes,
+            Range<uint64_t>{1, uint64_t{1} << 50});
+    v.param("size", size, "bytes per request", Unit::bytes, Range<uint64_t>{1, 4096});
+    v.param("stride", stride, "distance between strided requests", Unit::bytes,
+            Range<uint64_t>{1, uint64_t{1} << 40});
+    v.param("op", op, "request direction");
+    v.param("write_fraction", write_fraction, "share of writes when op is mix",
+            Range<double>{0.0, 1.0});
+    v.param("outstanding", outstanding, "requests in flight at most (closed loop)",
+            Range<unsigned>{1, 4096});
+    v.param("count", count, "requests to issue (0: until the run ends)");
+    v.param("pasid", pasid, "PASID on every request (-1: no PASID)",
+            Range<int64_t>{-1, (int64_t{1} << 20) - 1});
+    v.param("start", start, "time of the first request");
+  }
+  template <class C>
+  void validate(C& c) const {
+    if (footprint % size) c.fail("footprint", "must be a multiple of size");
+    if (pattern == AccessPattern::strided && stride < size)
+      c.fail("stride", "must be at least size");
+  }
+};
+
+class Generator final : public DeviceBase {
+ public:
+  Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildContext& ctx);
+
+ private:
+  void run();
+
+  GeneratorWorkload w_;
+  sc_core::sc_time end_time_;  // no request issues at or after the end of the run
+  AddressPattern pattern_;
+  Rng rng_;
+  std::vector<uint8_t> buffer_;
+  stats::Counter& reads_;
+  stats::Counter& writes_;
+  stats::Counter& bytes_;
+  stats::Counter& errors_;
+  stats::Histogram& latency_;
+  stats::Scalar& active_time_;
+};
+
+void register_generator();
+
+}  // namespace isim

@@ -1,0 +1,63 @@
+// What every DMA-issuing device is to the platform: an initiator bound to its IOMMU's upstream
+// socket, a requester ID, and a stats group. Subclasses are traffic generators, the scenario
+// port, trace players.
+#pragma once
+
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "hw/dma_attrs.h"
+#include "hw/stats/stats.h"
+
+namespace isim {
+
+/// One DMA as a device issues it.
+struct DmaRequest {
+  uint16_t rid = 0;
+  bool has_pasid = false;
+  uint32_t pasid = 0;
+  bool priv = false;
+  bool exec = false;
+  AtsType ats = AtsType::untranslated;
+  bool write = false;
+  uint64_t addr = 0;
+};
+
+/// How it ended.
+struct DmaResult {
+  tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
+  sc_core::sc_time latency;  ///< from issue to completion
+  AtsCompletion completion;  ///< for translation requests
+  bool ok() const { return status == tlm::TLM_OK_RESPONSE; }
+};
+
+class DeviceBase : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<DeviceBase> port{"port"};
+
+  DeviceBase(sc_core::sc_module_name name, uint16_t rid, stats::Group& parent);
+  ~DeviceBase() override;
+
+  uint16_t rid() const { return rid_; }
+  stats::Group& stats() { return stats_; }
+
+  /// Issues one DMA through `port` with blocking transport. `delay` is the caller's local time
+  /// offset (temporal decoupling) on entry and the completion offset on return. `data` is the
+  /// buffer written or filled. Not re-entrant: one request at a time per device object.
+  DmaResult transport(const DmaRequest& req, std::span<uint8_t> data, sc_core::sc_time& delay);
+
+ protected:
+  const std::string name_;
+
+ private:
+  uint16_t rid_;
+  stats::Group stats_;
+  tlm::tlm_generic_payload tx_;  // reused: no allocation per DMA
+  DmaAttrs attrs_;
+};
+
+}  // namespace isim

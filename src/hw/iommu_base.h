@@ -1,0 +1,52 @@
+// What every IOMMU model is to the platform: a DMA target upstream (devices bind here, several
+// per IOMMU), an initiator downstream to the system bus, and a register block.
+#pragma once
+
+#include <tlm>
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+
+#include "hw/stats/stats.h"
+
+namespace isim {
+
+class IommuBase : public sc_core::sc_module {
+ public:
+  /// DMA from devices (each device binds one port).
+  tlm_utils::multi_passthrough_target_socket<IommuBase> upstream{"upstream"};
+  /// Translated DMA and the IOMMU's own memory accesses (table walks, queues, MSIs).
+  tlm_utils::simple_initiator_socket<IommuBase> downstream{"downstream"};
+  /// Register block; addresses are offsets within it.
+  tlm_utils::simple_target_socket<IommuBase> mmio{"mmio"};
+
+  IommuBase(sc_core::sc_module_name name, stats::Group& parent);
+
+  /// Size of the register block in bytes (0: the IOMMU has no registers).
+  virtual uint64_t mmio_size() const = 0;
+
+  stats::Group& stats() { return stats_; }
+
+ protected:
+  /// A DMA from the device bound to upstream port `port`.
+  virtual void dma(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) = 0;
+  /// A register access; the default answers with an address error.
+  virtual void mmio_access(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
+  /// Debug (zero-time, side-effect-free) DMA; the default forwards untranslated.
+  virtual unsigned dma_debug(int port, tlm::tlm_generic_payload& tx);
+
+  stats::Group stats_;
+
+ private:
+  void upstream_b_transport(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+    dma(port, tx, delay);
+  }
+  unsigned upstream_dbg(int port, tlm::tlm_generic_payload& tx) { return dma_debug(port, tx); }
+  void mmio_b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+    mmio_access(tx, delay);
+  }
+};
+
+}  // namespace isim

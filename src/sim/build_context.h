@@ -1,0 +1,16 @@
+// What a component factory gets when the platform builds it.
+#pragma once
+
+#include "hw/sparse_memory.h"
+#include "hw/stats/stats.h"
+#include "sim/platform_config.h"
+
+namespace isim {
+
+struct BuildContext {
+  const PlatformConfig& config;  ///< the whole validated platform
+  SparseMemory& memory;          ///< functional view of physical memory (loading, debug)
+  stats::Group& stats;           ///< the root group ("system"); components add a child
+};
+
+}  // namespace isim

@@ -1,0 +1,101 @@
+#include "sim/platform.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "hw/sc_time_util.h"
+#include "hw/stats/stats_writer.h"
+#include "models/devices/scenario_port.h"
+#include "sim/build_context.h"
+#include "sim/config_error.h"
+#include "sim/registry.h"
+
+namespace isim {
+
+Platform::Platform(const PlatformConfig& config, PlatformOptions opts) : config_(config) {
+  register_builtin_components();
+  // Every pure-C++ layer counts picoseconds and reads sc_time::value() as picoseconds.
+  if (sc_core::sc_get_time_resolution() != sc_core::sc_time(1, sc_core::SC_PS))
+    throw std::logic_error("the SystemC time resolution must be 1 ps");
+  tlm_utils::tlm_quantumkeeper::set_global_quantum(from_ticks(config_.sim.quantum.ps));
+
+  memory_ = std::make_unique<Memory>("memory", config_.memory, stats_);
+  bus_ = std::make_unique<Router>("bus", stats_);
+  cpu_ = std::make_unique<CpuPort>("cpu");
+  cpu_->socket.bind(bus_->in);
+  bus_->out.bind(memory_->socket);
+  unsigned port = 0;
+  bus_->map("memory", 0, config_.memory.size, port++, false);
+
+  BuildContext ctx{config_, memory_->store(), stats_};
+  for (size_t i = 0; i < config_.iommus.size(); ++i) {
+    const ComponentSpec& spec = config_.iommus[i];
+    auto model = iommu_types().find(spec.type)->create(spec, ctx);
+    model->downstream.bind(bus_->in);
+    const uint64_t base = spec.mmio_base.value_or(kMmioWindowBase + i * kMmioSlot);
+    // Every register socket is bound (SystemC requires it); only a non-empty block is mapped.
+    bus_->out.bind(model->mmio);
+    const unsigned mmio_port = port++;
+    if (model->mmio_size() > 0) {
+      try {
+        bus_->map(spec.name, base, model->mmio_size(), mmio_port, true);
+      } catch (const std::invalid_argument& e) {
+        throw cfg::ConfigError(
+            fmt::format("{}: {}.mmio_base: {}", config_.file, spec.path, e.what()));
+      }
+    }
+    slots_.push_back({spec.name, model.get(), base});
+    iommus_.push_back(std::move(model));
+  }
+  for (const ComponentSpec& spec : config_.devices) {
+    auto dev = device_types().find(spec.type)->create(spec, ctx);
+    dev->port.bind(iommu(spec.iommu)->upstream);
+    if (auto* sp = dynamic_cast<ScenarioPort*>(dev.get())) ports_.emplace_back(spec.iommu, sp);
+    devices_.push_back(std::move(dev));
+  }
+  if (opts.scenario_ports) {
+    for (const auto& slot : slots_) {
+      if (scenario_port(slot.name)) continue;
+      auto sp = std::make_unique<ScenarioPort>((slot.name + "_port").c_str(), 0, stats_);
+      sp->port.bind(slot.model->upstream);
+      ports_.emplace_back(slot.name, sp.get());
+      devices_.push_back(std::move(sp));
+    }
+  }
+}
+
+Platform::~Platform() = default;
+
+void Platform::run() { sc_core::sc_start(from_ticks(config_.sim.duration.ps)); }
+
+IommuBase* Platform::iommu(const std::string& name) const {
+  for (const auto& s : slots_)
+    if (s.name == name) return s.model;
+  return nullptr;
+}
+
+uint64_t Platform::mmio_base(const std::string& name) const {
+  for (const auto& s : slots_)
+    if (s.name == name) return s.mmio_base;
+  throw std::out_of_range("no IOMMU named " + name);
+}
+
+ScenarioPort* Platform::scenario_port(const std::string& iommu_name) const {
+  for (const auto& [name, port] : ports_)
+    if (name == iommu_name) return port;
+  return nullptr;
+}
+
+nlohmann::json Platform::stats_json() const {
+  stats::RunInfo info;
+  info.version = ISIM_VERSION;
+  info.seed = config_.sim.seed;
+  info.config = config_.to_json();
+  info.sim_time_ps = to_ticks(sc_core::sc_time_stamp());
+  return stats::to_json(stats_, info);
+}
+
+}  // namespace isim

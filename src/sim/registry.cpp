@@ -1,0 +1,28 @@
+#include "sim/registry.h"
+
+#include "models/devices/generator.h"
+#include "models/devices/scenario_port.h"
+#include "models/none/none_iommu.h"
+
+namespace isim {
+
+Registry<IommuBase>& iommu_types() {
+  static Registry<IommuBase> r;
+  return r;
+}
+
+Registry<DeviceBase>& device_types() {
+  static Registry<DeviceBase> r;
+  return r;
+}
+
+void register_builtin_components() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  register_none_iommu();
+  register_scenario_port();
+  register_generator();
+}
+
+}  // namespace isim

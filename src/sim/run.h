@@ -1,0 +1,21 @@
+// `iommu-sim run`: build a platform from a config, simulate, write the stats files and print a
+// short summary.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/platform_config.h"
+
+namespace isim {
+
+struct RunOptions {
+  std::string out_dir = "out";          ///< where stats.json and stats.csv go
+  std::vector<std::string> summary;     ///< glob patterns of stats to print (empty: headline)
+};
+
+/// Runs one simulation (once per process). Returns the process exit status.
+int run_simulation(const PlatformConfig& config, const RunOptions& opts, std::ostream& out);
+
+}  // namespace isim

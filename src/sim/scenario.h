@@ -1,0 +1,81 @@
+// Directed, register-level test scenarios (the format is a contract: see docs/scenarios.md).
+//
+// A scenario is a platform plus a list of steps; parsing is pure C++ and strict, so a bad
+// scenario is rejected with file, line and key before anything runs.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/time.h"
+#include "sim/platform_config.h"
+
+namespace isim {
+
+/// A number as written in a step: a literal, or `$NAME` captured by an earlier step.
+struct ScenarioValue {
+  uint64_t literal = 0;
+  std::string ref;        ///< capture name when written `$NAME`
+  bool wildcard = false;  ///< `_` in a `ret:` list: accepts anything
+};
+
+struct ScenarioStep {
+  enum class Kind {
+    mem_write,
+    mem_read,
+    mem_poll,
+    mmio_write,
+    mmio_read,
+    mmio_poll,
+    dma_write,
+    dma_read,
+    wait,
+    hcall,
+    rtas,
+  };
+  Kind kind{};
+  std::string name;  ///< the step's key as written (for messages)
+  int line = 0;      ///< 1-based line of the step in the scenario file
+
+  // Addresses and data.
+  ScenarioValue addr;                ///< mem_*, dma_*
+  std::vector<ScenarioValue> data;   ///< words to write or expect
+  unsigned width = 8;                ///< bytes per word: 1, 4 or 8
+  std::optional<ScenarioValue> mask;
+  // Registers.
+  std::string target;  ///< mmio_*, hcall, rtas: component name
+  ScenarioValue offset;
+  std::string capture;  ///< mmio_read: store the value instead of checking it
+  // DMA.
+  ScenarioValue rid;
+  std::optional<ScenarioValue> pasid;
+  bool priv = false;
+  bool exec = false;
+  std::string iommu;      ///< which IOMMU's port (needed when the platform has several)
+  bool fault = false;     ///< expect the DMA to be blocked
+  uint64_t size = 0;      ///< dma_read with fault: bytes to read
+  // Time.
+  Tick duration = 0;             ///< wait
+  Tick timeout = 100'000'000;    ///< polls: give up after this long (default 100us)
+  // PAPR.
+  std::string call;                       ///< hcall/rtas name
+  std::vector<ScenarioValue> args;
+  std::vector<ScenarioValue> ret;         ///< expected outputs (status first); may be empty
+  std::vector<std::string> captures;      ///< names for outputs (`_` skips one)
+};
+
+struct Scenario {
+  std::string file;
+  PlatformConfig platform;
+  std::vector<ScenarioStep> steps;
+};
+
+/// Loads a scenario file; `--set` overrides apply to its platform. Throws cfg::ConfigError
+/// naming file, line and key for anything malformed (including the platform).
+Scenario load_scenario(const std::string& file, const std::vector<Override>& overrides = {});
+
+}  // namespace isim
