@@ -162,7 +162,7 @@ MapStatus Builder<Fmt>::map(uint64_t va, uint64_t oa, uint64_t size, const MapAt
     if (d.type == EntryType::Fault) {
       if (d.fault != FaultKind::NotPresent) return MapStatus::BadTable;
       unsigned next = level - 1;
-      while (skip && next > *target && table_index(fmt_, va, next) == 0) --next;
+      while (skip && next >= *target && table_index(fmt_, va, next) == 0) --next;
       MapStatus err = MapStatus::Ok;
       const std::optional<uint64_t> t = alloc_table(next, &err);
       if (!t) return err;

@@ -167,7 +167,7 @@ inline StageResult walk_stage_impl(const Fmt& f, PhysMem& mem, const WalkStart& 
         if (nv == s.value) continue;
         if constexpr (kNested) {
           // The update is a write by the walker to a stage-1 table page: stage 2 must allow it.
-          if (false) {
+          if (!s.s2_perms.any(Perms::kPrivWrite)) {
             Fault s2f;
             fill_fault(s2f, FaultKind::Permission, 2, 0, s.ipa, 0, 0);
             s2f.missing = Perms(Perms::kPrivWrite);

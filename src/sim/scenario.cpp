@@ -263,6 +263,15 @@ ScenarioStep parse_step(const YAML::Node& item, const std::string& path, const S
     case Kind::rtas:
       st.target = sp.text("target", true).value_or("");
       st.call = sp.text("name", true).value_or("");
+      if (st.call.find(',') == std::string::npos && st.kind == Kind::rtas &&
+          st.call.size() > 0 && kv.second.size() > 0) {
+        // `{name: ibm,create-pe-dma-window}` in a flow mapping splits at the comma (YAML).
+        for (const auto& e : kv.second)
+          if (!cfg::present(e.second) && e.first.as<std::string>().find("-dma-window") !=
+                                             std::string::npos)
+            sp.error("name", "RTAS names contain a comma: quote them inside {...}, e.g. "
+                             "name: \"ibm,create-pe-dma-window\"");
+      }
       parse_values(sp, "args", st.args, false, false);
       parse_values(sp, "ret", st.ret, true, true);
       if (sp.has("capture")) {

@@ -296,6 +296,9 @@ ScenarioOutcome run_scenario(const Scenario& sc, std::ostream& out, const Scenar
   po.scenario_ports = true;
   Platform pf(sc.platform, po);
   Runner runner("scenario_runner", sc, pf, out, opts);
+  // The runner ends the simulation with sc_stop(); SystemC's note about it is noise here.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
   sc_core::sc_start();
   return runner.outcome();
 }

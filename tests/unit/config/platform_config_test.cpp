@@ -1,0 +1,172 @@
+// Platform configs: strict validation with file/line/key errors, overrides, the registry.
+#include "sim/platform_config.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/config_error.h"
+#include "sim/registry.h"
+
+namespace isim {
+namespace {
+
+constexpr const char* kGood = R"(
+sim: {seed: 7, duration: 10us}
+memory: {size: 1GiB}
+iommus:
+  - name: iommu0
+    type: none
+devices:
+  - name: dma0
+    type: generator
+    rid: 0x0100
+    workload: {pattern: sequential, footprint: 1MiB, size: 64B}
+)";
+
+PlatformConfig load(const std::string& yaml, const std::vector<Override>& ov = {}) {
+  YAML::Node root = YAML::Load(yaml);
+  cfg::SourceInfo src{"p.yaml", {}};
+  apply_overrides(root, ov, src);
+  return load_platform(root, src);
+}
+
+std::string load_error(const std::string& yaml, const std::vector<Override>& ov = {}) {
+  try {
+    load(yaml, ov);
+  } catch (const cfg::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(PlatformConfig, LoadsAndFillsDefaults) {
+  const auto pc = load(kGood);
+  EXPECT_EQ(pc.sim.seed, 7u);
+  EXPECT_EQ(pc.sim.duration.ps, 10'000'000u);
+  EXPECT_EQ(pc.sim.quantum.ps, 1'000'000u);  // default
+  EXPECT_EQ(pc.memory.size, uint64_t{1} << 30);
+  ASSERT_EQ(pc.iommus.size(), 1u);
+  ASSERT_EQ(pc.devices.size(), 1u);
+  EXPECT_EQ(pc.devices[0].iommu, "iommu0");  // the only IOMMU is the default
+  EXPECT_EQ(pc.devices[0].rid, 0x0100);
+  const auto j = pc.to_json();
+  EXPECT_EQ(j["devices"][0]["workload"]["pattern"], "sequential");
+  EXPECT_EQ(j["devices"][0]["workload"]["outstanding"], 32);  // default filled in
+}
+
+TEST(PlatformConfig, UnknownTopLevelKey) {
+  const auto e = load_error(std::string(kGood) + "memroy: {}\n");
+  EXPECT_NE(e.find("p.yaml:12:1: memroy: unknown key (did you mean 'memory'?)"),
+            std::string::npos)
+      << e;
+}
+
+TEST(PlatformConfig, UnknownTypeListsKnownTypes) {
+  const auto e = load_error("iommus:\n  - {name: a, type: vtx}\n");
+  EXPECT_NE(e.find("p.yaml:2:21: iommus.0.type: unknown type 'vtx'"), std::string::npos) << e;
+  EXPECT_NE(e.find("none"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, ComponentParamsAreValidatedWithTheirPath) {
+  const auto e = load_error(R"(
+iommus: [{name: a, type: none}]
+devices:
+  - name: d
+    type: generator
+    rid: 1
+    workload: {size: 100, footprint: 1MiB, outstandin: 3}
+)");
+  EXPECT_NE(e.find("devices.0.workload.outstandin: unknown key (did you mean 'outstanding'?)"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("devices.0.workload.footprint: must be a multiple of size"), std::string::npos)
+      << e;
+}
+
+TEST(PlatformConfig, MissingAndDuplicateThings) {
+  EXPECT_NE(load_error("memory: {}\n").find("iommus: expected a non-empty list"),
+            std::string::npos);
+  const auto e = load_error(R"(
+iommus: [{name: a, type: none}, {name: a, type: none}]
+devices:
+  - {name: d0, type: scenario-port, rid: 0x10, iommu: a}
+  - {name: d1, type: scenario-port, rid: 0x10, iommu: a}
+  - {name: d2, type: scenario-port, iommu: nowhere}
+)");
+  EXPECT_NE(e.find("iommus.1.name: name 'a' is already used"), std::string::npos) << e;
+  EXPECT_NE(e.find("devices.1.rid: requester ID 0x0010 is already used behind a"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("devices.2.iommu: no IOMMU named 'nowhere'"), std::string::npos) << e;
+  EXPECT_NE(e.find("devices.2.rid: missing required key"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, BadRidAndMmioBase) {
+  const auto e = load_error(R"(
+iommus: [{name: a, type: none, mmio_base: 0x1234}]
+devices: [{name: d, type: scenario-port, rid: 0x10000}]
+)");
+  EXPECT_NE(e.find("iommus.0.mmio_base: expected a 4KiB-aligned address"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("devices.0.rid: expected a 16-bit requester ID"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, WorkloadOnlyForTypesThatTakeOne) {
+  const auto e = load_error(R"(
+iommus: [{name: a, type: none}]
+devices: [{name: d, type: scenario-port, rid: 1, workload: {size: 64}}]
+)");
+  EXPECT_NE(e.find("devices.0.workload: unknown key"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, OverridesByPathIndexAndName) {
+  const auto pc = load(kGood, {parse_override("memory.latency=80ns"),
+                               parse_override("devices.dma0.workload.size=128B"),
+                               parse_override("devices.0.rid=0x200"),
+                               parse_override("iommus.0.params.latency=5ns")});
+  EXPECT_EQ(pc.memory.latency, Latency::ns(80));
+  EXPECT_EQ(pc.devices[0].rid, 0x200);
+  EXPECT_EQ(pc.to_json()["devices"][0]["workload"]["size"], "128B");
+  EXPECT_EQ(pc.to_json()["iommus"][0]["params"]["latency"], "5ns");
+}
+
+TEST(PlatformConfig, BadOverrideValueNamesTheOption) {
+  const auto e = load_error(kGood, {parse_override("memory.channels=lots")});
+  EXPECT_NE(e.find("--set memory.channels=lots: memory.channels: bad value 'lots'"),
+            std::string::npos)
+      << e;
+}
+
+TEST(PlatformConfig, MalformedOverrides) {
+  EXPECT_THROW(parse_override("memory.latency"), cfg::ConfigError);
+  EXPECT_THROW(parse_override("=5"), cfg::ConfigError);
+  EXPECT_THROW(load(kGood, {parse_override("devices.nic9.rid=1")}), cfg::ConfigError);
+  EXPECT_THROW(load(kGood, {parse_override("sim.seed.x=1")}), cfg::ConfigError);
+  EXPECT_THROW(load(kGood, {parse_override("memory..size=1")}), cfg::ConfigError);
+}
+
+TEST(PlatformConfig, FileErrorsNameTheFile) {
+  try {
+    load_platform_file(std::string(ISIM_TEST_DATA) + "/syntax_error.yaml", {});
+    FAIL() << "expected an error";
+  } catch (const cfg::ConfigError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("syntax_error.yaml:4:"), std::string::npos) << m;  // where yaml-cpp stops
+    EXPECT_NE(m.find("YAML syntax error"), std::string::npos) << m;
+  }
+  EXPECT_THROW(load_platform_file("/nonexistent/p.yaml", {}), cfg::ConfigError);
+}
+
+TEST(Registry, BuiltinTypesAreRegisteredWithDocs) {
+  register_builtin_components();
+  for (const char* t : {"none"}) ASSERT_NE(iommu_types().find(t), nullptr) << t;
+  for (const char* t : {"generator", "scenario-port"})
+    ASSERT_NE(device_types().find(t), nullptr) << t;
+  const auto* gen = device_types().find("generator");
+  ASSERT_TRUE(gen->describe_workload);
+  const auto rows = gen->describe_workload();
+  ASSERT_FALSE(rows.empty());
+  for (const auto& r : rows) EXPECT_FALSE(r.doc.empty()) << r.key;
+}
+
+}  // namespace
+}  // namespace isim
