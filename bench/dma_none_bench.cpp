@@ -75,6 +75,17 @@ uint64_t counter(const isim::stats::Group& g, const char* path) {
   return s ? s->value() : 0;
 }
 
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto sec = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
+double rate(uint64_t n, double s) {
+  return s > 0 ? static_cast<double>(n) / s : 0.0;
+}
+
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
@@ -84,10 +95,14 @@ int sc_main(int argc, char* argv[]) {
         isim::load_platform(YAML::Load(platform_yaml(args)), isim::cfg::SourceInfo{"bench", {}});
     isim::Platform pf(cfg);
 
+    // Wall time and this process's CPU time: on a shared machine the CPU-time rate is the one
+    // that compares across runs.
+    const double cpu0 = cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
     const double host_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double cpu_s = cpu_seconds() - cpu0;
 
     const uint64_t done = counter(pf.stats(), "dma0.reads") + counter(pf.stats(), "dma0.writes");
     const uint64_t errors = counter(pf.stats(), "dma0.errors");
@@ -95,11 +110,11 @@ int sc_main(int argc, char* argv[]) {
     getrusage(RUSAGE_SELF, &ru);  // ru_maxrss is in KiB on Linux
     std::cout << fmt::format(
         "{{\"benchmark\": \"dma_none\", \"requests\": {}, \"errors\": {}, \"outstanding\": {}, "
-        "\"quantum\": \"{}\", \"host_seconds\": {:.6f}, \"dma_per_second\": {:.0f}, "
-        "\"simulated_ps\": {}, \"peak_rss_kib\": {}}}\n",
-        done, errors, args.outstanding, args.quantum, host_s,
-        host_s > 0 ? static_cast<double>(done) / host_s : 0.0,
-        sc_core::sc_time_stamp().value(), ru.ru_maxrss);
+        "\"quantum\": \"{}\", \"host_seconds\": {:.6f}, \"cpu_seconds\": {:.6f}, "
+        "\"dma_per_second\": {:.0f}, \"dma_per_cpu_second\": {:.0f}, \"simulated_ps\": {}, "
+        "\"peak_rss_kib\": {}}}\n",
+        done, errors, args.outstanding, args.quantum, host_s, cpu_s, rate(done, host_s),
+        rate(done, cpu_s), sc_core::sc_time_stamp().value(), ru.ru_maxrss);
     // A run that completed nothing measured nothing: say so through the exit status.
     return done == args.count && errors == 0 ? 0 : 1;
   } catch (const std::exception& e) {

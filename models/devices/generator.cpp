@@ -23,12 +23,12 @@ Generator::Generator(const ComponentSpec& spec, const GeneratorParams&, BuildCon
       pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
       rng_(ctx.config.sim.seed, spec.name + ".op"),
       buffer_(w_.size),
-      reads_(stats().counter("reads", "read requests completed", "count")),
-      writes_(stats().counter("writes", "write requests completed", "count")),
+      reads_(stats().counter("reads", "read requests issued before the end of the run and answered", "count")),
+      writes_(stats().counter("writes", "write requests issued before the end of the run and answered", "count")),
       bytes_(stats().counter("bytes", "payload bytes transferred", "bytes")),
       errors_(stats().counter("errors", "requests answered with an error (faults)", "count")),
       latency_(stats().histogram("latency", "request latency, issue to completion", "ps")),
-      active_time_(stats().scalar("active_time", "time of the last completion", "ps")) {
+      active_time_(stats().scalar("active_time", "completion time of the last request (may follow the end of the run)", "ps")) {
   stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
     return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
   });

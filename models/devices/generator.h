@@ -69,8 +69,8 @@ struct GeneratorWorkload {
   template <class C>
   void validate(C& c) const {
     if (footprint % size) c.fail("footprint", "must be a multiple of size");
-    if (pattern == AccessPattern::strided && stride < size)
-      c.fail("stride", "must be at least size");
+    if (pattern == AccessPattern::strided && (stride < size || stride % size))
+      c.fail("stride", "must be a multiple of size");
   }
 };
 

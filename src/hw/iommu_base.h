@@ -15,8 +15,8 @@ namespace isim {
 
 class IommuBase : public sc_core::sc_module {
  public:
-  /// DMA from devices (each device binds one port).
-  tlm_utils::multi_passthrough_target_socket<IommuBase> upstream{"upstream"};
+  /// DMA from devices (each device binds one port; an IOMMU may have none).
+  tlm_utils::multi_passthrough_target_socket_optional<IommuBase> upstream{"upstream"};
   /// Translated DMA and the IOMMU's own memory accesses (table walks, queues, MSIs).
   tlm_utils::simple_initiator_socket<IommuBase> downstream{"downstream"};
   /// Register block; addresses are offsets within it.

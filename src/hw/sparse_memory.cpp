@@ -32,6 +32,15 @@ SparseMemory::Page* SparseMemory::find_or_alloc(uint64_t pfn) {
 
 bool SparseMemory::read(uint64_t pa, void* dst, size_t len) {
   if (!in_range(pa, len)) return false;
+  // Page-table entries are 8-byte reads inside one page: a fixed-size copy here is several
+  // times cheaper than the general loop's variable-length memcpy.
+  if (len == 8 && (pa & (kPageSize - 1)) <= kPageSize - 8) {
+    uint64_t v = 0;
+    if (const Page* p = find(pa >> kPageLg2))
+      std::memcpy(&v, p->bytes.data() + (pa & (kPageSize - 1)), 8);
+    std::memcpy(dst, &v, 8);
+    return true;
+  }
   auto* out = static_cast<uint8_t*>(dst);
   while (len > 0) {
     const uint64_t off = pa & (kPageSize - 1);

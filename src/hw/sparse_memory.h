@@ -38,9 +38,11 @@ class SparseMemory final : public PhysMem {
   struct Page {
     std::array<uint8_t, kPageSize> bytes;
   };
-  // A small direct-mapped cache of page-number -> page in front of the hash map: walks and DMA
-  // streams hit a handful of pages repeatedly, and this keeps them off the hash path.
-  static constexpr unsigned kCacheLg2 = 8;
+  // A direct-mapped cache of page-number -> page in front of the hash map: page-table walks
+  // revisit a working set of table pages (thousands for a large mapping) and DMA streams a few
+  // buffers, and this keeps them off the hash path. 4096 slots cover 16 MiB of touched pages in
+  // 64 KiB of host memory.
+  static constexpr unsigned kCacheLg2 = 12;
   struct CacheSlot {
     uint64_t pfn = ~uint64_t{0};
     Page* page = nullptr;

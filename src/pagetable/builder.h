@@ -19,16 +19,16 @@ namespace isim::pt {
 
 enum class MapStatus : uint8_t {
   Ok,
-  Misaligned,          ///< va/oa/length not aligned to the page size (or to the granule)
-  SizeNotSupported,    ///< not a page size this configuration can map
-  AlreadyMapped,       ///< the range overlaps an existing mapping
-  NoTableMemory,       ///< the PhysAllocator could not supply a table
-  VaOutOfRange,        ///< input range outside what the format translates
-  OaOutOfRange,        ///< output range above the format's OA width
-  AttrsNotSupported,   ///< MapAttrs the format cannot express
-  PartialLeaf,         ///< unmap/protect would cut a larger page (splitting is not supported)
-  BusError,            ///< a table access fell outside simulated memory
-  BadTable,            ///< an existing entry on the path is malformed (reserved bits set)
+  Misaligned,         ///< va/oa/length not aligned to the page size (or to the granule)
+  SizeNotSupported,   ///< not a page size this configuration can map
+  AlreadyMapped,      ///< the range overlaps an existing mapping
+  NoTableMemory,      ///< the PhysAllocator could not supply a table
+  VaOutOfRange,       ///< input range outside what the format translates
+  OaOutOfRange,       ///< output range above the format's OA width
+  AttrsNotSupported,  ///< MapAttrs the format cannot express
+  PartialLeaf,        ///< unmap/protect would cut a larger page (splitting is not supported)
+  BusError,           ///< a table access fell outside simulated memory
+  BadTable,           ///< an existing entry on the path is malformed (reserved bits set)
 };
 
 const char* to_string(MapStatus s);
@@ -46,8 +46,8 @@ struct Mapping {
 
 struct UnmapResult {
   MapStatus status = MapStatus::Ok;
-  uint64_t bytes = 0;             ///< bytes unmapped
-  std::vector<Mapping> removed;   ///< what was removed, in VA order
+  uint64_t bytes = 0;            ///< bytes unmapped
+  std::vector<Mapping> removed;  ///< what was removed, in VA order
   bool ok() const { return status == MapStatus::Ok; }
 };
 
@@ -104,7 +104,7 @@ class Builder {
     uint64_t slot_pa = 0;  // leaf: the entry for the VA
     Decoded d;
     uint64_t entry = 0;
-    unsigned hops = 0;     // tables on the path (path[0] = root)
+    unsigned hops = 0;  // tables on the path (path[0] = root)
     Hop path[kMaxLevels];
   };
 

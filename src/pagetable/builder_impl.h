@@ -11,8 +11,7 @@
 namespace isim::pt {
 
 template <PageTableFormat Fmt>
-std::optional<Builder<Fmt>> Builder<Fmt>::create(const Fmt& fmt, PhysMem& mem,
-                                                 PhysAllocator& alloc,
+std::optional<Builder<Fmt>> Builder<Fmt>::create(const Fmt& fmt, PhysMem& mem, PhysAllocator& alloc,
                                                  const BuilderOptions& opts) {
   Builder b(fmt, mem, alloc, 0, opts);
   MapStatus err = MapStatus::Ok;
@@ -25,7 +24,11 @@ std::optional<Builder<Fmt>> Builder<Fmt>::create(const Fmt& fmt, PhysMem& mem,
 template <PageTableFormat Fmt>
 Builder<Fmt>::Builder(const Fmt& fmt, PhysMem& mem, PhysAllocator& alloc, uint64_t root_pa,
                       const BuilderOptions& opts)
-    : fmt_(fmt), mem_(&mem), alloc_(&alloc), root_(root_pa), tables_(root_pa ? 1 : 0),
+    : fmt_(fmt),
+      mem_(&mem),
+      alloc_(&alloc),
+      root_(root_pa),
+      tables_(root_pa ? 1 : 0),
       opts_(opts) {}
 
 template <PageTableFormat Fmt>
@@ -162,7 +165,7 @@ MapStatus Builder<Fmt>::map(uint64_t va, uint64_t oa, uint64_t size, const MapAt
     if (d.type == EntryType::Fault) {
       if (d.fault != FaultKind::NotPresent) return MapStatus::BadTable;
       unsigned next = level - 1;
-      while (skip && next >= *target && table_index(fmt_, va, next) == 0) --next;
+      while (skip && next > *target && table_index(fmt_, va, next) == 0) --next;
       MapStatus err = MapStatus::Ok;
       const std::optional<uint64_t> t = alloc_table(next, &err);
       if (!t) return err;
@@ -297,8 +300,8 @@ UnmapResult Builder<Fmt>::unmap(uint64_t va, uint64_t len) {
         return r;
       }
     }
-    r.removed.push_back({leaf_va(f), f.d.addr, f.d.page_lg2, static_cast<uint8_t>(f.level),
-                         f.entry});
+    r.removed.push_back(
+        {leaf_va(f), f.d.addr, f.d.page_lg2, static_cast<uint8_t>(f.level), f.entry});
     r.bytes += lg2_size(f.d.page_lg2);
   }
   if (opts_.free_empty_tables) {
@@ -362,8 +365,7 @@ template <PageTableFormat Fmt>
 std::vector<Mapping> Builder<Fmt>::mappings() const {
   std::vector<Mapping> out;
   if (tables_ != 0) list_subtree(root_, fmt_.top_level(), 0, &out);
-  std::sort(out.begin(), out.end(),
-            [](const Mapping& a, const Mapping& b) { return a.va < b.va; });
+  std::sort(out.begin(), out.end(), [](const Mapping& a, const Mapping& b) { return a.va < b.va; });
   return out;
 }
 

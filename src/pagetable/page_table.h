@@ -12,6 +12,8 @@
 #include "hw/phys_mem.h"
 #include "pagetable/builder.h"
 #include "pagetable/fmt/amd_v1.h"
+#include "pagetable/fmt/arm_lpae.h"
+#include "pagetable/fmt/tce.h"
 #include "pagetable/fmt/vtd_ss.h"
 #include "pagetable/fmt/x86_64.h"
 #include "pagetable/walk_types.h"
@@ -19,7 +21,8 @@
 namespace isim::pt {
 
 /// Every format of the library (AMD-Vi v2 and VT-d first stage are X86Format).
-using FormatVariant = std::variant<X86Format, VtdSsFormat, AmdV1Format>;
+using FormatVariant =
+    std::variant<X86Format, VtdSsFormat, AmdV1Format, ArmLpaeFormat, TceFormat>;
 
 const char* format_name(const FormatVariant& f);
 unsigned top_level(const FormatVariant& f);

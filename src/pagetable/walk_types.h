@@ -17,12 +17,12 @@ inline constexpr unsigned kMaxLogWrites = kMaxLogReads;
 
 enum class FaultKind : uint8_t {
   None,
-  NotPresent,    ///< entry not present / invalid (x86 P=0, VT-d R=W=0, AMD PR=0, Arm invalid)
-  Permission,    ///< the combined rights do not allow the request
-  ReservedBit,   ///< a reserved field is non-zero, or an encoding the format forbids
-  AddressSize,   ///< input address outside the configured range, or an OA too wide (Arm)
-  BusError,      ///< a table read or write fell outside simulated memory
-  AccessFlag,    ///< Arm AF=0 without hardware update
+  NotPresent,          ///< entry not present / invalid (x86 P=0, VT-d R=W=0, AMD PR=0, Arm invalid)
+  Permission,          ///< the combined rights do not allow the request
+  ReservedBit,         ///< a reserved field is non-zero, or an encoding the format forbids
+  AddressSize,         ///< input address outside the configured range, or an OA too wide (Arm)
+  BusError,            ///< a table read or write fell outside simulated memory
+  AccessFlag,          ///< Arm AF=0 without hardware update
   SkippedBitsNonZero,  ///< AMD-Vi level skip with non-zero VA bits for the skipped levels
 };
 
@@ -33,10 +33,10 @@ const char* to_string(FaultKind k);
 struct WalkStart {
   static constexpr unsigned kTopLevel = ~0u;
 
-  uint64_t table = 0;           ///< table base address (an IPA in nested walks, see table_is_pa)
-  unsigned level = kTopLevel;   ///< level of that table; kTopLevel = the format's top level
-  Perms perms = Perms::all();   ///< rights already granted by the levels above `level`
-  bool table_is_pa = false;     ///< nested walks: `table` is already a host PA (skip stage 2)
+  uint64_t table = 0;          ///< table base address (an IPA in nested walks, see table_is_pa)
+  unsigned level = kTopLevel;  ///< level of that table; kTopLevel = the format's top level
+  Perms perms = Perms::all();  ///< rights already granted by the levels above `level`
+  bool table_is_pa = false;    ///< nested walks: `table` is already a host PA (skip stage 2)
 };
 
 struct WalkOptions {
@@ -102,17 +102,17 @@ struct Translation {
 /// A precise fault.
 struct Fault {
   FaultKind kind = FaultKind::None;
-  uint8_t stage = 0;   ///< stage that faulted (1 or 2)
-  uint8_t level = 0;   ///< level of the faulting entry; for input-address faults the start level
+  uint8_t stage = 0;  ///< stage that faulted (1 or 2)
+  uint8_t level = 0;  ///< level of the faulting entry; for input-address faults the start level
   /// Stage-2 fault while fetching a stage-1 table entry (Arm S1PTW; VT-d/AMD nested table faults)
   /// rather than while translating the final stage-1 output.
   bool on_s1_table = false;
-  uint8_t s1_level = 0;    ///< on_s1_table: level of the stage-1 entry being fetched
-  uint64_t va = 0;         ///< input address of the whole translation
-  uint64_t ipa = 0;        ///< stage-2 faults: the IPA/GPA stage 2 was translating
-  uint64_t entry_pa = 0;   ///< address of the faulting entry (0 for input-address faults)
-  uint64_t entry = 0;      ///< value of the faulting entry
-  Perms missing;           ///< Permission: the rights the request needed and did not get
+  uint8_t s1_level = 0;   ///< on_s1_table: level of the stage-1 entry being fetched
+  uint64_t va = 0;        ///< input address of the whole translation
+  uint64_t ipa = 0;       ///< stage-2 faults: the IPA/GPA stage 2 was translating
+  uint64_t entry_pa = 0;  ///< address of the faulting entry (0 for input-address faults)
+  uint64_t entry = 0;     ///< value of the faulting entry
+  Perms missing;          ///< Permission: the rights the request needed and did not get
 };
 
 /// Result of one stage; a stage-2 translator returns this to a nested walk.

@@ -55,24 +55,24 @@ inline void lift_s2_fault(Fault& out, const Fault& s2, uint64_t va, uint64_t ipa
   out.s1_level = static_cast<uint8_t>(on_table ? s1_level : 0);
 }
 
-/// One stage. With S2 != NoStage2, every table-entry address is an IPA translated through *s2
-/// before the read.
+/// One stage, written into `tr`/`fault` in place (results are large: no copies on the hot
+/// path). With S2 != NoStage2, every table-entry address is an IPA translated through *s2
+/// before the read. Returns true on success.
 template <PageTableFormat Fmt, class S2>
-inline StageResult walk_stage_impl(const Fmt& f, PhysMem& mem, const WalkStart& start, uint64_t va,
-                                   const AccessReq& req, const WalkOptions& opt, WalkLog& log,
-                                   S2* s2) {
+inline bool walk_stage_impl(const Fmt& f, PhysMem& mem, const WalkStart& start, uint64_t va,
+                            const AccessReq& req, const WalkOptions& opt, Translation& tr,
+                            Fault& fault, WalkLog& log, S2* s2) {
   constexpr bool kNested = !std::is_same_v<S2, NoStage2>;
-  StageResult r;
   const unsigned top = f.top_level();
   unsigned level = start.level == WalkStart::kTopLevel ? top : start.level;
 
   if (level > top) {
-    fill_fault(r.fault, FaultKind::AddressSize, opt.stage, level, va, 0, 0);
-    return r;
+    fill_fault(fault, FaultKind::AddressSize, opt.stage, level, va, 0, 0);
+    return false;
   }
   if (const FaultKind k = check_input(f, va); k != FaultKind::None) {
-    fill_fault(r.fault, k, opt.stage, level, va, 0, 0);
-    return r;
+    fill_fault(fault, k, opt.stage, level, va, 0, 0);
+    return false;
   }
 
   // Entries used so far, for the accessed/dirty pass once the translation is known to succeed.
@@ -98,8 +98,8 @@ inline StageResult walk_stage_impl(const Fmt& f, PhysMem& mem, const WalkStart& 
       if (!(depth == 0 && start.table_is_pa)) {
         const StageResult t = (*s2)(slot, kTableFetch, log);
         if (!t.ok()) {
-          lift_s2_fault(r.fault, t.fault, va, slot, /*on_table=*/true, level);
-          return r;
+          lift_s2_fault(fault, t.fault, va, slot, /*on_table=*/true, level);
+          return false;
         }
         entry_pa = t.tr.oa;
         s2_perms = t.tr.perms;
@@ -107,35 +107,36 @@ inline StageResult walk_stage_impl(const Fmt& f, PhysMem& mem, const WalkStart& 
     }
 
     const std::optional<uint64_t> v = load_entry(f, mem, entry_pa);
-    log.reads.push({entry_pa, v.value_or(0), static_cast<uint8_t>(level), opt.stage,
-                    v.has_value()});
+    log.reads.push(
+        {entry_pa, v.value_or(0), static_cast<uint8_t>(level), opt.stage, v.has_value()});
     if (!v) {
-      fill_fault(r.fault, FaultKind::BusError, opt.stage, level, va, entry_pa, 0);
-      return r;
+      fill_fault(fault, FaultKind::BusError, opt.stage, level, va, entry_pa, 0);
+      return false;
     }
     const uint64_t e = *v;
-    path[depth++] = {entry_pa, slot, e, static_cast<uint8_t>(level), s2_perms};
+    if (opt.update_ad) path[depth] = {entry_pa, slot, e, static_cast<uint8_t>(level), s2_perms};
+    ++depth;
 
     const Decoded d = f.decode(e, level);
     if (d.type == EntryType::Fault) {
-      fill_fault(r.fault, d.fault, opt.stage, level, va, entry_pa, e);
-      return r;
+      fill_fault(fault, d.fault, opt.stage, level, va, entry_pa, e);
+      return false;
     }
     perms = perms & d.perms;
 
     if (d.type == EntryType::Table) {
       // Levels strictly decrease, so a walk ends within top+1 reads even over hostile tables.
       if (d.next_level >= level || depth >= kMaxLevels) {
-        fill_fault(r.fault, FaultKind::ReservedBit, opt.stage, level, va, entry_pa, e);
-        return r;
+        fill_fault(fault, FaultKind::ReservedBit, opt.stage, level, va, entry_pa, e);
+        return false;
       }
       if (d.next_level + 1u < level) {
         // AMD IOMMU 48882 2.2.3: the VA bits that would index the skipped levels must be zero.
         const unsigned lo = f.item_lg2sz(d.next_level) + f.num_items_lg2(d.next_level);
         const unsigned hi = f.item_lg2sz(level);  // exclusive
         if (hi > lo && bits(va, hi - 1, lo) != 0) {
-          fill_fault(r.fault, FaultKind::SkippedBitsNonZero, opt.stage, level, va, entry_pa, e);
-          return r;
+          fill_fault(fault, FaultKind::SkippedBitsNonZero, opt.stage, level, va, entry_pa, e);
+          return false;
         }
       }
       table = d.addr;
@@ -146,18 +147,18 @@ inline StageResult walk_stage_impl(const Fmt& f, PhysMem& mem, const WalkStart& 
     // Leaf.
     perms = finalize_perms(f, perms, e, level);
     const uint64_t offset_mask = d.page_lg2 >= 64 ? ~uint64_t{0} : lg2_size(d.page_lg2) - 1;
-    r.tr.oa = d.addr | (va & offset_mask);
-    r.tr.leaf = e;
-    r.tr.leaf_pa = entry_pa;
-    r.tr.perms = perms;
-    r.tr.page_lg2 = d.page_lg2;
-    r.tr.level = static_cast<uint8_t>(level);
+    tr.oa = d.addr | (va & offset_mask);
+    tr.leaf = e;
+    tr.leaf_pa = entry_pa;
+    tr.perms = perms;
+    tr.page_lg2 = d.page_lg2;
+    tr.level = static_cast<uint8_t>(level);
 
     const Perms need = req.needed();
     if (!perms.has(need)) {
-      fill_fault(r.fault, FaultKind::Permission, opt.stage, level, va, entry_pa, e);
-      r.fault.missing = need.without(perms.bits());
-      return r;
+      fill_fault(fault, FaultKind::Permission, opt.stage, level, va, entry_pa, e);
+      fault.missing = need.without(perms.bits());
+      return false;
     }
 
     if (opt.update_ad) {
@@ -171,19 +172,19 @@ inline StageResult walk_stage_impl(const Fmt& f, PhysMem& mem, const WalkStart& 
             Fault s2f;
             fill_fault(s2f, FaultKind::Permission, 2, 0, s.ipa, 0, 0);
             s2f.missing = Perms(Perms::kPrivWrite);
-            lift_s2_fault(r.fault, s2f, va, s.ipa, /*on_table=*/true, s.level);
-            return r;
+            lift_s2_fault(fault, s2f, va, s.ipa, /*on_table=*/true, s.level);
+            return false;
           }
         }
         const bool ok = store_entry(f, mem, s.pa, nv);
         log.writes.push({s.pa, nv, s.level, opt.stage, ok});
         if (!ok) {
-          fill_fault(r.fault, FaultKind::BusError, opt.stage, s.level, va, s.pa, s.value);
-          return r;
+          fill_fault(fault, FaultKind::BusError, opt.stage, s.level, va, s.pa, s.value);
+          return false;
         }
       }
     }
-    return r;
+    return true;
   }
 }
 
@@ -194,8 +195,10 @@ inline StageResult walk_stage_impl(const Fmt& f, PhysMem& mem, const WalkStart& 
 template <PageTableFormat Fmt>
 inline StageResult walk_stage(const Fmt& f, PhysMem& mem, const WalkStart& start, uint64_t va,
                               const AccessReq& req, const WalkOptions& opt, WalkLog& log) {
-  return detail::walk_stage_impl(f, mem, start, va, req, opt, log,
-                                 static_cast<detail::NoStage2*>(nullptr));
+  StageResult r;
+  detail::walk_stage_impl(f, mem, start, va, req, opt, r.tr, r.fault, log,
+                          static_cast<detail::NoStage2*>(nullptr));
+  return r;
 }
 
 /// Single-stage walk from `start` (the root, or an intermediate table a paging-structure cache
@@ -204,9 +207,8 @@ template <PageTableFormat Fmt>
 inline WalkResult walk(const Fmt& f, PhysMem& mem, const WalkStart& start, uint64_t va,
                        const AccessReq& req, const WalkOptions& opt = {}) {
   WalkResult r;
-  StageResult s = walk_stage(f, mem, start, va, req, opt, r.log);
-  r.tr = s.tr;
-  r.fault = s.fault;
+  detail::walk_stage_impl(f, mem, start, va, req, opt, r.tr, r.fault, r.log,
+                          static_cast<detail::NoStage2*>(nullptr));
   return r;
 }
 
@@ -251,22 +253,20 @@ inline WalkResult walk_nested(const F1& s1, PhysMem& mem, const WalkStart& s1_st
                               const AccessReq& req, S2&& s2, const WalkOptions& s1_opts = {}) {
   using S2T = std::remove_reference_t<S2>;
   WalkResult r;
-  const StageResult a = detail::walk_stage_impl(s1, mem, s1_start, va, req, s1_opts, r.log,
-                                                static_cast<S2T*>(&s2));
-  r.s1 = a.tr;
-  if (!a.ok()) {
-    r.fault = a.fault;
+  if (!detail::walk_stage_impl(s1, mem, s1_start, va, req, s1_opts, r.s1, r.fault, r.log,
+                               static_cast<S2T*>(&s2))) {
     return r;
   }
-  const StageResult b = s2(a.tr.oa, req, r.log);
+  const Translation& a = r.s1;
+  const StageResult b = s2(a.oa, req, r.log);
   if (!b.ok()) {
-    detail::lift_s2_fault(r.fault, b.fault, va, a.tr.oa, /*on_table=*/false, 0);
+    detail::lift_s2_fault(r.fault, b.fault, va, a.oa, /*on_table=*/false, 0);
     return r;
   }
   r.s2 = b.tr;
   r.tr = b.tr;
-  r.tr.page_lg2 = a.tr.page_lg2 < b.tr.page_lg2 ? a.tr.page_lg2 : b.tr.page_lg2;
-  r.tr.perms = a.tr.perms & b.tr.perms;
+  r.tr.page_lg2 = a.page_lg2 < b.tr.page_lg2 ? a.page_lg2 : b.tr.page_lg2;
+  r.tr.perms = a.perms & b.tr.perms;
   return r;
 }
 

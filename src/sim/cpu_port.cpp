@@ -1,11 +1,15 @@
 #include "sim/cpu_port.h"
 
+#include <stdexcept>
+
 namespace isim {
 namespace {
 
 tlm::tlm_response_status access(tlm_utils::simple_initiator_socket<CpuPort>& socket,
                                 tlm::tlm_command cmd, uint64_t addr, unsigned size,
                                 uint64_t& value) {
+  if (size != 1 && size != 2 && size != 4 && size != 8)
+    throw std::invalid_argument("CPU accesses are 1, 2, 4 or 8 bytes");
   tlm::tlm_generic_payload tx;
   tx.set_command(cmd);
   tx.set_address(addr);

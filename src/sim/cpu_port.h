@@ -16,10 +16,10 @@ class CpuPort final : public sc_core::sc_module {
 
   explicit CpuPort(sc_core::sc_module_name name) : sc_module(name) {}
 
-  /// A 4- or 8-byte load from `addr`; waits for the access to complete. nullopt on a bus error.
+  /// A 1-, 2-, 4- or 8-byte load from `addr`; waits for the access to complete. nullopt on a bus error.
   /// Must be called from an SC_THREAD.
   std::optional<uint64_t> read(uint64_t addr, unsigned size);
-  /// A 4- or 8-byte store; waits for completion. false on a bus error.
+  /// A 1-, 2-, 4- or 8-byte store; waits for completion. false on a bus error.
   bool write(uint64_t addr, unsigned size, uint64_t value);
 };
 

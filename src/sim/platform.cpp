@@ -59,7 +59,10 @@ Platform::Platform(const PlatformConfig& config, PlatformOptions opts) : config_
   if (opts.scenario_ports) {
     for (const auto& slot : slots_) {
       if (scenario_port(slot.name)) continue;
-      auto sp = std::make_unique<ScenarioPort>((slot.name + "_port").c_str(), 0, stats_);
+      // `<iommu>_port`, lengthened until no configured component has the name.
+      std::string name = slot.name + "_port";
+      while (config_.find_component(name)) name += "_";
+      auto sp = std::make_unique<ScenarioPort>(name.c_str(), 0, stats_);
       sp->port.bind(slot.model->upstream);
       ports_.emplace_back(slot.name, sp.get());
       devices_.push_back(std::move(sp));

@@ -261,6 +261,13 @@ const ComponentSpec* PlatformConfig::find_iommu(const std::string& name) const {
   return nullptr;
 }
 
+const ComponentSpec* PlatformConfig::find_component(const std::string& name) const {
+  if (const auto* s = find_iommu(name)) return s;
+  for (const auto& s : devices)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
 nlohmann::json PlatformConfig::to_json() const {
   nlohmann::json j;
   j["sim"] = cfg::params_to_json(sim);

@@ -42,6 +42,8 @@ struct PlatformConfig {
   /// The fully resolved config (defaults filled in) for the stats file.
   nlohmann::json to_json() const;
   const ComponentSpec* find_iommu(const std::string& name) const;
+  /// The IOMMU or device named `name`, or nullptr.
+  const ComponentSpec* find_component(const std::string& name) const;
 };
 
 /// `--set path=value` overrides, applied to the YAML tree before validation.

@@ -248,10 +248,10 @@ ScenarioStep parse_step(const YAML::Node& item, const std::string& path, const S
       st.fault = sp.flag("fault");
       if (st.kind == Kind::dma_read && st.fault) {
         if (sp.has("size")) {
-          auto v = sp.node("size").IsScalar() ? parse_bytes(sp.node("size").Scalar())
-                                              : std::nullopt;
-          if (!v || *v == 0 || *v > 4096) sp.error("size", "expected a size of 1 to 4096 bytes");
-          st.size = v.value_or(8);
+          const YAML::Node n = sp.node("size");
+          const uint64_t size = n.IsScalar() ? parse_bytes(n.Scalar()).value_or(0) : 0;
+          if (size == 0 || size > 4096) sp.error("size", "expected a size of 1 to 4096 bytes");
+          st.size = size;
         }
         if (sp.data(st, false, false)) sp.error("u64", "a faulting dma_read expects no data");
         if (st.size == 0) st.size = 8;

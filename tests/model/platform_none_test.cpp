@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <numeric>
+#include <optional>
+#include <ostream>
 #include <vector>
 
 #include "hw/sc_time_util.h"
@@ -23,7 +25,8 @@ constexpr uint64_t kLine = 64;
 constexpr uint64_t kMemSize = uint64_t{1} << 30;
 
 std::string config_yaml(const std::string& none_params, bool with_port = true) {
-  return fmt::format(R"(
+  return fmt::format(
+      R"(
 sim: {{seed: 1, duration: 100us, quantum: 1us}}
 memory: {{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 16GB/s, interleave: 4KiB}}
 iommus:
@@ -31,9 +34,8 @@ iommus:
     type: none
     params: {}
 {})",
-                     none_params,
-                     with_port ? "devices:\n  - {name: port0, type: scenario-port, rid: 0x0100}\n"
-                               : "");
+      none_params,
+      with_port ? "devices:\n  - {name: port0, type: scenario-port, rid: 0x0100}\n" : "");
 }
 
 std::vector<uint8_t> pattern(size_t n, uint8_t first) {
@@ -78,6 +80,10 @@ struct HopCase {
   const char* params;  // none's params
   Tick hop_ps;         // the latency they configure, worked out by hand
 };
+
+void PrintTo(const HopCase& c, std::ostream* os) {
+  *os << "none params " << c.params;
+}
 
 class PlatformNoneLatency : public testing::TestWithParam<HopCase> {};
 
@@ -157,6 +163,15 @@ TEST(PlatformNone, ScenarioPortsOptionAddsAPortPerIommu) {
   EXPECT_EQ(mem, data);
   EXPECT_EQ(test::counter(pf.stats(), "iommu0_port.requests"), 1u);
   EXPECT_EQ(pf.iommu("iommu0")->mmio_size(), 0u);  // `none` has no register block
+}
+
+// A config may list no devices (load_platform accepts it), e.g. a CPU-only register test: an
+// IOMMU's upstream socket must elaborate with no device bound.
+TEST(PlatformNone, ElaboratesWithoutDevices) {
+  Platform pf(test::platform_config(config_yaml("{}", false)));
+  std::optional<uint64_t> got;
+  ASSERT_TRUE(test::run_thread([&] { got = pf.cpu().read(0x1000, 8); }));
+  EXPECT_EQ(got, std::optional<uint64_t>(0));
 }
 
 }  // namespace

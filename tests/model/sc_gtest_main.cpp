@@ -68,6 +68,9 @@ std::vector<std::string> selected_tests() {
 
 int sc_main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
+  // Every test ends its simulation with sc_stop(); the kernel's note about it is noise.
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO,
+                                          sc_core::SC_DO_NOTHING);
   const auto tests = selected_tests();
   if (GTEST_FLAG_GET(list_tests) || tests.size() <= 1) return RUN_ALL_TESTS();
 

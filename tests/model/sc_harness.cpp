@@ -48,7 +48,9 @@ const stats::Stat& find_stat(const stats::Group& group, std::string_view path) {
 
 }  // namespace
 
-sc_core::sc_time ps(uint64_t v) { return sc_core::sc_time::from_value(v); }
+sc_core::sc_time ps(uint64_t v) {
+  return sc_core::sc_time::from_value(v);
+}
 
 bool run_thread(std::function<void()> body, sc_core::sc_time limit) {
   ThreadRunner runner("test_thread", std::move(body));

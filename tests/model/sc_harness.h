@@ -4,9 +4,9 @@
 // calls run_thread() once, and then inspects the results.
 #pragma once
 
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <tlm>
 
 #include <cstdint>
 #include <functional>

@@ -4,6 +4,8 @@
 
 namespace isim::pt {
 
+static_assert(PageTableFormat<AmdV1Format>);
+
 uint64_t AmdV1Format::expressible_sizes(unsigned mode) {
   uint64_t m = 0;
   for (unsigned l = 0; l < mode && l < kMaxMode - 1; ++l) {

@@ -29,7 +29,8 @@
 //
 // Fail-closed choices where the spec leaves behaviour undefined (documented, [UNVERIFIED]):
 //   - a PDE whose NextLevel is not below the current level -> ReservedBit;
-//   - a NextLevel=7 size outside [natural size of this level, natural size of the next) -> ReservedBit;
+//   - a NextLevel=7 size outside [natural size of this level, natural size of the next) ->
+//   ReservedBit;
 //   - any leaf in the Mode 6 root (it would be 2^57 bytes or more) -> ReservedBit.
 //   Low address bits of a natural-size large page (NextLevel=0 above level 0) are ignored.
 #pragma once
@@ -45,11 +46,11 @@
 namespace isim::pt {
 
 struct AmdV1Config {
-  unsigned mode = 4;        ///< DTE Mode: number of levels, 1..6
+  unsigned mode = 4;  ///< DTE Mode: number of levels, 1..6
   /// Page sizes the builder may use (bit k = 2^k bytes); 0 = every size the format can express
   /// for this Mode. Must be a subset of the expressible sizes.
   uint64_t page_sizes = 0;
-  bool hw_ad = false;       ///< hardware sets A (bit 5) in every entry and D (bit 6) in the leaf
+  bool hw_ad = false;  ///< hardware sets A (bit 5) in every entry and D (bit 6) in the leaf
 
   std::string validate() const;
 };
@@ -108,7 +109,8 @@ class AmdV1Format {
     const Perms p = Perms::rwx(r, e & kIW, r);
 
     if (nl == kNlDefault || nl == kNlSize) {
-      if ((e & kPteRsvd) || level >= kMaxMode - 1) return Decoded::make_fault(FaultKind::ReservedBit);
+      if ((e & kPteRsvd) || level >= kMaxMode - 1)
+        return Decoded::make_fault(FaultKind::ReservedBit);
       unsigned page_lg2 = item_lg2sz(level);
       if (nl == kNlSize) {
         page_lg2 = size_override_lg2(e);

@@ -4,6 +4,8 @@
 
 namespace isim::pt {
 
+static_assert(PageTableFormat<VtdSsFormat>);
+
 std::string VtdSsConfig::validate() const {
   // VT-d 9.4 context-entry AW / 9.6 PASID-entry AW: 1..3 = 3..5 levels (2-level is obsolete).
   if (levels < 3 || levels > 5) return "vtd_ss: levels must be 3, 4 or 5";

@@ -32,15 +32,15 @@
 namespace isim::pt {
 
 struct VtdSsConfig {
-  unsigned levels = 4;     ///< 3, 4 or 5 (AGAW 39, 48, 57)
-  unsigned haw = 52;       ///< host address width: address bits >= haw are reserved
-  unsigned mgaw = 0;       ///< CAP.MGAW+1 input width limit; 0 = the AGAW width
-  bool sp_2m = true;       ///< CAP.SLLPS bit 0: 2 MiB pages
-  bool sp_1g = true;       ///< CAP.SLLPS bit 1: 1 GiB pages
-  bool exec = false;       ///< X (bit 2) honoured: ECAP.ERS with SLEE
-  bool snp = false;        ///< SNP (bit 11) allowed in leaves: ECAP.SC
-  bool tm = false;         ///< TM (bit 62) allowed in leaves: legacy mode with ECAP.DT
-  bool ad = false;         ///< SLADE: hardware sets A (bit 8) and D (bit 9)
+  unsigned levels = 4;  ///< 3, 4 or 5 (AGAW 39, 48, 57)
+  unsigned haw = 52;    ///< host address width: address bits >= haw are reserved
+  unsigned mgaw = 0;    ///< CAP.MGAW+1 input width limit; 0 = the AGAW width
+  bool sp_2m = true;    ///< CAP.SLLPS bit 0: 2 MiB pages
+  bool sp_1g = true;    ///< CAP.SLLPS bit 1: 1 GiB pages
+  bool exec = false;    ///< X (bit 2) honoured: ECAP.ERS with SLEE
+  bool snp = false;     ///< SNP (bit 11) allowed in leaves: ECAP.SC
+  bool tm = false;      ///< TM (bit 62) allowed in leaves: legacy mode with ECAP.DT
+  bool ad = false;      ///< SLADE: hardware sets A (bit 8) and D (bit 9)
 
   std::string validate() const;
   unsigned agaw_bits() const { return 12 + 9 * levels; }

@@ -4,6 +4,8 @@
 
 namespace isim::pt {
 
+static_assert(PageTableFormat<X86Format>);
+
 std::string X86Config::validate() const {
   if (levels != 4 && levels != 5) return "x86_64: levels must be 4 or 5";
   // SDM 4.1.4: MAXPHYADDR is at most 52.
@@ -37,12 +39,12 @@ X86Format::X86Format(const X86Config& cfg) : cfg_(cfg) {
   const uint64_t addr_hi = cfg.oa_bits < 52 ? mask(51, cfg.oa_bits) : 0;
   const uint64_t xd = cfg.nx ? 0 : kXD;
   const uint64_t common = addr_hi | xd;
-  rsvd_[0] = {common, common};                     // PTE: bit 7 is PAT
-  rsvd_[1] = {common, common | mask(20, 13)};      // PDE / 2 MiB leaf (bit 12 = PAT)
-  rsvd_[2] = {common,                              // PDPTE / 1 GiB leaf
+  rsvd_[0] = {common, common};                 // PTE: bit 7 is PAT
+  rsvd_[1] = {common, common | mask(20, 13)};  // PDE / 2 MiB leaf (bit 12 = PAT)
+  rsvd_[2] = {common,                          // PDPTE / 1 GiB leaf
               cfg.page_1g ? (common | mask(29, 13)) : (common | kPS)};
-  rsvd_[3] = {common | kPS, common | kPS};         // PML4E: PS reserved
-  rsvd_[4] = {common | kPS, common | kPS};         // PML5E: PS reserved
+  rsvd_[3] = {common | kPS, common | kPS};  // PML4E: PS reserved
+  rsvd_[4] = {common | kPS, common | kPS};  // PML5E: PS reserved
 }
 
 std::optional<X86Format> X86Format::create(const X86Config& cfg, std::string* why) {

@@ -35,13 +35,13 @@
 namespace isim::pt {
 
 struct X86Config {
-  unsigned levels = 4;   ///< 4 (48-bit VA) or 5 (57-bit VA): VT-d FSPM, AMD DTE GPM
-  unsigned oa_bits = 52; ///< max physical address width (VT-d HAW): address bits >= this reserved
-  bool page_1g = true;   ///< 1 GiB pages (VT-d CAP.FS1GP); PS=1 in a PDPTE is reserved otherwise
-  bool nx = true;        ///< NXE: XD honoured; when false XD (bit 63) is reserved
-  bool wp = true;        ///< WPE / CR0.WP: supervisor writes honour R/W
-  bool smep = false;     ///< SMEP: no supervisor execute of user-accessible pages
-  bool eafe = false;     ///< VT-d EAFE: hardware A/D updates also set EA (bit 10)
+  unsigned levels = 4;    ///< 4 (48-bit VA) or 5 (57-bit VA): VT-d FSPM, AMD DTE GPM
+  unsigned oa_bits = 52;  ///< max physical address width (VT-d HAW): address bits >= this reserved
+  bool page_1g = true;    ///< 1 GiB pages (VT-d CAP.FS1GP); PS=1 in a PDPTE is reserved otherwise
+  bool nx = true;         ///< NXE: XD honoured; when false XD (bit 63) is reserved
+  bool wp = true;         ///< WPE / CR0.WP: supervisor writes honour R/W
+  bool smep = false;      ///< SMEP: no supervisor execute of user-accessible pages
+  bool eafe = false;      ///< VT-d EAFE: hardware A/D updates also set EA (bit 10)
 
   /// Empty when valid, else why not.
   std::string validate() const;

@@ -82,6 +82,17 @@ devices:
       << e;
 }
 
+TEST(PlatformConfig, StridedPatternNeedsAStrideThatIsAMultipleOfTheSize) {
+  const auto e = load_error(R"(
+iommus: [{name: a, type: none}]
+devices:
+  - {name: d, type: generator, rid: 1,
+     workload: {pattern: strided, size: 64, stride: 96, footprint: 1MiB}}
+)");
+  EXPECT_NE(e.find("devices.0.workload.stride: must be a multiple of size"), std::string::npos)
+      << e;
+}
+
 TEST(PlatformConfig, MissingAndDuplicateThings) {
   EXPECT_NE(load_error("memory: {}\n").find("iommus: expected a non-empty list"),
             std::string::npos);

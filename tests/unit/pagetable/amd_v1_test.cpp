@@ -13,10 +13,16 @@ namespace {
 constexpr uint64_t PR = 1, A = 1ull << 5, D = 1ull << 6, U = 1ull << 59, FC = 1ull << 60;
 constexpr uint64_t IR = 1ull << 61, IW = 1ull << 62;
 
-uint64_t nl(unsigned v) { return uint64_t{v} << 9; }
-uint64_t pde(uint64_t table, unsigned next_spec_level) { return table | nl(next_spec_level) | PR | IR | IW; }
+uint64_t nl(unsigned v) {
+  return uint64_t{v} << 9;
+}
+uint64_t pde(uint64_t table, unsigned next_spec_level) {
+  return table | nl(next_spec_level) | PR | IR | IW;
+}
 /// NextLevel=7 leaf of 2^k bytes at page base oa.
-uint64_t size_pte(uint64_t oa, unsigned k) { return oa | mask(k - 2, 12) | nl(7) | PR | IR | IW; }
+uint64_t size_pte(uint64_t oa, unsigned k) {
+  return oa | mask(k - 2, 12) | nl(7) | PR | IR | IW;
+}
 
 AmdV1Format mode(unsigned m) {
   AmdV1Config c;

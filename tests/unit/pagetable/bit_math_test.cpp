@@ -53,8 +53,12 @@ std::vector<AmdV1Format> configs<AmdV1Format>() {
 }
 
 /// Input-address width each configuration should have (from the specifications).
-unsigned expected_va_bits(const X86Format& f) { return f.config().levels == 4 ? 48 : 57; }
-unsigned expected_va_bits(const VtdSsFormat& f) { return 30 + 9 * (f.config().levels - 2); }
+unsigned expected_va_bits(const X86Format& f) {
+  return f.config().levels == 4 ? 48 : 57;
+}
+unsigned expected_va_bits(const VtdSsFormat& f) {
+  return 30 + 9 * (f.config().levels - 2);
+}
 unsigned expected_va_bits(const AmdV1Format& f) {
   const unsigned w = 12 + 9 * f.config().mode;
   return w > 64 ? 64 : w;
@@ -106,7 +110,8 @@ TYPED_TEST(BitMath, InputRangeMatchesSpecWidth) {
     const unsigned w = expected_va_bits(f);
     EXPECT_EQ(va_lg2(f), w);
     if (w < 64) {
-      EXPECT_EQ(check_input(f, lg2_size(w) - 1 - (std::is_same_v<TypeParam, X86Format> ? lg2_size(w - 1) : 0)),
+      EXPECT_EQ(check_input(f, lg2_size(w) - 1 -
+                                   (std::is_same_v<TypeParam, X86Format> ? lg2_size(w - 1) : 0)),
                 FaultKind::None);
       if (!std::is_same_v<TypeParam, X86Format>) {
         EXPECT_EQ(check_input(f, lg2_size(w)), FaultKind::AddressSize);

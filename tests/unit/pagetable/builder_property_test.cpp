@@ -19,7 +19,9 @@ struct Ref {
 };
 using RefMap = std::map<uint64_t, Ref>;
 
-uint64_t last_of(uint64_t va, unsigned lg2) { return va + (lg2_size(lg2) - 1); }
+uint64_t last_of(uint64_t va, unsigned lg2) {
+  return va + (lg2_size(lg2) - 1);
+}
 
 /// The rights each format should grant for `a` (written from the specifications, independent of
 /// the formats' encoders).
@@ -241,14 +243,19 @@ class BuilderProperty : public ::testing::TestWithParam<FmtCase> {
   RefMap ref_;
 };
 
-TEST_P(BuilderProperty, RandomSequenceSeed1) { run(1, 300); }
-TEST_P(BuilderProperty, RandomSequenceSeed2) { run(2, 300); }
+TEST_P(BuilderProperty, RandomSequenceSeed1) {
+  run(1, 300);
+}
+TEST_P(BuilderProperty, RandomSequenceSeed2) {
+  run(2, 300);
+}
 
 TEST_P(BuilderProperty, EveryPageSizeMapsAndWalks) {
   Rng rng(7, GetParam().name);
   hot_.push_back(0);
   for (unsigned lg2 : sizes_) {
-    const uint64_t va = canonical(align_down(rng.next() & (vbits_ >= 64 ? ~0ull : mask(vbits_ - 1, 0)), lg2));
+    const uint64_t va =
+        canonical(align_down(rng.next() & (vbits_ >= 64 ? ~0ull : mask(vbits_ - 1, 0)), lg2));
     const uint64_t oa = lg2_size(lg2) * 3 & mask((oabits_ < 52 ? oabits_ : 52) - 1, 0);
     if (overlaps(va, last_of(va, lg2))) continue;
     ASSERT_EQ(pt_->map(va, oa, lg2_size(lg2), MapAttrs::rw()), MapStatus::Ok) << lg2;

@@ -53,8 +53,8 @@ struct NestedSetup {
   }
 
   WalkResult go(uint64_t va, AccessReq req, WalkOptions s1o = {}, WalkOptions s2o = {}) {
-    return walk_nested(s1->format(), s2->format(), host.mem, s1->root(), s2->root(), va, req,
-                       s1o, s2o);
+    return walk_nested(s1->format(), s2->format(), host.mem, s1->root(), s2->root(), va, req, s1o,
+                       s2o);
   }
   /// Stage 1 alone over the guest view: its log holds the GPAs of the stage-1 entries.
   WalkResult s1_only(uint64_t va) {
@@ -184,8 +184,7 @@ TEST(Nested, AccessedDirtyUpdateNeedsStageTwoWrite) {
   EXPECT_TRUE(s.s1_only(kVa).tr.leaf & X86Format::kD);
 
   NestedSetup<X86Format, VtdSsFormat> ro{X86Format(), VtdSsFormat()};
-  ASSERT_EQ(ro.s2->protect(kGuestTables, ro.galloc.bytes_in_use(), MapAttrs::ro()),
-            MapStatus::Ok);
+  ASSERT_EQ(ro.s2->protect(kGuestTables, ro.galloc.bytes_in_use(), MapAttrs::ro()), MapStatus::Ok);
   r = ro.go(kVa, AccessReq::r(), ad);
   ASSERT_EQ(r.fault.kind, FaultKind::Permission);
   EXPECT_EQ(r.fault.stage, 2);

@@ -16,14 +16,18 @@
 
 namespace isim::pt {
 // Readable gtest output for the library's enums.
-inline void PrintTo(FaultKind k, std::ostream* os) { *os << to_string(k); }
-inline void PrintTo(MapStatus s, std::ostream* os) { *os << to_string(s); }
+inline void PrintTo(FaultKind k, std::ostream* os) {
+  *os << to_string(k);
+}
+inline void PrintTo(MapStatus s, std::ostream* os) {
+  *os << to_string(s);
+}
 }  // namespace isim::pt
 
 namespace isim::pt::test {
 
-inline constexpr uint64_t kMemSize = uint64_t{1} << 40;     // 1 TiB, sparse
-inline constexpr uint64_t kTableBase = uint64_t{1} << 32;   // table pages come from here
+inline constexpr uint64_t kMemSize = uint64_t{1} << 40;    // 1 TiB, sparse
+inline constexpr uint64_t kTableBase = uint64_t{1} << 32;  // table pages come from here
 inline constexpr uint64_t kTableLimit = uint64_t{1} << 33;
 
 struct Env {
@@ -78,9 +82,9 @@ inline std::vector<FmtCase> all_format_cases() {
       c.sp_2m = sp & 1;
       c.sp_1g = sp & 2;
       c.exec = levels == 4 && sp == 3;
-      v.push_back({"vtdss_" + std::to_string(levels) + "l_sp" + std::to_string(sp) +
-                       (c.exec ? "_x" : ""),
-                   VtdSsFormat(c)});
+      v.push_back(
+          {"vtdss_" + std::to_string(levels) + "l_sp" + std::to_string(sp) + (c.exec ? "_x" : ""),
+           VtdSsFormat(c)});
     }
   }
   for (unsigned mode = 1; mode <= 6; ++mode) {
@@ -96,8 +100,12 @@ inline std::vector<FmtCase> all_format_cases() {
   return v;
 }
 
-inline void PrintTo(const FmtCase& c, std::ostream* os) { *os << c.name; }
+inline void PrintTo(const FmtCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
-inline std::string case_name(const ::testing::TestParamInfo<FmtCase>& i) { return i.param.name; }
+inline std::string case_name(const ::testing::TestParamInfo<FmtCase>& i) {
+  return i.param.name;
+}
 
 }  // namespace isim::pt::test

@@ -226,7 +226,7 @@ TEST(VtdSsFormat, ConfigValidationAndEncoding) {
   a.read = true;
   EXPECT_EQ(*f.encode_leaf(0x200000, 1, 21, a), 0x200000u | R | W | PS);
   EXPECT_FALSE(f.encode_leaf(1ull << 46, 0, 12, a));  // above HAW
-  a.extra = SNP;  // needs ECAP.SC
+  a.extra = SNP;                                      // needs ECAP.SC
   EXPECT_FALSE(f.encode_leaf(0x1000, 0, 12, a));
 }
 

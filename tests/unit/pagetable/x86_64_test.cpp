@@ -101,8 +101,8 @@ TEST_F(X86Test, FiveLevelWalk) {
 
 TEST_F(X86Test, NonCanonicalInputIsAddressSize) {
   build(X86Format(), kVa, 0x5000, P | RW | US);
-  for (uint64_t va : {1ull << 47, 0x0000800000000000ull | 0x1000, 0xfff0000000000000ull,
-                      0x8000000000000000ull}) {
+  for (uint64_t va :
+       {1ull << 47, 0x0000800000000000ull | 0x1000, 0xfff0000000000000ull, 0x8000000000000000ull}) {
     const WalkResult r = go(va, AccessReq::r());
     EXPECT_EQ(r.fault.kind, FaultKind::AddressSize) << std::hex << va;
     EXPECT_EQ(r.log.reads.size(), 0u);
@@ -246,7 +246,8 @@ TEST_F(X86Test, LargeLeafLowAddressBitsAreReservedExceptPat) {
 
 TEST_F(X86Test, IgnoredHighBitsAreIgnored) {
   build(X86Format(), kVa, 0x5000, P | RW | US);
-  for (unsigned level = 0; level < 4; ++level) set_at(level, kVa, get_at(level, kVa) | mask(62, 52));
+  for (unsigned level = 0; level < 4; ++level)
+    set_at(level, kVa, get_at(level, kVa) | mask(62, 52));
   const WalkResult r = go(kVa, AccessReq::rw());
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.tr.oa, 0x5000u | (kVa & 0xfff));
