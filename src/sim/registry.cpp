@@ -3,6 +3,7 @@
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
 #include "models/none/none_iommu.h"
+#include "models/tce/tce_iommu.h"
 
 namespace isim {
 
@@ -21,6 +22,7 @@ void register_builtin_components() {
   if (done) return;
   done = true;
   register_none_iommu();
+  register_tce_iommu();
   register_scenario_port();
   register_generator();
 }
