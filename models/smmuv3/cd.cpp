@@ -101,18 +101,30 @@ CdWords encode_cd(const Cd& c) {
 
 const char* to_string(CdError e) {
   switch (e) {
-    case CdError::kNone: return "none";
-    case CdError::kNotValid: return "V == 0";
-    case CdError::kStallD: return "CD.S with STE.S1STALLD";
-    case CdError::kTermModel: return "CD.A == 0 with TERM_MODEL";
-    case CdError::kStall: return "CD.S inconsistent with STALL_MODEL";
-    case CdError::kEndian: return "big-endian tables not supported";
-    case CdError::kAArch32: return "VMSAv8-32 tables not supported";
-    case CdError::kHttu: return "HA/HD not supported";
-    case CdError::kAsid: return "16-bit ASID without ASID16";
-    case CdError::kTxSz: return "TxSZ out of range";
-    case CdError::kGranule: return "TGx not supported";
-    case CdError::kTtb: return "TTBx out of range";
+    case CdError::kNone:
+      return "none";
+    case CdError::kNotValid:
+      return "V == 0";
+    case CdError::kStallD:
+      return "CD.S with STE.S1STALLD";
+    case CdError::kTermModel:
+      return "CD.A == 0 with TERM_MODEL";
+    case CdError::kStall:
+      return "CD.S inconsistent with STALL_MODEL";
+    case CdError::kEndian:
+      return "big-endian tables not supported";
+    case CdError::kAArch32:
+      return "VMSAv8-32 tables not supported";
+    case CdError::kHttu:
+      return "HA/HD not supported";
+    case CdError::kAsid:
+      return "16-bit ASID without ASID16";
+    case CdError::kTxSz:
+      return "TxSZ out of range";
+    case CdError::kGranule:
+      return "TGx not supported";
+    case CdError::kTtb:
+      return "TTBx out of range";
   }
   return "?";
 }

@@ -30,10 +30,10 @@ using CdWords = std::array<uint64_t, kCdBytes / 8>;
 namespace cd {
 inline constexpr WordField T0SZ{0, 5, 0}, TG0{0, 7, 6}, IR0{0, 9, 8}, OR0{0, 11, 10},
     SH0{0, 13, 12}, EPD0{0, 14, 14}, ENDI{0, 15, 15}, T1SZ{0, 21, 16}, TG1{0, 23, 22},
-    IR1{0, 25, 24}, OR1{0, 27, 26}, SH1{0, 29, 28}, EPD1{0, 30, 30}, V{0, 31, 31},
-    IPS{0, 34, 32}, AFFD{0, 35, 35}, WXN{0, 36, 36}, UWXN{0, 37, 37}, TBI0{0, 38, 38},
-    TBI1{0, 39, 39}, PAN{0, 40, 40}, AA64{0, 41, 41}, HD{0, 42, 42}, HA{0, 43, 43}, S{0, 44, 44},
-    R{0, 45, 45}, A{0, 46, 46}, ASET{0, 47, 47}, ASID{0, 63, 48};
+    IR1{0, 25, 24}, OR1{0, 27, 26}, SH1{0, 29, 28}, EPD1{0, 30, 30}, V{0, 31, 31}, IPS{0, 34, 32},
+    AFFD{0, 35, 35}, WXN{0, 36, 36}, UWXN{0, 37, 37}, TBI0{0, 38, 38}, TBI1{0, 39, 39},
+    PAN{0, 40, 40}, AA64{0, 41, 41}, HD{0, 42, 42}, HA{0, 43, 43}, S{0, 44, 44}, R{0, 45, 45},
+    A{0, 46, 46}, ASET{0, 47, 47}, ASID{0, 63, 48};
 inline constexpr WordField NSCFG0{1, 0, 0}, HAD0{1, 1, 1}, TTB0{1, 55, 4};
 inline constexpr WordField NSCFG1{2, 0, 0}, HAD1{2, 1, 1}, TTB1{2, 55, 4};
 inline constexpr WordField MAIR{3, 63, 0}, AMAIR{4, 63, 0};
@@ -64,17 +64,17 @@ CdWords encode_cd(const Cd& c);
 /// Why a CD is ILLEGAL (IHI 0070 5.4.2 CdIllegal; each is a C_BAD_CD).
 enum class CdError : uint8_t {
   kNone,
-  kNotValid,     ///< V == 0
-  kStallD,       ///< STE.S1STALLD with CD.S
-  kTermModel,    ///< IDR0.TERM_MODEL with CD.A == 0
-  kStall,        ///< CD.S inconsistent with STALL_MODEL
-  kEndian,       ///< ENDI = 1 on a little-endian-only SMMU
-  kAArch32,      ///< AA64 == 0 (VMSAv8-32 LPAE not implemented: IDR0.TTF = AArch64 only)
-  kHttu,         ///< HA/HD beyond IDR0.HTTU
-  kAsid,         ///< ASID[15:8] != 0 without IDR0.ASID16
-  kTxSz,         ///< T0SZ/T1SZ out of range for an enabled range
-  kGranule,      ///< TG0/TG1 reserved or not implemented for an enabled range
-  kTtb,          ///< TTB0/TTB1 beyond the effective IPS for an enabled range
+  kNotValid,   ///< V == 0
+  kStallD,     ///< STE.S1STALLD with CD.S
+  kTermModel,  ///< IDR0.TERM_MODEL with CD.A == 0
+  kStall,      ///< CD.S inconsistent with STALL_MODEL
+  kEndian,     ///< ENDI = 1 on a little-endian-only SMMU
+  kAArch32,    ///< AA64 == 0 (VMSAv8-32 LPAE not implemented: IDR0.TTF = AArch64 only)
+  kHttu,       ///< HA/HD beyond IDR0.HTTU
+  kAsid,       ///< ASID[15:8] != 0 without IDR0.ASID16
+  kTxSz,       ///< T0SZ/T1SZ out of range for an enabled range
+  kGranule,    ///< TG0/TG1 reserved or not implemented for an enabled range
+  kTtb,        ///< TTB0/TTB1 beyond the effective IPS for an enabled range
 };
 const char* to_string(CdError e);
 

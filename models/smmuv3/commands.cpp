@@ -4,30 +4,54 @@ namespace isim::smmuv3 {
 
 const char* opcode_name(uint8_t op) {
   switch (static_cast<Opcode>(op)) {
-    case Opcode::kPrefetchConfig: return "CMD_PREFETCH_CONFIG";
-    case Opcode::kPrefetchAddr: return "CMD_PREFETCH_ADDR";
-    case Opcode::kCfgiSte: return "CMD_CFGI_STE";
-    case Opcode::kCfgiSteRange: return "CMD_CFGI_STE_RANGE";
-    case Opcode::kCfgiCd: return "CMD_CFGI_CD";
-    case Opcode::kCfgiCdAll: return "CMD_CFGI_CD_ALL";
-    case Opcode::kTlbiNhAll: return "CMD_TLBI_NH_ALL";
-    case Opcode::kTlbiNhAsid: return "CMD_TLBI_NH_ASID";
-    case Opcode::kTlbiNhVa: return "CMD_TLBI_NH_VA";
-    case Opcode::kTlbiNhVaa: return "CMD_TLBI_NH_VAA";
-    case Opcode::kTlbiEl3All: return "CMD_TLBI_EL3_ALL";
-    case Opcode::kTlbiEl3Va: return "CMD_TLBI_EL3_VA";
-    case Opcode::kTlbiEl2All: return "CMD_TLBI_EL2_ALL";
-    case Opcode::kTlbiEl2Asid: return "CMD_TLBI_EL2_ASID";
-    case Opcode::kTlbiEl2Va: return "CMD_TLBI_EL2_VA";
-    case Opcode::kTlbiEl2Vaa: return "CMD_TLBI_EL2_VAA";
-    case Opcode::kTlbiS12Vmall: return "CMD_TLBI_S12_VMALL";
-    case Opcode::kTlbiS2Ipa: return "CMD_TLBI_S2_IPA";
-    case Opcode::kTlbiNsnhAll: return "CMD_TLBI_NSNH_ALL";
-    case Opcode::kAtcInv: return "CMD_ATC_INV";
-    case Opcode::kPriResp: return "CMD_PRI_RESP";
-    case Opcode::kResume: return "CMD_RESUME";
-    case Opcode::kStallTerm: return "CMD_STALL_TERM";
-    case Opcode::kSync: return "CMD_SYNC";
+    case Opcode::kPrefetchConfig:
+      return "CMD_PREFETCH_CONFIG";
+    case Opcode::kPrefetchAddr:
+      return "CMD_PREFETCH_ADDR";
+    case Opcode::kCfgiSte:
+      return "CMD_CFGI_STE";
+    case Opcode::kCfgiSteRange:
+      return "CMD_CFGI_STE_RANGE";
+    case Opcode::kCfgiCd:
+      return "CMD_CFGI_CD";
+    case Opcode::kCfgiCdAll:
+      return "CMD_CFGI_CD_ALL";
+    case Opcode::kTlbiNhAll:
+      return "CMD_TLBI_NH_ALL";
+    case Opcode::kTlbiNhAsid:
+      return "CMD_TLBI_NH_ASID";
+    case Opcode::kTlbiNhVa:
+      return "CMD_TLBI_NH_VA";
+    case Opcode::kTlbiNhVaa:
+      return "CMD_TLBI_NH_VAA";
+    case Opcode::kTlbiEl3All:
+      return "CMD_TLBI_EL3_ALL";
+    case Opcode::kTlbiEl3Va:
+      return "CMD_TLBI_EL3_VA";
+    case Opcode::kTlbiEl2All:
+      return "CMD_TLBI_EL2_ALL";
+    case Opcode::kTlbiEl2Asid:
+      return "CMD_TLBI_EL2_ASID";
+    case Opcode::kTlbiEl2Va:
+      return "CMD_TLBI_EL2_VA";
+    case Opcode::kTlbiEl2Vaa:
+      return "CMD_TLBI_EL2_VAA";
+    case Opcode::kTlbiS12Vmall:
+      return "CMD_TLBI_S12_VMALL";
+    case Opcode::kTlbiS2Ipa:
+      return "CMD_TLBI_S2_IPA";
+    case Opcode::kTlbiNsnhAll:
+      return "CMD_TLBI_NSNH_ALL";
+    case Opcode::kAtcInv:
+      return "CMD_ATC_INV";
+    case Opcode::kPriResp:
+      return "CMD_PRI_RESP";
+    case Opcode::kResume:
+      return "CMD_RESUME";
+    case Opcode::kStallTerm:
+      return "CMD_STALL_TERM";
+    case Opcode::kSync:
+      return "CMD_SYNC";
   }
   return "reserved";
 }

@@ -65,8 +65,8 @@ inline constexpr WordField RANGE{1, 4, 0}, PREFETCH_SIZE{1, 4, 0};
 inline constexpr WordField ATC_GLOBAL{0, 9, 9}, ATC_SIZE{1, 5, 0};
 inline constexpr WordField PRG_INDEX{1, 8, 0}, RESP{1, 13, 12};
 inline constexpr WordField RESUME_AC{0, 12, 12}, RESUME_AB{0, 13, 13}, STAG{1, 15, 0};
-inline constexpr WordField CS{0, 13, 12}, MSH{0, 23, 22}, MSI_ATTR{0, 27, 24},
-    MSI_DATA{0, 63, 32}, MSI_ADDR{1, 55, 2};
+inline constexpr WordField CS{0, 13, 12}, MSH{0, 23, 22}, MSI_ATTR{0, 27, 24}, MSI_DATA{0, 63, 32},
+    MSI_ADDR{1, 55, 2};
 inline constexpr unsigned kRangeAll = 31;  ///< CFGI_STE_RANGE Range for CMD_CFGI_ALL
 }  // namespace cmd
 
@@ -112,9 +112,7 @@ struct Command {
   /// TLBI range form (4.4.1, IDR3.RIL): TG != 0; the range is (NUM+1) * 2^SCALE granules.
   bool has_range() const { return tg != 0; }
   unsigned range_granule_lg2() const { return tg == 1 ? 12 : tg == 2 ? 14 : 16; }
-  uint64_t range_bytes() const {
-    return (uint64_t{num} + 1) << (scale + range_granule_lg2());
-  }
+  uint64_t range_bytes() const { return (uint64_t{num} + 1) << (scale + range_granule_lg2()); }
 };
 
 struct CmdDecode {

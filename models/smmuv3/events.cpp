@@ -4,22 +4,38 @@ namespace isim::smmuv3 {
 
 const char* to_string(EventType t) {
   switch (t) {
-    case EventType::kNone: return "none";
-    case EventType::kF_UUT: return "F_UUT";
-    case EventType::kC_BAD_STREAMID: return "C_BAD_STREAMID";
-    case EventType::kF_STE_FETCH: return "F_STE_FETCH";
-    case EventType::kC_BAD_STE: return "C_BAD_STE";
-    case EventType::kF_BAD_ATS_TREQ: return "F_BAD_ATS_TREQ";
-    case EventType::kF_STREAM_DISABLED: return "F_STREAM_DISABLED";
-    case EventType::kF_TRANSL_FORBIDDEN: return "F_TRANSL_FORBIDDEN";
-    case EventType::kC_BAD_SUBSTREAMID: return "C_BAD_SUBSTREAMID";
-    case EventType::kF_CD_FETCH: return "F_CD_FETCH";
-    case EventType::kC_BAD_CD: return "C_BAD_CD";
-    case EventType::kF_WALK_EABT: return "F_WALK_EABT";
-    case EventType::kF_TRANSLATION: return "F_TRANSLATION";
-    case EventType::kF_ADDR_SIZE: return "F_ADDR_SIZE";
-    case EventType::kF_ACCESS: return "F_ACCESS";
-    case EventType::kF_PERMISSION: return "F_PERMISSION";
+    case EventType::kNone:
+      return "none";
+    case EventType::kF_UUT:
+      return "F_UUT";
+    case EventType::kC_BAD_STREAMID:
+      return "C_BAD_STREAMID";
+    case EventType::kF_STE_FETCH:
+      return "F_STE_FETCH";
+    case EventType::kC_BAD_STE:
+      return "C_BAD_STE";
+    case EventType::kF_BAD_ATS_TREQ:
+      return "F_BAD_ATS_TREQ";
+    case EventType::kF_STREAM_DISABLED:
+      return "F_STREAM_DISABLED";
+    case EventType::kF_TRANSL_FORBIDDEN:
+      return "F_TRANSL_FORBIDDEN";
+    case EventType::kC_BAD_SUBSTREAMID:
+      return "C_BAD_SUBSTREAMID";
+    case EventType::kF_CD_FETCH:
+      return "F_CD_FETCH";
+    case EventType::kC_BAD_CD:
+      return "C_BAD_CD";
+    case EventType::kF_WALK_EABT:
+      return "F_WALK_EABT";
+    case EventType::kF_TRANSLATION:
+      return "F_TRANSLATION";
+    case EventType::kF_ADDR_SIZE:
+      return "F_ADDR_SIZE";
+    case EventType::kF_ACCESS:
+      return "F_ACCESS";
+    case EventType::kF_PERMISSION:
+      return "F_PERMISSION";
   }
   return "?";
 }

@@ -77,17 +77,17 @@ struct EventRecord {
 
 /// Which fields a type defines (7.3.2-7.3.16).
 struct EventFields {
-  bool ssv_ssid;     ///< SSV and SubstreamID
-  bool ssid_only;    ///< SubstreamID without SSV (C_BAD_SUBSTREAMID)
-  bool input_addr;   ///< InputAddr
-  bool access;       ///< RnW, InD, PnU
-  bool rnw_only;     ///< RnW alone (F_TRANSL_FORBIDDEN)
-  bool stall;        ///< Stall, STAG
-  bool s2_class;     ///< S2, CLASS
-  bool ipa;          ///< IPA
-  bool fetch_addr;   ///< FetchAddr
-  bool ttrnw;        ///< TTRnW
-  bool reason;       ///< Reason (F_UUT)
+  bool ssv_ssid;    ///< SSV and SubstreamID
+  bool ssid_only;   ///< SubstreamID without SSV (C_BAD_SUBSTREAMID)
+  bool input_addr;  ///< InputAddr
+  bool access;      ///< RnW, InD, PnU
+  bool rnw_only;    ///< RnW alone (F_TRANSL_FORBIDDEN)
+  bool stall;       ///< Stall, STAG
+  bool s2_class;    ///< S2, CLASS
+  bool ipa;         ///< IPA
+  bool fetch_addr;  ///< FetchAddr
+  bool ttrnw;       ///< TTRnW
+  bool reason;      ///< Reason (F_UUT)
 };
 EventFields event_fields(EventType t);
 

@@ -12,14 +12,16 @@ constexpr std::array<unsigned, 6> kOasBits = {32, 36, 40, 42, 44, 48};
 uint32_t put(uint32_t v, unsigned hi, unsigned lo, uint64_t f) {
   return static_cast<uint32_t>(set_bits(v, hi, lo, f));
 }
-uint32_t put(uint32_t v, unsigned b, bool on) { return static_cast<uint32_t>(set_bit(v, b, on)); }
+uint32_t put(uint32_t v, unsigned b, bool on) {
+  return static_cast<uint32_t>(set_bit(v, b, on));
+}
 
 // Field tables for register dumps (RegBank::format).
-constexpr RegField kCr0Fields[] = {{"SMMUEN", 0, 0},   {"PRIQEN", 1, 1}, {"EVENTQEN", 2, 2},
-                                   {"CMDQEN", 3, 3},   {"ATSCHK", 4, 4}, {"VMW", 8, 6}};
-constexpr RegField kGbpaFields[] = {{"Update", 31, 31},  {"ABORT", 20, 20},   {"INSTCFG", 19, 18},
-                                    {"PRIVCFG", 17, 16}, {"NSCFG", 15, 14},   {"SHCFG", 13, 12},
-                                    {"ALLOCCFG", 11, 8}, {"MTCFG", 4, 4},     {"MemAttr", 3, 0}};
+constexpr RegField kCr0Fields[] = {{"SMMUEN", 0, 0}, {"PRIQEN", 1, 1}, {"EVENTQEN", 2, 2},
+                                   {"CMDQEN", 3, 3}, {"ATSCHK", 4, 4}, {"VMW", 8, 6}};
+constexpr RegField kGbpaFields[] = {{"Update", 31, 31},  {"ABORT", 20, 20}, {"INSTCFG", 19, 18},
+                                    {"PRIVCFG", 17, 16}, {"NSCFG", 15, 14}, {"SHCFG", 13, 12},
+                                    {"ALLOCCFG", 11, 8}, {"MTCFG", 4, 4},   {"MemAttr", 3, 0}};
 constexpr RegField kStrtabCfgFields[] = {{"FMT", 17, 16}, {"SPLIT", 10, 6}, {"LOG2SIZE", 5, 0}};
 constexpr RegField kQBaseFields[] = {{"RWA", 62, 62}, {"ADDR", 55, 5}, {"LOG2SIZE", 4, 0}};
 constexpr RegField kCmdqConsFields[] = {{"ERR", 30, 24}, {"RD", 19, 0}};
@@ -194,34 +196,50 @@ std::vector<RegSpec> register_specs(const IdRegs& ids, const ResetParams& rst) {
       {.name = "CR1", .offset = reg::CR1, .rw = mask(11, 0)},
       {.name = "CR2", .offset = reg::CR2, .rw = cr2_bits},
       {.name = "STATUSR", .offset = reg::STATUSR, .ro = 1},
-      {.name = "GBPA", .offset = reg::GBPA, .reset = gbpa_reset, .rw = gbpa_rw,
+      {.name = "GBPA",
+       .offset = reg::GBPA,
+       .reset = gbpa_reset,
+       .rw = gbpa_rw,
        .fields = kGbpaFields},
       {.name = "IRQ_CTRL", .offset = reg::IRQ_CTRL, .rw = irq_bits},
       {.name = "IRQ_CTRLACK", .offset = reg::IRQ_CTRLACK, .ro = irq_bits},
       {.name = "GERROR", .offset = reg::GERROR, .ro = gerror::kImplemented},
       {.name = "GERRORN", .offset = reg::GERRORN, .rw = gerror::kImplemented},
-      {.name = "GERROR_IRQ_CFG0", .offset = reg::GERROR_IRQ_CFG0, .width = 8,
-       .rw = irq_cfg::kAddr},
+      {.name = "GERROR_IRQ_CFG0", .offset = reg::GERROR_IRQ_CFG0, .width = 8, .rw = irq_cfg::kAddr},
       {.name = "GERROR_IRQ_CFG1", .offset = reg::GERROR_IRQ_CFG1, .rw = 0xffffffff},
       {.name = "GERROR_IRQ_CFG2", .offset = reg::GERROR_IRQ_CFG2, .rw = irq_cfg::kCfg2},
-      {.name = "STRTAB_BASE", .offset = reg::STRTAB_BASE, .width = 8,
+      {.name = "STRTAB_BASE",
+       .offset = reg::STRTAB_BASE,
+       .width = 8,
        .rw = strtab::kBaseRa | strtab::kBaseAddr},
-      {.name = "STRTAB_BASE_CFG", .offset = reg::STRTAB_BASE_CFG,
+      {.name = "STRTAB_BASE_CFG",
+       .offset = reg::STRTAB_BASE_CFG,
        .rw = mask(strtab::FMT_HI, strtab::FMT_LO) | mask(strtab::SPLIT_HI, strtab::SPLIT_LO) |
              mask(strtab::LOG2SIZE_HI, strtab::LOG2SIZE_LO),
        .fields = kStrtabCfgFields},
-      {.name = "CMDQ_BASE", .offset = reg::CMDQ_BASE, .width = 8, .rw = qbase,
+      {.name = "CMDQ_BASE",
+       .offset = reg::CMDQ_BASE,
+       .width = 8,
+       .rw = qbase,
        .fields = kQBaseFields},
       {.name = "CMDQ_PROD", .offset = reg::CMDQ_PROD, .rw = queue::kPtr},
-      {.name = "CMDQ_CONS", .offset = reg::CMDQ_CONS, .rw = queue::kPtr, .ro = queue::kConsErr,
+      {.name = "CMDQ_CONS",
+       .offset = reg::CMDQ_CONS,
+       .rw = queue::kPtr,
+       .ro = queue::kConsErr,
        .fields = kCmdqConsFields},
-      {.name = "EVENTQ_BASE", .offset = reg::EVENTQ_BASE, .width = 8, .rw = qbase,
+      {.name = "EVENTQ_BASE",
+       .offset = reg::EVENTQ_BASE,
+       .width = 8,
+       .rw = qbase,
        .fields = kQBaseFields},
-      {.name = "EVENTQ_IRQ_CFG0", .offset = reg::EVENTQ_IRQ_CFG0, .width = 8,
-       .rw = irq_cfg::kAddr},
+      {.name = "EVENTQ_IRQ_CFG0", .offset = reg::EVENTQ_IRQ_CFG0, .width = 8, .rw = irq_cfg::kAddr},
       {.name = "EVENTQ_IRQ_CFG1", .offset = reg::EVENTQ_IRQ_CFG1, .rw = 0xffffffff},
       {.name = "EVENTQ_IRQ_CFG2", .offset = reg::EVENTQ_IRQ_CFG2, .rw = irq_cfg::kCfg2},
-      {.name = "PRIQ_BASE", .offset = reg::PRIQ_BASE, .width = 8, .rw = qbase,
+      {.name = "PRIQ_BASE",
+       .offset = reg::PRIQ_BASE,
+       .width = 8,
+       .rw = qbase,
        .fields = kQBaseFields},
       {.name = "PRIQ_IRQ_CFG0", .offset = reg::PRIQ_IRQ_CFG0, .width = 8, .rw = irq_cfg::kAddr},
       {.name = "PRIQ_IRQ_CFG1", .offset = reg::PRIQ_IRQ_CFG1, .rw = 0xffffffff},

@@ -79,9 +79,9 @@ inline constexpr unsigned S2P = 0, S1P = 1, TTF_LO = 2, TTF_HI = 3, COHACC = 4, 
                           VMID16 = 18, CD2L = 19, VATOS = 20, TTENDIAN_LO = 21, TTENDIAN_HI = 22,
                           STALL_MODEL_LO = 24, STALL_MODEL_HI = 25, TERM_MODEL = 26,
                           ST_LEVEL_LO = 27, ST_LEVEL_HI = 28;
-inline constexpr unsigned kTtfAArch64 = 0b10;      ///< TTF: VMSAv8-64 tables only
-inline constexpr unsigned kTtEndianLe = 0b10;      ///< TTENDIAN: little-endian only
-inline constexpr unsigned kStLevel2 = 0b01;        ///< ST_LEVEL: 2-level stream tables
+inline constexpr unsigned kTtfAArch64 = 0b10;  ///< TTF: VMSAv8-64 tables only
+inline constexpr unsigned kTtEndianLe = 0b10;  ///< TTENDIAN: little-endian only
+inline constexpr unsigned kStLevel2 = 0b01;    ///< ST_LEVEL: 2-level stream tables
 }  // namespace idr0
 namespace idr1 {  // 6.3.2
 inline constexpr unsigned SIDSIZE_HI = 5, SIDSIZE_LO = 0, SSIDSIZE_HI = 10, SSIDSIZE_LO = 6,
@@ -92,8 +92,8 @@ namespace idr3 {  // 6.3.4
 inline constexpr unsigned HAD = 2, XNX = 4, STT = 9, RIL = 10;
 }
 namespace idr5 {  // 6.3.6
-inline constexpr unsigned OAS_HI = 2, OAS_LO = 0, GRAN4K = 4, GRAN16K = 5, GRAN64K = 6,
-                          VAX_HI = 11, VAX_LO = 10, STALL_MAX_HI = 31, STALL_MAX_LO = 16;
+inline constexpr unsigned OAS_HI = 2, OAS_LO = 0, GRAN4K = 4, GRAN16K = 5, GRAN64K = 6, VAX_HI = 11,
+                          VAX_LO = 10, STALL_MAX_HI = 31, STALL_MAX_LO = 16;
 }
 namespace cr0 {  // 6.3.9
 inline constexpr unsigned SMMUEN = 0, PRIQEN = 1, EVENTQEN = 2, CMDQEN = 3, ATSCHK = 4;
@@ -112,9 +112,9 @@ namespace irq_ctrl {  // 6.3.16
 inline constexpr unsigned GERROR_IRQEN = 0, PRIQ_IRQEN = 1, EVENTQ_IRQEN = 2;
 }
 namespace gerror {  // 6.3.18: an error is active while GERROR.x != GERRORN.x
-inline constexpr unsigned CMDQ_ERR = 0, EVENTQ_ABT_ERR = 2, PRIQ_ABT_ERR = 3,
-                          MSI_CMDQ_ABT_ERR = 4, MSI_EVENTQ_ABT_ERR = 5, MSI_PRIQ_ABT_ERR = 6,
-                          MSI_GERROR_ABT_ERR = 7, SFM_ERR = 8;
+inline constexpr unsigned CMDQ_ERR = 0, EVENTQ_ABT_ERR = 2, PRIQ_ABT_ERR = 3, MSI_CMDQ_ABT_ERR = 4,
+                          MSI_EVENTQ_ABT_ERR = 5, MSI_PRIQ_ABT_ERR = 6, MSI_GERROR_ABT_ERR = 7,
+                          SFM_ERR = 8;
 inline constexpr uint64_t kImplemented = mask(8, 2) | 1;
 }  // namespace gerror
 namespace strtab {  // 6.3.23 / 6.3.24
@@ -126,10 +126,10 @@ inline constexpr unsigned kFmtLinear = 0, kFmt2Level = 1;
 namespace queue {  // 6.3.25-6.3.39: Q_BASE, PROD/CONS
 inline constexpr uint64_t kBaseRwa = uint64_t{1} << 62, kBaseAddr = mask(55, 5),
                           kBaseLog2Size = mask(4, 0);
-inline constexpr uint64_t kPtr = mask(19, 0);   ///< WR / RD: index and wrap flag
+inline constexpr uint64_t kPtr = mask(19, 0);       ///< WR / RD: index and wrap flag
 inline constexpr uint64_t kConsErr = mask(30, 24);  ///< CMDQ_CONS.ERR
-inline constexpr unsigned OVFLG = 31;           ///< EVENTQ/PRIQ_PROD.OVFLG, *_CONS.OVACKFLG
-inline constexpr unsigned kMaxLog2Size = 19;    ///< IDR1.xQS maximum
+inline constexpr unsigned OVFLG = 31;               ///< EVENTQ/PRIQ_PROD.OVFLG, *_CONS.OVACKFLG
+inline constexpr unsigned kMaxLog2Size = 19;        ///< IDR1.xQS maximum
 }  // namespace queue
 namespace irq_cfg {  // 6.3.20-22 and the EVENTQ/PRIQ equivalents
 inline constexpr uint64_t kAddr = mask(55, 2);
@@ -152,38 +152,38 @@ struct IdParams {
   bool vmid16 = true;
   bool asid16 = true;
   bool ats = true;
-  bool ns1ats = false;        ///< 1 = split-stage ATS (STE.EATS = 10) NOT supported
+  bool ns1ats = false;  ///< 1 = split-stage ATS (STE.EATS = 10) NOT supported
   bool pri = true;
   bool msi = true;
   bool sev = false;
-  bool btm = false;           ///< broadcast TLB maintenance
-  bool cohacc = true;         ///< coherent table/queue accesses
-  bool hyp = false;           ///< EL2 StreamWorld (not modelled by the walker: keep false)
-  unsigned httu = 1;          ///< 0 none, 1 AF, 2 AF+dirty (dirty not modelled)
-  unsigned stall_model = 0;   ///< 00 stall+terminate, 01 terminate only, 10 stall forced
-  bool term_model = false;    ///< 1: terminated transactions always abort (CD.A must be 1)
+  bool btm = false;          ///< broadcast TLB maintenance
+  bool cohacc = true;        ///< coherent table/queue accesses
+  bool hyp = false;          ///< EL2 StreamWorld (not modelled by the walker: keep false)
+  unsigned httu = 1;         ///< 0 none, 1 AF, 2 AF+dirty (dirty not modelled)
+  unsigned stall_model = 0;  ///< 00 stall+terminate, 01 terminate only, 10 stall forced
+  bool term_model = false;   ///< 1: terminated transactions always abort (CD.A must be 1)
   // IDR1
-  unsigned sid_bits = 16;     ///< SIDSIZE
-  unsigned ssid_bits = 20;    ///< SSIDSIZE (0: no substreams)
-  unsigned cmdq_lg2 = 8;      ///< CMDQS
-  unsigned evtq_lg2 = 8;      ///< EVENTQS
-  unsigned priq_lg2 = 8;      ///< PRIQS
+  unsigned sid_bits = 16;   ///< SIDSIZE
+  unsigned ssid_bits = 20;  ///< SSIDSIZE (0: no substreams)
+  unsigned cmdq_lg2 = 8;    ///< CMDQS
+  unsigned evtq_lg2 = 8;    ///< EVENTQS
+  unsigned priq_lg2 = 8;    ///< PRIQS
   // IDR3
-  bool had = true;            ///< CD.HAD0/HAD1 hierarchical attribute disable
-  bool stt = false;           ///< small translation tables (T0SZ up to 48/47)
-  bool ril = true;            ///< range invalidation (TLBI TG/NUM/SCALE/TTL)
+  bool had = true;   ///< CD.HAD0/HAD1 hierarchical attribute disable
+  bool stt = false;  ///< small translation tables (T0SZ up to 48/47)
+  bool ril = true;   ///< range invalidation (TLBI TG/NUM/SCALE/TTL)
   // IDR5
-  unsigned oas_bits = 48;     ///< output address size: 32, 36, 40, 42, 44, 48
+  unsigned oas_bits = 48;  ///< output address size: 32, 36, 40, 42, 44, 48
   bool gran4k = true;
   bool gran16k = true;
   bool gran64k = true;
-  unsigned stall_max = 0;     ///< STALL_MAX: outstanding stalled transactions
+  unsigned stall_max = 0;  ///< STALL_MAX: outstanding stalled transactions
   // IIDR / AIDR
   unsigned implementer = 0x43b;  ///< JEP106 code of Arm (IIDR.Implementer)
   unsigned product_id = 0;
   unsigned variant = 0;
   unsigned revision = 0;
-  unsigned arch_minor = 2;       ///< AIDR.ArchMinorRev: SMMUv3.<n>
+  unsigned arch_minor = 2;  ///< AIDR.ArchMinorRev: SMMUv3.<n>
 
   bool operator==(const IdParams&) const = default;
 

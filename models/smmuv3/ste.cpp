@@ -105,26 +105,46 @@ SteWords encode_ste(const Ste& s) {
 
 const char* to_string(SteError e) {
   switch (e) {
-    case SteError::kNone: return "none";
-    case SteError::kNotValid: return "V == 0";
-    case SteError::kS1NotSupported: return "stage 1 not implemented";
-    case SteError::kS2NotSupported: return "stage 2 not implemented";
-    case SteError::kEatsSplit: return "EATS split-stage not allowed";
-    case SteError::kEatsStall: return "EATS full ATS with S2S";
-    case SteError::kStrw: return "reserved STRW";
-    case SteError::kS1Stalld: return "S1STALLD with STALL_MODEL != 00";
-    case SteError::kS1CdMax: return "S1CDMax > SSIDSIZE";
-    case SteError::kS1Fmt: return "2-level CD table without CD2L";
-    case SteError::kS1ContextPtr: return "S1ContextPtr out of range";
-    case SteError::kS2Stall: return "S2S inconsistent with STALL_MODEL";
-    case SteError::kS2AArch32: return "VMSAv8-32 stage 2 not implemented";
-    case SteError::kS2Httu: return "S2HA/S2HD not supported";
-    case SteError::kS2Granule: return "S2TG not supported";
-    case SteError::kS2Ttb: return "S2TTB out of range";
-    case SteError::kS2T0sz: return "S2T0SZ out of range";
-    case SteError::kS2Sl0: return "S2SL0 inconsistent";
-    case SteError::kS2Endian: return "S2ENDI big-endian not supported";
-    case SteError::kS2Vmid: return "16-bit S2VMID without VMID16";
+    case SteError::kNone:
+      return "none";
+    case SteError::kNotValid:
+      return "V == 0";
+    case SteError::kS1NotSupported:
+      return "stage 1 not implemented";
+    case SteError::kS2NotSupported:
+      return "stage 2 not implemented";
+    case SteError::kEatsSplit:
+      return "EATS split-stage not allowed";
+    case SteError::kEatsStall:
+      return "EATS full ATS with S2S";
+    case SteError::kStrw:
+      return "reserved STRW";
+    case SteError::kS1Stalld:
+      return "S1STALLD with STALL_MODEL != 00";
+    case SteError::kS1CdMax:
+      return "S1CDMax > SSIDSIZE";
+    case SteError::kS1Fmt:
+      return "2-level CD table without CD2L";
+    case SteError::kS1ContextPtr:
+      return "S1ContextPtr out of range";
+    case SteError::kS2Stall:
+      return "S2S inconsistent with STALL_MODEL";
+    case SteError::kS2AArch32:
+      return "VMSAv8-32 stage 2 not implemented";
+    case SteError::kS2Httu:
+      return "S2HA/S2HD not supported";
+    case SteError::kS2Granule:
+      return "S2TG not supported";
+    case SteError::kS2Ttb:
+      return "S2TTB out of range";
+    case SteError::kS2T0sz:
+      return "S2T0SZ out of range";
+    case SteError::kS2Sl0:
+      return "S2SL0 inconsistent";
+    case SteError::kS2Endian:
+      return "S2ENDI big-endian not supported";
+    case SteError::kS2Vmid:
+      return "16-bit S2VMID without VMID16";
   }
   return "?";
 }

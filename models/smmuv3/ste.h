@@ -36,12 +36,12 @@ inline constexpr WordField V{0, 0, 0}, CONFIG{0, 3, 1}, S1FMT{0, 5, 4}, S1CTXPTR
 inline constexpr WordField S1DSS{1, 1, 0}, S1CIR{1, 3, 2}, S1COR{1, 5, 4}, S1CSH{1, 7, 6},
     DRE{1, 12, 12}, CONT{1, 16, 13}, DCP{1, 17, 17}, PPAR{1, 18, 18}, MEV{1, 19, 19},
     S2FWB{1, 25, 25}, S1STALLD{1, 27, 27}, EATS{1, 29, 28}, STRW{1, 31, 30}, MEMATTR{1, 35, 32},
-    MTCFG{1, 36, 36}, ALLOCCFG{1, 40, 37}, SHCFG{1, 45, 44}, NSCFG{1, 47, 46},
-    PRIVCFG{1, 49, 48}, INSTCFG{1, 51, 50};
-inline constexpr WordField S2VMID{2, 15, 0}, S2T0SZ{2, 37, 32}, S2SL0{2, 39, 38},
-    S2IR0{2, 41, 40}, S2OR0{2, 43, 42}, S2SH0{2, 45, 44}, S2TG{2, 47, 46}, S2PS{2, 50, 48},
-    S2AA64{2, 51, 51}, S2ENDI{2, 52, 52}, S2AFFD{2, 53, 53}, S2PTW{2, 54, 54}, S2HD{2, 55, 55},
-    S2HA{2, 56, 56}, S2S{2, 57, 57}, S2R{2, 58, 58};
+    MTCFG{1, 36, 36}, ALLOCCFG{1, 40, 37}, SHCFG{1, 45, 44}, NSCFG{1, 47, 46}, PRIVCFG{1, 49, 48},
+    INSTCFG{1, 51, 50};
+inline constexpr WordField S2VMID{2, 15, 0}, S2T0SZ{2, 37, 32}, S2SL0{2, 39, 38}, S2IR0{2, 41, 40},
+    S2OR0{2, 43, 42}, S2SH0{2, 45, 44}, S2TG{2, 47, 46}, S2PS{2, 50, 48}, S2AA64{2, 51, 51},
+    S2ENDI{2, 52, 52}, S2AFFD{2, 53, 53}, S2PTW{2, 54, 54}, S2HD{2, 55, 55}, S2HA{2, 56, 56},
+    S2S{2, 57, 57}, S2R{2, 58, 58};
 inline constexpr WordField S2TTB{3, 55, 4};
 }  // namespace ste
 
@@ -93,9 +93,7 @@ struct Ste {
   SteConfig cfg() const { return abort() ? SteConfig::kAbort : static_cast<SteConfig>(config); }
   S1Dss dss() const { return static_cast<S1Dss>(s1dss); }
   /// 5.2 S1Fmt: 11 is reserved and behaves as 00.
-  S1Fmt fmt() const {
-    return s1fmt == 3 ? S1Fmt::kLinear : static_cast<S1Fmt>(s1fmt);
-  }
+  S1Fmt fmt() const { return s1fmt == 3 ? S1Fmt::kLinear : static_cast<S1Fmt>(s1fmt); }
   /// 5.2 EATS: treated as 00 when Config is bypass.
   Eats effective_eats() const { return bypass() ? Eats::kAbort : static_cast<Eats>(eats); }
 };
@@ -106,25 +104,25 @@ SteWords encode_ste(const Ste& s);
 /// Why an STE is ILLEGAL (IHI 0070 5.2.2 SteIllegal; each is a C_BAD_STE).
 enum class SteError : uint8_t {
   kNone,
-  kNotValid,           ///< V == 0
-  kS1NotSupported,     ///< Config 1x1 without IDR0.S1P
-  kS2NotSupported,     ///< Config 11x without IDR0.S2P
-  kEatsSplit,          ///< EATS 10 without Config 111 / with S2S / with IDR0.NS1ATS
-  kEatsStall,          ///< EATS 01 with S2S and stage 2 enabled
-  kStrw,               ///< reserved StreamWorld (STRW x1) while STRW is used
-  kS1Stalld,           ///< S1STALLD with STALL_MODEL != 00
-  kS1CdMax,            ///< S1CDMax > IDR1.SSIDSIZE
-  kS1Fmt,              ///< 2-level CD table without IDR0.CD2L
-  kS1ContextPtr,       ///< S1ContextPtr beyond the PA/IPA size
-  kS2Stall,            ///< S2S inconsistent with STALL_MODEL
-  kS2AArch32,          ///< S2AA64 == 0 (VMSAv8-32 LPAE tables: IDR0.TTF says AArch64 only)
-  kS2Httu,             ///< S2HA/S2HD beyond IDR0.HTTU
-  kS2Granule,          ///< S2TG reserved or not implemented
-  kS2Ttb,              ///< S2TTB beyond the effective S2PS
-  kS2T0sz,             ///< S2T0SZ out of range
-  kS2Sl0,              ///< S2SL0 invalid or inconsistent with S2T0SZ / S2TG
-  kS2Endian,           ///< S2ENDI = 1 on a little-endian-only SMMU (IDR0.TTENDIAN = 10)
-  kS2Vmid,             ///< VMID[15:8] != 0 without IDR0.VMID16
+  kNotValid,        ///< V == 0
+  kS1NotSupported,  ///< Config 1x1 without IDR0.S1P
+  kS2NotSupported,  ///< Config 11x without IDR0.S2P
+  kEatsSplit,       ///< EATS 10 without Config 111 / with S2S / with IDR0.NS1ATS
+  kEatsStall,       ///< EATS 01 with S2S and stage 2 enabled
+  kStrw,            ///< reserved StreamWorld (STRW x1) while STRW is used
+  kS1Stalld,        ///< S1STALLD with STALL_MODEL != 00
+  kS1CdMax,         ///< S1CDMax > IDR1.SSIDSIZE
+  kS1Fmt,           ///< 2-level CD table without IDR0.CD2L
+  kS1ContextPtr,    ///< S1ContextPtr beyond the PA/IPA size
+  kS2Stall,         ///< S2S inconsistent with STALL_MODEL
+  kS2AArch32,       ///< S2AA64 == 0 (VMSAv8-32 LPAE tables: IDR0.TTF says AArch64 only)
+  kS2Httu,          ///< S2HA/S2HD beyond IDR0.HTTU
+  kS2Granule,       ///< S2TG reserved or not implemented
+  kS2Ttb,           ///< S2TTB beyond the effective S2PS
+  kS2T0sz,          ///< S2T0SZ out of range
+  kS2Sl0,           ///< S2SL0 invalid or inconsistent with S2T0SZ / S2TG
+  kS2Endian,        ///< S2ENDI = 1 on a little-endian-only SMMU (IDR0.TTENDIAN = 10)
+  kS2Vmid,          ///< VMID[15:8] != 0 without IDR0.VMID16
 };
 const char* to_string(SteError e);
 

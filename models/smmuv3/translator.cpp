@@ -65,11 +65,16 @@ pt::AccessReq access_of(const Request& req) {
 
 EventType event_of(pt::FaultKind k) {
   switch (k) {
-    case pt::FaultKind::AddressSize: return EventType::kF_ADDR_SIZE;
-    case pt::FaultKind::AccessFlag: return EventType::kF_ACCESS;
-    case pt::FaultKind::Permission: return EventType::kF_PERMISSION;
-    case pt::FaultKind::BusError: return EventType::kF_WALK_EABT;
-    default: return EventType::kF_TRANSLATION;  // NotPresent, ReservedBit (fail closed)
+    case pt::FaultKind::AddressSize:
+      return EventType::kF_ADDR_SIZE;
+    case pt::FaultKind::AccessFlag:
+      return EventType::kF_ACCESS;
+    case pt::FaultKind::Permission:
+      return EventType::kF_PERMISSION;
+    case pt::FaultKind::BusError:
+      return EventType::kF_WALK_EABT;
+    default:
+      return EventType::kF_TRANSLATION;  // NotPresent, ReservedBit (fail closed)
   }
 }
 
@@ -77,23 +82,34 @@ EventType event_of(pt::FaultKind k) {
 
 const char* to_string(Outcome o) {
   switch (o) {
-    case Outcome::kTranslated: return "translated";
-    case Outcome::kBypass: return "bypass";
-    case Outcome::kAbort: return "abort";
-    case Outcome::kRazWi: return "raz_wi";
-    case Outcome::kStall: return "stall";
+    case Outcome::kTranslated:
+      return "translated";
+    case Outcome::kBypass:
+      return "bypass";
+    case Outcome::kAbort:
+      return "abort";
+    case Outcome::kRazWi:
+      return "raz_wi";
+    case Outcome::kStall:
+      return "stall";
   }
   return "?";
 }
 
 const char* to_string(ReadKind k) {
   switch (k) {
-    case ReadKind::kL1Std: return "L1STD";
-    case ReadKind::kSte: return "STE";
-    case ReadKind::kL1Cd: return "L1CD";
-    case ReadKind::kCd: return "CD";
-    case ReadKind::kS1Table: return "S1TT";
-    case ReadKind::kS2Table: return "S2TT";
+    case ReadKind::kL1Std:
+      return "L1STD";
+    case ReadKind::kSte:
+      return "STE";
+    case ReadKind::kL1Cd:
+      return "L1CD";
+    case ReadKind::kCd:
+      return "CD";
+    case ReadKind::kS1Table:
+      return "S1TT";
+    case ReadKind::kS2Table:
+      return "S2TT";
   }
   return "?";
 }
@@ -211,7 +227,7 @@ Stop walk_fault_stop(const pt::Fault& f, const Request& req, const StreamCtx& sc
   if (f.kind == pt::FaultKind::BusError) {
     // 7.3.12: F_WALK_EABT reports the descriptor PA; a stage-1 walk abort is CLASS = TT.
     e.fetch_addr = f.entry_pa;
-    e.cls = cd_fetch ? EventClass::kCd
+    e.cls = cd_fetch                   ? EventClass::kCd
             : (!e.s2 || f.on_s1_table) ? EventClass::kTt
                                        : EventClass::kIn;
     return s;  // always abort and record (5.5 applies only to the four translation faults)
@@ -250,8 +266,8 @@ Stage2Fn stage2_walker(const StreamCtx& sc, PhysMem& mem) {
 CdStep fetch_context(const SmmuState& st, PhysMem& mem, const StreamCtx& sc, uint32_t cd_index,
                      const Request& req, const Stage2Fn* s2, ReadLog& log) {
   CdStep out;
-  const CdFetch f = fetch_cd(mem, sc.ste, cd_index, st.caps, sc.ste.s2_enabled() ? s2 : nullptr,
-                             &log);
+  const CdFetch f =
+      fetch_cd(mem, sc.ste, cd_index, st.caps, sc.ste.s2_enabled() ? s2 : nullptr, &log);
   switch (f.status) {
     case CdFetchStatus::kBadSubstream:
       out.stop = stop(EventType::kC_BAD_SUBSTREAMID, req);
@@ -431,7 +447,8 @@ TranslateResult translate(const SmmuState& st, PhysMem& mem, const Request& in) 
       return finish(from_stop(stop(EventType::kF_TRANSL_FORBIDDEN, req), req));
     }
     // Split-stage ATS (EATS = 10): the translated address is an IPA for stage 2.
-    if (eats == Eats::kSplit && ste.s2_enabled()) return finish(walk_context(st, mem, sc, nullptr, req));
+    if (eats == Eats::kSplit && ste.s2_enabled())
+      return finish(walk_context(st, mem, sc, nullptr, req));
     return finish(bypass(req.addr));
   }
 

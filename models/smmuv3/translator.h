@@ -46,10 +46,10 @@ enum class AtsType : uint8_t { kUntranslated, kTranslationRequest, kTranslated }
 /// The programmed state the translator needs, decoded from the registers.
 struct SmmuState {
   IdParams caps;
-  bool smmuen = false;    ///< CR0.SMMUEN (as acknowledged in CR0ACK)
-  bool atschk = false;    ///< CR0.ATSCHK
-  bool recinvsid = false; ///< CR2.RECINVSID: record C_BAD_STREAMID
-  uint32_t gbpa = 0;      ///< GBPA
+  bool smmuen = false;     ///< CR0.SMMUEN (as acknowledged in CR0ACK)
+  bool atschk = false;     ///< CR0.ATSCHK
+  bool recinvsid = false;  ///< CR2.RECINVSID: record C_BAD_STREAMID
+  uint32_t gbpa = 0;       ///< GBPA
   StrtabConfig strtab;
 
   static SmmuState from_regs(const IdParams& caps, uint32_t cr0, uint32_t cr2, uint32_t gbpa,

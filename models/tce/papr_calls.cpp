@@ -6,9 +6,6 @@ namespace isim::tce {
 
 namespace {
 
-// LoPAPR hypervisor-call return codes (Linux asm/hvcall.h); see also hw/papr_codes.cpp.
-constexpr int64_t kHHardware = -1;
-
 uint64_t reg(int64_t v) {
   return static_cast<uint64_t>(v);
 }

@@ -9,25 +9,32 @@ namespace isim {
 static_assert(std::endian::native == std::endian::little,
               "PhysMem's little-endian helpers assume a little-endian host");
 
-SparseMemory::SparseMemory(uint64_t size) : size_(size) {}
+SparseMemory::SparseMemory(uint64_t size) : size_(size) {
+  const uint64_t pages = (size + kPageSize - 1) >> kPageLg2;
+  const uint64_t tops = (pages + (uint64_t{1} << kLeafLg2) - 1) >> kLeafLg2;
+  if (tops <= kMaxFlatTop) flat_top_.resize(tops);
+}
 
-SparseMemory::Page* SparseMemory::find(uint64_t pfn) {
-  CacheSlot& slot = cache_[pfn & ((1u << kCacheLg2) - 1)];
-  if (slot.pfn == pfn) return slot.page;
-  auto it = pages_.find(pfn);
-  if (it == pages_.end()) return nullptr;  // untouched pages are not cached: they may appear later
-  slot = {pfn, it->second.get()};
-  return slot.page;
+SparseMemory::~SparseMemory() = default;
+
+const SparseMemory::Leaf* SparseMemory::find_leaf_slow(uint64_t top) const {
+  if (!flat_top_.empty()) return nullptr;  // a flat directory covers all of memory
+  auto it = sparse_top_.find(top);
+  return it == sparse_top_.end() ? nullptr : it->second.get();
 }
 
 SparseMemory::Page* SparseMemory::find_or_alloc(uint64_t pfn) {
-  if (Page* p = find(pfn)) return p;
-  auto page = std::make_unique<Page>();
-  page->bytes.fill(0);
-  Page* raw = page.get();
-  pages_.emplace(pfn, std::move(page));
-  cache_[pfn & ((1u << kCacheLg2) - 1)] = {pfn, raw};
-  return raw;
+  const uint64_t top = pfn >> kLeafLg2;
+  std::unique_ptr<Leaf>& slot = flat_top_.empty() ? sparse_top_[top] : flat_top_[top];
+  if (!slot) slot = std::make_unique<Leaf>();
+  Page*& page = slot->pages[pfn & ((uint64_t{1} << kLeafLg2) - 1)];
+  if (!page) {
+    storage_.push_back(std::make_unique<Page>());
+    page = storage_.back().get();
+    page->bytes.fill(0);
+    ++touched_;
+  }
+  return page;
 }
 
 bool SparseMemory::read(uint64_t pa, void* dst, size_t len) {

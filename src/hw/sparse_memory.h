@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "hw/phys_mem.h"
 
@@ -18,13 +19,14 @@ class SparseMemory final : public PhysMem {
 
   /// A memory answering physical addresses [0, size).
   explicit SparseMemory(uint64_t size);
+  ~SparseMemory() override;
 
   bool read(uint64_t pa, void* dst, size_t len) override;
   bool write(uint64_t pa, const void* src, size_t len) override;
   uint64_t size() const override { return size_; }
 
   /// Number of backing pages allocated so far (the host-memory cost of this memory).
-  size_t touched_pages() const { return pages_.size(); }
+  size_t touched_pages() const { return touched_; }
 
   /// Host pointer to the backing page holding pa, allocating it; nullptr if pa is out of range.
   /// Valid for the lifetime of this object (pages are never freed or moved).
@@ -38,23 +40,31 @@ class SparseMemory final : public PhysMem {
   struct Page {
     std::array<uint8_t, kPageSize> bytes;
   };
-  // A direct-mapped cache of page-number -> page in front of the hash map: page-table walks
-  // revisit a working set of table pages (thousands for a large mapping) and DMA streams a few
-  // buffers, and this keeps them off the hash path. 4096 slots cover 16 MiB of touched pages in
-  // 64 KiB of host memory.
-  static constexpr unsigned kCacheLg2 = 12;
-  struct CacheSlot {
-    uint64_t pfn = ~uint64_t{0};
-    Page* page = nullptr;
+  // A two-level directory of pages: a leaf holds the pointers of 4096 consecutive pages
+  // (16 MiB of address space, 32 KiB of host memory) and is allocated when one of them is
+  // first written. Walks and DMA find a page in two dependent loads, with no hashing. The
+  // top level is a flat array when it stays small (memories up to 16 TiB) and a hash map
+  // above that, so even a 4 PiB address space costs only what is touched.
+  static constexpr unsigned kLeafLg2 = 12;
+  static constexpr uint64_t kMaxFlatTop = uint64_t{1} << 20;
+  struct Leaf {
+    std::array<Page*, size_t{1} << kLeafLg2> pages{};
   };
 
-  Page* find(uint64_t pfn);
+  Page* find(uint64_t pfn) const {
+    const uint64_t top = pfn >> kLeafLg2;
+    const Leaf* leaf = top < flat_top_.size() ? flat_top_[top].get() : find_leaf_slow(top);
+    return leaf ? leaf->pages[pfn & ((uint64_t{1} << kLeafLg2) - 1)] : nullptr;
+  }
+  const Leaf* find_leaf_slow(uint64_t top) const;
   Page* find_or_alloc(uint64_t pfn);
   bool in_range(uint64_t pa, size_t len) const { return len <= size_ && pa <= size_ - len; }
 
   uint64_t size_;
-  std::unordered_map<uint64_t, std::unique_ptr<Page>> pages_;
-  std::array<CacheSlot, size_t{1} << kCacheLg2> cache_{};
+  std::vector<std::unique_ptr<Leaf>> flat_top_;
+  std::unordered_map<uint64_t, std::unique_ptr<Leaf>> sparse_top_;  // memories beyond 16 TiB
+  std::vector<std::unique_ptr<Page>> storage_;                      // owns every page
+  size_t touched_ = 0;
 };
 
 }  // namespace isim

@@ -52,20 +52,20 @@ TEST(SmmuCommands, SyncAndCfgi) {
 TEST(SmmuCommands, IllegalCommands) {
   IdParams caps;
   auto ill = [&](CmdWords w) { return decode_command(w, caps).error == CmdError::kIll; };
-  EXPECT_TRUE(ill({0x00, 0}));                       // reserved opcode
+  EXPECT_TRUE(ill({0x00, 0}));  // reserved opcode
   EXPECT_TRUE(ill({0x0f, 0}));
-  EXPECT_TRUE(ill({0x18, 0}));                       // EL3 on the Non-secure queue
-  EXPECT_TRUE(ill({0x03 | (1u << 10), 0}));          // SSec = 1
-  EXPECT_TRUE(ill({0x46 | (3u << 12), 0}));          // CMD_SYNC CS = 11
-  EXPECT_TRUE(ill({0x41, uint64_t{3} << 12}));       // PRI_RESP Resp = 11
-  EXPECT_TRUE(ill({0x12, uint64_t{1} << 10}));       // TG != 0, NUM = SCALE = TTL = 0
-  EXPECT_TRUE(ill({0x20, 0}));                       // EL2 without IDR0.Hyp
+  EXPECT_TRUE(ill({0x18, 0}));                  // EL3 on the Non-secure queue
+  EXPECT_TRUE(ill({0x03 | (1u << 10), 0}));     // SSec = 1
+  EXPECT_TRUE(ill({0x46 | (3u << 12), 0}));     // CMD_SYNC CS = 11
+  EXPECT_TRUE(ill({0x41, uint64_t{3} << 12}));  // PRI_RESP Resp = 11
+  EXPECT_TRUE(ill({0x12, uint64_t{1} << 10}));  // TG != 0, NUM = SCALE = TTL = 0
+  EXPECT_TRUE(ill({0x20, 0}));                  // EL2 without IDR0.Hyp
   EXPECT_FALSE(ill({0x46, 0}));
   EXPECT_FALSE(ill({0x44, 0}));
   caps.stall_model = 1;
-  EXPECT_TRUE(ill({0x44, 0}));                       // RESUME without stalls
+  EXPECT_TRUE(ill({0x44, 0}));  // RESUME without stalls
   caps.s1p = false;
-  EXPECT_TRUE(ill({0x05, 0}));                       // CFGI_CD without stage 1
+  EXPECT_TRUE(ill({0x05, 0}));  // CFGI_CD without stage 1
   caps.ril = false;
   EXPECT_TRUE(ill({0x2A, (uint64_t{1} << 10) | (1u << 8)}));  // range without RIL
 }

@@ -42,12 +42,12 @@ TEST(SmmuRegs, IdFieldPositions) {
   p.ssid_bits = 0x0a;
   p.oas_bits = 44;
   const IdRegs r = encode_id_regs(p);
-  EXPECT_EQ(r.idr1 & 0x3f, 0x11u);                  // SIDSIZE 5:0
-  EXPECT_EQ((r.idr1 >> 6) & 0x1f, 0x0au);           // SSIDSIZE 10:6
-  EXPECT_EQ(r.idr5 & 7, 4u);                        // OAS 100 = 44 bits
-  EXPECT_EQ((r.idr0 >> 2) & 3, 2u);                 // TTF = AArch64
-  EXPECT_EQ((r.idr0 >> 27) & 3, 1u);                // ST_LEVEL = 2-level
-  EXPECT_EQ(r.idr0 & 3, 3u);                        // S1P, S2P
+  EXPECT_EQ(r.idr1 & 0x3f, 0x11u);         // SIDSIZE 5:0
+  EXPECT_EQ((r.idr1 >> 6) & 0x1f, 0x0au);  // SSIDSIZE 10:6
+  EXPECT_EQ(r.idr5 & 7, 4u);               // OAS 100 = 44 bits
+  EXPECT_EQ((r.idr0 >> 2) & 3, 2u);        // TTF = AArch64
+  EXPECT_EQ((r.idr0 >> 27) & 3, 1u);       // ST_LEVEL = 2-level
+  EXPECT_EQ(r.idr0 & 3, 3u);               // S1P, S2P
 }
 
 TEST(SmmuRegs, ProblemsNameTheKey) {

@@ -40,8 +40,8 @@ struct SmmuEnv {
 
   void linear_strtab(unsigned log2size) {
     strtab_base = take(uint64_t{kSteBytes} << log2size, uint64_t{kSteBytes} << log2size);
-    strtab_cfg = static_cast<uint32_t>(set_bits(0, strtab::LOG2SIZE_HI, strtab::LOG2SIZE_LO,
-                                                log2size));
+    strtab_cfg =
+        static_cast<uint32_t>(set_bits(0, strtab::LOG2SIZE_HI, strtab::LOG2SIZE_LO, log2size));
   }
   void two_level_strtab(unsigned log2size, unsigned split) {
     const uint64_t l1_bytes = uint64_t{8} << (log2size - split);
@@ -53,8 +53,8 @@ struct SmmuEnv {
   }
   /// Writes the L1STD for `sid` with `span` and a fresh level-2 array; returns its address.
   uint64_t set_l1(uint32_t sid, unsigned span) {
-    const unsigned split = static_cast<unsigned>(bits(strtab_cfg, strtab::SPLIT_HI,
-                                                      strtab::SPLIT_LO));
+    const unsigned split =
+        static_cast<unsigned>(bits(strtab_cfg, strtab::SPLIT_HI, strtab::SPLIT_LO));
     const uint64_t bytes = uint64_t{kSteBytes} << (span ? span - 1 : 0);
     const uint64_t l2 = take(bytes, bytes);
     mem.write_le64(strtab_base + ((uint64_t{sid} >> split) << 3), l2 | span);
@@ -64,8 +64,8 @@ struct SmmuEnv {
     if (bits(strtab_cfg, strtab::FMT_HI, strtab::FMT_LO) == strtab::kFmtLinear) {
       return strtab_base + uint64_t{sid} * kSteBytes;
     }
-    const unsigned split = static_cast<unsigned>(bits(strtab_cfg, strtab::SPLIT_HI,
-                                                      strtab::SPLIT_LO));
+    const unsigned split =
+        static_cast<unsigned>(bits(strtab_cfg, strtab::SPLIT_HI, strtab::SPLIT_LO));
     uint64_t l1 = 0;
     const_cast<SparseMemory&>(mem).read(strtab_base + ((uint64_t{sid} >> split) << 3), &l1, 8);
     return (l1 & mask(55, 6)) + (uint64_t{sid} & (lg2_size(split) - 1)) * kSteBytes;

@@ -33,15 +33,15 @@ TEST(SmmuSte, FieldPositionsAndRoundTrip) {
   s.instcfg = 2;
   s.mev = true;
   const SteWords w = encode_ste(s);
-  EXPECT_EQ(w[0] & 0xf, 0xfu);                     // V, Config 111
-  EXPECT_EQ(w[0] >> 59, 20u);                      // S1CDMax
-  EXPECT_EQ(w[1] & 3, 2u);                         // S1DSS
-  EXPECT_EQ((w[1] >> 28) & 3, 1u);                 // EATS
-  EXPECT_EQ(w[2] & 0xffff, 0xbeefu);               // S2VMID
-  EXPECT_EQ((w[2] >> 32) & 0x3f, 25u);             // S2T0SZ
-  EXPECT_EQ((w[2] >> 57) & 3, 3u);                 // S2S bit 185, S2R bit 186
-  EXPECT_EQ((w[2] >> 54) & 1, 1u);                 // S2PTW
-  EXPECT_EQ(w[3], 0x00ff'1234'5670ull);            // S2TTB
+  EXPECT_EQ(w[0] & 0xf, 0xfu);           // V, Config 111
+  EXPECT_EQ(w[0] >> 59, 20u);            // S1CDMax
+  EXPECT_EQ(w[1] & 3, 2u);               // S1DSS
+  EXPECT_EQ((w[1] >> 28) & 3, 1u);       // EATS
+  EXPECT_EQ(w[2] & 0xffff, 0xbeefu);     // S2VMID
+  EXPECT_EQ((w[2] >> 32) & 0x3f, 25u);   // S2T0SZ
+  EXPECT_EQ((w[2] >> 57) & 3, 3u);       // S2S bit 185, S2R bit 186
+  EXPECT_EQ((w[2] >> 54) & 1, 1u);       // S2PTW
+  EXPECT_EQ(w[3], 0x00ff'1234'5670ull);  // S2TTB
   EXPECT_EQ(decode_ste(w), s);
 }
 

@@ -315,8 +315,7 @@ TEST_P(SmmuCdTable, TwoLevelCdTable) {
   expect_event(env.go(rd(kVa, 1u << 16)), EventType::kC_BAD_SUBSTREAMID);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fmts, SmmuCdTable,
-                         ::testing::Values(S1Fmt::k2Level4K, S1Fmt::k2Level64K));
+INSTANTIATE_TEST_SUITE_P(Fmts, SmmuCdTable, ::testing::Values(S1Fmt::k2Level4K, S1Fmt::k2Level64K));
 
 TEST(SmmuTranslate, S1dssCases) {
   S1Fixture fx(12, 4);  // 16 CDs, linear
@@ -500,7 +499,7 @@ TEST(SmmuTranslate, PrivCfgOverride) {
   priv_only.user = false;
   fx.map(kVa, 0x5000, 4096, priv_only);
   expect_event(fx.env.go(rd(kVa)), EventType::kF_PERMISSION);  // unprivileged request
-  fx.ste.privcfg = 0b11;  // force privileged
+  fx.ste.privcfg = 0b11;                                       // force privileged
   fx.env.write_ste(kSid, fx.ste);
   EXPECT_TRUE(fx.env.go(rd(kVa)).ok());
 }
