@@ -2,7 +2,9 @@
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include <algorithm>
 #include <functional>
+#include <vector>
 
 #include "hw/sc_time_util.h"
 #include "sim/build_context.h"
@@ -23,17 +25,21 @@ Generator::Generator(const ComponentSpec& spec, const GeneratorParams&, BuildCon
       pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
       rng_(ctx.config.sim.seed, spec.name + ".op"),
       buffer_(w_.size),
-      reads_(stats().counter("reads", "read requests issued before the end of the run and answered", "count")),
-      writes_(stats().counter("writes", "write requests issued before the end of the run and answered", "count")),
+      reads_(stats().counter("reads", "read requests issued before the end of the run and answered",
+                             "count")),
+      writes_(stats().counter(
+          "writes", "write requests issued before the end of the run and answered", "count")),
       bytes_(stats().counter("bytes", "payload bytes transferred", "bytes")),
       errors_(stats().counter("errors", "requests answered with an error (faults)", "count")),
       latency_(stats().histogram("latency", "request latency, issue to completion", "ps")),
-      active_time_(stats().scalar("active_time", "completion time of the last request (may follow the end of the run)", "ps")) {
+      active_time_(stats().scalar(
+          "active_time", "completion time of the last request (may follow the end of the run)",
+          "ps")) {
   stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
     return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
   });
-  stats().formula("requests_per_us", "completed requests per microsecond of active time",
-                  "1/us", [this] {
+  stats().formula("requests_per_us", "completed requests per microsecond of active time", "1/us",
+                  [this] {
                     return stats::ratio(static_cast<double>(reads_.value() + writes_.value()) * 1e6,
                                         active_time_.value());
                   });
@@ -43,13 +49,20 @@ Generator::Generator(const ComponentSpec& spec, const GeneratorParams&, BuildCon
 }
 
 void Generator::run() {
-  using sc_core::sc_time;
-  tlm_utils::tlm_quantumkeeper qk;
-  qk.reset();
-  if (w_.start.ps) sc_core::wait(sc_time(static_cast<double>(w_.start.ps), sc_core::SC_PS));
+  // Loosely timed with temporal decoupling: the thread runs ahead of the kernel by up to one
+  // quantum (`local`), then yields. Times are picosecond Ticks: this loop runs once per DMA
+  // and sc_time arithmetic and kernel-time queries are measurable there.
+  if (w_.start.ps) sc_core::wait(from_ticks(w_.start.ps));
+  const Tick quantum = to_ticks(tlm_utils::tlm_quantumkeeper::get_global_quantum());
+  const Tick end = to_ticks(end_time_);
+  Tick base = to_ticks(sc_core::sc_time_stamp());  // kernel time at the last synchronisation
+  Tick local = 0;                                  // how far this thread runs ahead of it
+  Tick last_done = 0;
 
-  // Completion times (absolute) of the requests in flight, earliest first.
-  std::priority_queue<sc_time, std::vector<sc_time>, std::greater<>> inflight;
+  // Completion times of the requests in flight, as a min-heap.
+  std::vector<Tick> inflight;
+  inflight.reserve(w_.outstanding);
+  const auto later = std::greater<Tick>();
   DmaRequest req;
   req.rid = rid();
   req.has_pasid = w_.pasid >= 0;
@@ -57,31 +70,40 @@ void Generator::run() {
   for (uint64_t n = 0; w_.count == 0 || n < w_.count; ++n) {
     if (inflight.size() >= w_.outstanding) {
       // Closed loop: the next request issues when the earliest one in flight completes.
-      const sc_time free_at = inflight.top();
-      inflight.pop();
-      const sc_time now = sc_core::sc_time_stamp() + qk.get_local_time();
-      if (free_at > now) qk.set(free_at - sc_core::sc_time_stamp());
+      std::pop_heap(inflight.begin(), inflight.end(), later);
+      const Tick free_at = inflight.back();
+      inflight.pop_back();
+      if (free_at > base + local) local = free_at - base;
     }
-    const sc_time issue = sc_core::sc_time_stamp() + qk.get_local_time();
-    if (issue >= end_time_) break;
-    req.write = w_.op == DmaOp::write || (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
+    const Tick issue = base + local;
+    if (issue >= end) break;
+    req.write =
+        w_.op == DmaOp::write || (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
     req.addr = pattern_.next();
-    sc_time delay = qk.get_local_time();
+    sc_core::sc_time delay = from_ticks(local);
     const DmaResult r = transport(req, buffer_, delay);
-    const sc_time done = issue + r.latency;
-    inflight.push(done);
-    latency_.record(to_ticks(r.latency));
+    const Tick latency = to_ticks(r.latency);
+    const Tick done = issue + latency;
+    inflight.push_back(done);
+    std::push_heap(inflight.begin(), inflight.end(), later);
+    latency_.record(latency);
     if (r.ok()) {
       ++(req.write ? writes_ : reads_);
       bytes_ += w_.size;
     } else {
       ++errors_;
     }
-    if (static_cast<double>(to_ticks(done)) > active_time_.value())
-      active_time_.set(static_cast<double>(to_ticks(done)));
-    if (qk.need_sync()) qk.sync();
+    last_done = std::max(last_done, done);
+    if (local >= quantum) {
+      // The run may end while this thread waits: publish what it has done so far first.
+      active_time_.set(static_cast<double>(last_done));
+      sc_core::wait(from_ticks(local));
+      base = to_ticks(sc_core::sc_time_stamp());
+      local = 0;
+    }
   }
-  qk.sync();
+  active_time_.set(static_cast<double>(last_done));
+  if (local) sc_core::wait(from_ticks(local));
 }
 
 void register_generator() {

@@ -5,7 +5,6 @@
 // slot is free, without a thread per request.
 #pragma once
 
-#include <queue>
 #include <vector>
 
 #include "hw/device_base.h"

@@ -102,8 +102,16 @@ BandwidthTimeline::Booking BandwidthTimeline::transfer(Tick ready, uint64_t byte
   const Tick start = idle ? ready : busy_until_;
   const unsigned __int128 num =
       static_cast<unsigned __int128>(bytes) * rate_.ticks + (idle ? 0 : frac_);
-  const Tick end = start + static_cast<Tick>(num / rate_.bytes);
-  frac_ = static_cast<uint64_t>(num % rate_.bytes);
+  Tick end;
+  if (num >> 64 == 0) {
+    // The usual case (a DMA-sized transfer): 64-bit division, much cheaper than 128-bit.
+    const auto n = static_cast<uint64_t>(num);
+    end = start + n / rate_.bytes;
+    frac_ = n % rate_.bytes;
+  } else {
+    end = start + static_cast<Tick>(num / rate_.bytes);
+    frac_ = static_cast<uint64_t>(num % rate_.bytes);
+  }
   busy_until_ = end;
   bytes_ += bytes;
   record(stats_, ready, start, end - start);
