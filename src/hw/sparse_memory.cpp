@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 
 namespace isim {
 
@@ -29,9 +30,15 @@ SparseMemory::Page* SparseMemory::find_or_alloc(uint64_t pfn) {
   if (!slot) slot = std::make_unique<Leaf>();
   Page*& page = slot->pages[pfn & ((uint64_t{1} << kLeafLg2) - 1)];
   if (!page) {
-    storage_.push_back(std::make_unique<Page>());
-    page = storage_.back().get();
-    page->bytes.fill(0);
+    if (slab_used_ == slab_pages_) {
+      slab_pages_ = slab_pages_ ? std::min(slab_pages_ * 2, kMaxSlabPages) : kFirstSlabPages;
+      // Page is an array of bytes (an implicit-lifetime type): zeroed storage is a zero page.
+      auto* slab = static_cast<Page*>(std::calloc(slab_pages_, sizeof(Page)));
+      if (!slab) throw std::bad_alloc();
+      slabs_.emplace_back(slab);
+      slab_used_ = 0;
+    }
+    page = &slabs_.back()[slab_used_++];
     ++touched_;
   }
   return page;

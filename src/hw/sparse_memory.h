@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -63,7 +64,19 @@ class SparseMemory final : public PhysMem {
   uint64_t size_;
   std::vector<std::unique_ptr<Leaf>> flat_top_;
   std::unordered_map<uint64_t, std::unique_ptr<Leaf>> sparse_top_;  // memories beyond 16 TiB
-  std::vector<std::unique_ptr<Page>> storage_;                      // owns every page
+  // Pages are carved from slabs that double in size (16 pages up to 16 MiB), so pages touched
+  // together sit together in host memory (fewer host TLB misses on walks) while a small
+  // simulation still costs little.
+  // Slabs come from calloc: large ones are fresh zero pages that the host commits only when
+  // they are first written, so an unused tail of a slab costs no memory.
+  static constexpr size_t kFirstSlabPages = 16;
+  static constexpr size_t kMaxSlabPages = 4096;
+  struct FreeSlab {
+    void operator()(Page* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<Page[], FreeSlab>> slabs_;
+  size_t slab_pages_ = 0;  // pages in the newest slab
+  size_t slab_used_ = 0;   // pages of the newest slab handed out
   size_t touched_ = 0;
 };
 
