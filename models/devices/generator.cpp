@@ -44,8 +44,6 @@ Generator::Generator(const ComponentSpec& spec, const GeneratorParams&, BuildCon
                                         active_time_.value());
                   });
   end_time_ = from_ticks(ctx.config.sim.duration.ps);
-  SC_HAS_PROCESS(Generator);
-  SC_THREAD(run);
 }
 
 void Generator::run() {

@@ -78,7 +78,7 @@ class Generator final : public DeviceBase {
   Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildContext& ctx);
 
  private:
-  void run();
+  void run() override;
 
   GeneratorWorkload w_;
   sc_core::sc_time end_time_;  // no request issues at or after the end of the run

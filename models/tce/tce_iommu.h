@@ -7,7 +7,8 @@
 // create / remove / reset; a set-associative TCE cache, stale until killed; the PHB3 TCE Kill
 // register (MMIO offset 0x210) for the hardware path; EEH-style PE freeze on error (option).
 // Can't do (see SPEC_COVERAGE.md): ATS, MSIs through the bridge, bypass (real-mode) windows,
-// Limited Address mode, EEH recovery RTAS calls, the PHB4 OPAL TCE kill, the guest driver model.
+// Limited Address mode, EEH recovery RTAS calls, the PHB4 OPAL TCE kill. The partition side
+// (Linux pseries-style dynamic or direct DDW mapping) is the `tce-guest` device, guest_driver.h.
 //
 // Timing: a DMA pays the TCE cache lookup; a miss walks the table, each entry read going to
 // memory through the downstream socket (so walks see memory latency and contention) plus a
@@ -81,8 +82,8 @@ struct TceIommuParams {
     v.param("pe_rid_shift", pe_rid_shift, "PE number = requester ID >> this (0: one RID per PE)",
             cfg::Range<unsigned>{0, 16});
     v.param("liobn_base", liobn_base, "LIOBN of PE 0 window 0; PE p window w = base + 2p + w",
-            cfg::Unit::address);
-    v.param("buid", buid, "PHB bus unit ID RTAS callers pass (hi, lo)", cfg::Unit::address);
+            cfg::Unit::hex);
+    v.param("buid", buid, "PHB bus unit ID RTAS callers pass (hi, lo)", cfg::Unit::hex);
     v.param("default_window_size", default_window_size, "size of the boot-time 32-bit window",
             cfg::Unit::bytes);
     v.param("default_page_size", default_page_size, "TCE page size of the default window",
@@ -92,7 +93,7 @@ struct TceIommuParams {
     v.param("ddw_page_mask", ddw_page_mask,
             "DDW page sizes offered (query mask: 1=4K 2=64K 4=16M 8=32M 0x10=64M 0x20=128M "
             "0x40=256M 0x80=16G 0x100=2M)",
-            cfg::Unit::address);
+            cfg::Unit::hex);
     v.param("ddw_max_tces", ddw_max_tces, "largest DDW in TCEs (query largest_available_block)");
     v.param("max_levels", max_levels, "deepest DDW table the hypervisor builds",
             cfg::Range<unsigned>{1, 5});

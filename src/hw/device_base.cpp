@@ -5,9 +5,13 @@ namespace isim {
 DeviceBase::DeviceBase(sc_core::sc_module_name name, uint16_t rid, stats::Group& parent)
     : sc_module(name), name_(basename()), rid_(rid), stats_(parent, basename()) {
   tx_.set_extension(&attrs_);
+  SC_HAS_PROCESS(DeviceBase);
+  SC_THREAD(thread);
 }
 
-DeviceBase::~DeviceBase() { tx_.clear_extension(&attrs_); }
+DeviceBase::~DeviceBase() {
+  tx_.clear_extension(&attrs_);
+}
 
 DmaResult DeviceBase::transport(const DmaRequest& req, std::span<uint8_t> data,
                                 sc_core::sc_time& delay) {

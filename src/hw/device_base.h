@@ -3,8 +3,8 @@
 // port, trace players.
 #pragma once
 
-#include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm>
 
 #include <cstdint>
 #include <span>
@@ -51,9 +51,17 @@ class DeviceBase : public sc_core::sc_module {
   DmaResult transport(const DmaRequest& req, std::span<uint8_t> data, sc_core::sc_time& delay);
 
  protected:
+  /// The device's behaviour, run as its SC_THREAD from time 0 (default: nothing; the scenario
+  /// port acts only on request). The thread is created here, in DeviceBase's constructor,
+  /// because only there is the module's name scope open: a process created in a derived
+  /// constructor's body would land at the top of the hierarchy and clash with other devices'.
+  virtual void run() {}
+
   const std::string name_;
 
  private:
+  void thread() { run(); }
+
   uint16_t rid_;
   stats::Group stats_;
   tlm::tlm_generic_payload tx_;  // reused: no allocation per DMA

@@ -5,8 +5,8 @@
 // Unit (count, bytes, address) that changes which spellings are accepted.
 #pragma once
 
-#include <cstdint>
 #include <fmt/format.h>
+#include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,7 +22,7 @@
 namespace isim::cfg {
 
 /// What an integer field counts; changes accepted spellings and how `list` prints it.
-enum class Unit { count, bytes, address };
+enum class Unit { count, bytes, address, hex };
 
 /// Bandwidth in bytes per second (`19.2GB/s`, `8Gb/s`).
 struct Bandwidth {
@@ -45,7 +45,9 @@ template <class E>
 struct EnumNames;  // static constexpr std::pair<E, std::string_view> table[] = {...};
 
 template <class E>
-concept NamedEnum = std::is_enum_v<E> && requires { EnumNames<E>::table; };
+concept NamedEnum = std::is_enum_v<E> && requires {
+  EnumNames<E>::table;
+};
 
 template <NamedEnum E>
 std::optional<E> enum_from_string(std::string_view s) {
@@ -74,8 +76,7 @@ template <class T>
 struct Codec;
 
 template <class T>
-  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-struct Codec<T> {
+requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) struct Codec<T> {
   static std::optional<T> parse(std::string_view s, Unit u) {
     if constexpr (std::is_signed_v<T>) {
       auto v = parse_int(s);
@@ -90,7 +91,7 @@ struct Codec<T> {
   }
   static std::string format(T v, Unit u) {
     if (u == Unit::bytes) return format_bytes(static_cast<uint64_t>(v));
-    if (u == Unit::address) return fmt_hex(static_cast<uint64_t>(v));
+    if (u == Unit::address || u == Unit::hex) return fmt_hex(static_cast<uint64_t>(v));
     return std::to_string(v);
   }
   static nlohmann::json to_json(T v, Unit u) {
@@ -103,6 +104,8 @@ struct Codec<T> {
         return "a size (e.g. 4096, 4KiB, 2MiB, 64GiB)";
       case Unit::address:
         return "an address (e.g. 0xfed90000)";
+      case Unit::hex:
+        return "a number, written in hex (e.g. 0x107)";
       default:
         return std::is_signed_v<T> ? "an integer" : "a non-negative integer";
     }
@@ -111,8 +114,8 @@ struct Codec<T> {
 };
 
 template <class T>
-  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-std::string Codec<T>::fmt_hex(uint64_t v) {
+requires(std::is_integral_v<T> &&
+         !std::is_same_v<T, bool>) std::string Codec<T>::fmt_hex(uint64_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string s;
   do {

@@ -33,6 +33,7 @@ struct Demo {
   Color color = Color::red;
   Bandwidth bw{1e9};
   uint64_t base = 0x1000;
+  uint32_t flags = 0x107;
   Inner inner;
   template <class V>
   void visit(V& v) {
@@ -42,6 +43,7 @@ struct Demo {
     v.param("color", color, "an enum");
     v.param("bw", bw, "a bandwidth");
     v.param("base", base, "an address", Unit::address);
+    v.param("flags", flags, "a mask", Unit::hex);
     v.group("inner", inner, "nested");
   }
   template <class C>
@@ -140,15 +142,17 @@ TEST(Params, OverriddenKeysReportTheOverride) {
 
 TEST(Params, DescribeListsEveryKeyWithDefaultsAndDocs) {
   const auto rows = describe_params<Demo>();
-  ASSERT_EQ(rows.size(), 7u);
+  ASSERT_EQ(rows.size(), 8u);
   EXPECT_EQ(rows[0].key, "size");
   EXPECT_EQ(rows[0].default_value, "4KiB");
   EXPECT_EQ(rows[0].doc, "a size");
   EXPECT_EQ(rows[1].default_value, "10ns");
   EXPECT_EQ(rows[3].type, "one of: red | green");
   EXPECT_EQ(rows[5].default_value, "0x1000");
-  EXPECT_EQ(rows[6].key, "inner.entries");
-  EXPECT_NE(rows[6].type.find("[1..1024]"), std::string::npos);
+  EXPECT_EQ(rows[6].default_value, "0x107");
+  EXPECT_EQ(rows[6].type, "a number, written in hex (e.g. 0x107)");
+  EXPECT_EQ(rows[7].key, "inner.entries");
+  EXPECT_NE(rows[7].type.find("[1..1024]"), std::string::npos);
 }
 
 TEST(Params, JsonRoundTripsThroughTheReader) {
