@@ -339,5 +339,24 @@ TEST(Generator, RequestsOutsideMemoryCountAsErrors) {
   EXPECT_EQ(stat(pf, "bus.decode_errors"), 6u);
 }
 
+// Each device's thread lives in its own module scope, so two devices' threads do not collide
+// (a collision would rename one "run_0" at the top of the hierarchy with a SystemC warning).
+TEST(Generator, EachDeviceThreadIsNamedInsideItsDevice) {
+  Platform pf(test::platform_config(R"(
+memory: {size: 4GiB}
+iommus: [{name: iommu0, type: none}]
+devices:
+  - {name: g0, type: generator, rid: 0x100, workload: {count: 4}}
+  - {name: g1, type: generator, rid: 0x200, workload: {count: 4}}
+)"));
+  EXPECT_NE(sc_core::sc_find_object("g0.thread"), nullptr);
+  EXPECT_NE(sc_core::sc_find_object("g1.thread"), nullptr);
+  EXPECT_EQ(sc_core::sc_find_object("thread"), nullptr);
+  EXPECT_EQ(sc_core::sc_find_object("run"), nullptr);
+  ASSERT_TRUE(test::run_thread([] { sc_core::wait(1, sc_core::SC_US); }));
+  EXPECT_EQ(test::counter(pf.stats(), "g0.reads"), 4u);
+  EXPECT_EQ(test::counter(pf.stats(), "g1.reads"), 4u);
+}
+
 }  // namespace
 }  // namespace isim
