@@ -57,8 +57,8 @@ void Generator::run() {
   Tick local = 0;                                  // how far this thread runs ahead of it
   Tick last_done = 0;
 
-  // Completion times of the requests in flight, as a min-heap.
-  std::vector<Tick> inflight;
+  std::vector<Tick>& inflight = inflight_;
+  inflight.clear();
   inflight.reserve(w_.outstanding);
   const auto later = std::greater<Tick>();
   DmaRequest req;

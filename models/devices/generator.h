@@ -85,6 +85,9 @@ class Generator final : public DeviceBase {
   AddressPattern pattern_;
   Rng rng_;
   std::vector<uint8_t> buffer_;
+  // Completion times of the requests in flight, as a min-heap. A member, not a local of run():
+  // the run usually ends with the thread suspended, and SystemC never unwinds its stack.
+  std::vector<Tick> inflight_;
   stats::Counter& reads_;
   stats::Counter& writes_;
   stats::Counter& bytes_;

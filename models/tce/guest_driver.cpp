@@ -95,7 +95,7 @@ void TceGuestDriver::sync() {
 PaprResult TceGuestDriver::call(bool rtas, std::string_view name,
                                 std::initializer_list<uint64_t> args) {
   sync();
-  const std::vector<uint64_t> a(args);
+  const std::span<const uint64_t> a(args.begin(), args.size());
   const Tick t0 = to_ticks(sc_core::sc_time_stamp());
   PaprResult r = rtas ? papr_->rtas(name, a) : papr_->hcall(name, a);
   sync();
@@ -245,8 +245,8 @@ void TceGuestDriver::run() {
   const Tick quantum = to_ticks(tlm_utils::tlm_quantumkeeper::get_global_quantum());
   const Tick end = to_ticks(end_time_);
   Tick last_done = 0;
-  // Buffers in flight, earliest completion first; unmapped (dynamic) when they retire.
-  std::vector<Mapped> inflight;
+  std::vector<Mapped>& inflight = inflight_;
+  inflight.clear();
   const auto later = [](const Mapped& a, const Mapped& b) { return a.done > b.done; };
   auto retire_one = [&] {
     std::pop_heap(inflight.begin(), inflight.end(), later);

@@ -147,6 +147,10 @@ class TceGuestDriver final : public DeviceBase {
   };
 
   void run() override;
+  // Buffers in flight, earliest completion first; unmapped (dynamic) when they retire. A member,
+  // not a local of run(): the run usually ends with the thread suspended, and SystemC never
+  // unwinds its stack.
+  std::vector<Mapped> inflight_;
   /// ibm,query/create-pe-dma-window and the one-time population; false: fall back.
   bool setup_direct();
   /// Maps [pa, pa + len) through the default window; nullopt when it is full or a call fails.
