@@ -39,7 +39,7 @@ class AddressPattern {
  private:
   Params p_;
   Rng rng_;
-  uint64_t slots_;   // footprint / size
+  uint64_t slots_;  // footprint / size
   uint64_t offset_ = 0;
   uint64_t lane_ = 0;  // strided: which offset inside the stride the current pass uses
 };

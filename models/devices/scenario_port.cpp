@@ -5,8 +5,7 @@
 
 namespace isim {
 
-ScenarioPort::ScenarioPort(const ComponentSpec& spec, const ScenarioPortParams&,
-                           BuildContext& ctx)
+ScenarioPort::ScenarioPort(const ComponentSpec& spec, const ScenarioPortParams&, BuildContext& ctx)
     : ScenarioPort(spec.name.c_str(), spec.rid, ctx.stats) {}
 
 ScenarioPort::ScenarioPort(const char* name, uint16_t rid, stats::Group& parent)

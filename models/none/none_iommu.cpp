@@ -10,8 +10,8 @@ NoneIommu::NoneIommu(const ComponentSpec& spec, const NoneIommuParams& p, BuildC
       latency_(static_cast<double>(p.latency.to_ticks(p.clock.mhz)), sc_core::SC_PS),
       requests_(stats_.counter("requests", "DMA requests passed through", "count")),
       bytes_(stats_.counter("bytes", "DMA payload bytes passed through", "bytes")),
-      errors_(stats_.counter("errors", "DMA requests that memory answered with an error",
-                             "count")) {}
+      errors_(
+          stats_.counter("errors", "DMA requests that memory answered with an error", "count")) {}
 
 void NoneIommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   ++requests_;

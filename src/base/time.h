@@ -10,7 +10,9 @@ namespace isim {
 using Tick = uint64_t;
 
 constexpr Tick kPsPerNs = 1000;
-constexpr Tick ns_to_ticks(double ns) { return static_cast<Tick>(ns * kPsPerNs + 0.5); }
+constexpr Tick ns_to_ticks(double ns) {
+  return static_cast<Tick>(ns * kPsPerNs + 0.5);
+}
 
 /// Duration of `cycles` cycles of a clock at `mhz`, rounded to the nearest picosecond.
 constexpr Tick cycles_to_ticks(uint64_t cycles, double mhz) {

@@ -1,9 +1,9 @@
 #include "base/units.h"
 
+#include <fmt/format.h>
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 #include <utility>
 
@@ -35,10 +35,10 @@ std::pair<std::string_view, std::string_view> split_number(std::string_view s) {
   s = trim(s);
   size_t i = 0;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
-                          ((s[i] == 'e' || s[i] == 'E') && i + 1 < s.size() &&
-                           ((s[i + 1] >= '0' && s[i + 1] <= '9') || s[i + 1] == '-' ||
-                            s[i + 1] == '+')))) {
+  while (i < s.size() &&
+         ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
+          ((s[i] == 'e' || s[i] == 'E') && i + 1 < s.size() &&
+           ((s[i + 1] >= '0' && s[i + 1] <= '9') || s[i + 1] == '-' || s[i + 1] == '+')))) {
     if ((s[i] == 'e' || s[i] == 'E') && (s[i + 1] == '-' || s[i + 1] == '+')) ++i;
     ++i;
   }

@@ -1,8 +1,8 @@
 // The iommu-sim command: run a config, run scenarios, list component types.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -45,8 +45,8 @@ isim::ScenarioOutcome run_scenario_file(const std::string& file,
     } catch (const std::exception& e) {
       std::cout << fmt::format("error: {}: {}\n", file, e.what());
     }
-    std::cout << fmt::format("{}: {} {} passed, {} failed\n", file,
-                             o.failed ? "FAIL" : "ok  ", o.passed, o.failed);
+    std::cout << fmt::format("{}: {} {} passed, {} failed\n", file, o.failed ? "FAIL" : "ok  ",
+                             o.passed, o.failed);
     std::cout.flush();
     const unsigned counts[2] = {o.passed, o.failed};
     const bool sent = write(fds[1], counts, sizeof counts) == sizeof counts;
@@ -79,8 +79,8 @@ void list_types(const isim::Registry<Base>& reg, const std::string& kind, const 
       for (const auto& r : rows) w = std::max(w, r.key.size());
       std::cout << fmt::format("  {}:\n", section);
       for (const auto& r : rows)
-        std::cout << fmt::format("    {:<{}}  {:<12}  {}  ({})\n", r.key, w, r.default_value,
-                                 r.doc, r.type);
+        std::cout << fmt::format("    {:<{}}  {:<12}  {}  ({})\n", r.key, w, r.default_value, r.doc,
+                                 r.type);
     };
     print("params", t.describe_params());
     if (t.describe_workload) print("workload", t.describe_workload());
@@ -108,8 +108,7 @@ int sc_main(int argc, char* argv[]) {
   std::vector<std::string> scenario_files;
   auto* scen = app.add_subcommand("scenario", "run directed register-level scenarios");
   scen->add_option("files", scenario_files, "scenario files (YAML)")->required();
-  scen->add_option("--set", sets, "override a key of each scenario's platform")
-      ->type_name("K=V");
+  scen->add_option("--set", sets, "override a key of each scenario's platform")->type_name("K=V");
 
   std::string list_type;
   auto* list = app.add_subcommand("list", "list component types and their parameters");

@@ -22,13 +22,13 @@ enum class AtsType : uint8_t {
 
 /// Result of a translation request, filled by the IOMMU (ATS translation completion).
 struct AtsCompletion {
-  bool valid = false;        ///< a completion was produced (false: unsupported request)
-  uint64_t translated = 0;   ///< output address of the page containing the request
-  unsigned page_lg2 = 12;    ///< size of the translated range
-  bool read = false;         ///< R: reads permitted
-  bool write = false;        ///< W: writes permitted
-  bool exec = false;         ///< Exe
-  bool priv = false;         ///< Priv
+  bool valid = false;              ///< a completion was produced (false: unsupported request)
+  uint64_t translated = 0;         ///< output address of the page containing the request
+  unsigned page_lg2 = 12;          ///< size of the translated range
+  bool read = false;               ///< R: reads permitted
+  bool write = false;              ///< W: writes permitted
+  bool exec = false;               ///< Exe
+  bool priv = false;               ///< Priv
   bool untranslated_only = false;  ///< U: the device must not cache it, send untranslated
 };
 
@@ -36,14 +36,14 @@ class DmaAttrs final : public tlm::tlm_extension<DmaAttrs> {
  public:
   static constexpr uint32_t kPasidMask = (1u << 20) - 1;
 
-  uint16_t rid = 0;            ///< requester ID: bus[15:8] device[7:3] function[2:0]
-  bool has_pasid = false;      ///< a PASID TLP prefix is present
-  uint32_t pasid = 0;          ///< 20-bit PASID (valid when has_pasid)
-  bool priv = false;           ///< privileged-mode requested (PASID prefix PMR)
-  bool exec = false;           ///< execute requested (PASID prefix ER)
+  uint16_t rid = 0;        ///< requester ID: bus[15:8] device[7:3] function[2:0]
+  bool has_pasid = false;  ///< a PASID TLP prefix is present
+  uint32_t pasid = 0;      ///< 20-bit PASID (valid when has_pasid)
+  bool priv = false;       ///< privileged-mode requested (PASID prefix PMR)
+  bool exec = false;       ///< execute requested (PASID prefix ER)
   AtsType ats = AtsType::untranslated;
-  std::string_view device;     ///< issuing device's name (points at storage it owns)
-  AtsCompletion completion;    ///< filled by the IOMMU for translation requests
+  std::string_view device;   ///< issuing device's name (points at storage it owns)
+  AtsCompletion completion;  ///< filled by the IOMMU for translation requests
 
   tlm::tlm_extension_base* clone() const override { return new DmaAttrs(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {

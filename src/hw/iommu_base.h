@@ -2,10 +2,10 @@
 // per IOMMU), an initiator downstream to the system bus, and a register block.
 #pragma once
 
-#include <tlm>
 #include <tlm_utils/multi_passthrough_target_socket.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
+#include <tlm>
 
 #include <cstdint>
 

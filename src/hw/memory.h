@@ -3,8 +3,8 @@
 // bandwidth timeline per channel), plus its data transfer, plus the idle access latency.
 #pragma once
 
-#include <tlm>
 #include <tlm_utils/simple_target_socket.h>
+#include <tlm>
 
 #include <memory>
 #include <vector>

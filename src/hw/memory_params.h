@@ -8,12 +8,12 @@
 namespace isim {
 
 struct MemoryParams {
-  uint64_t size = uint64_t{64} << 30;  ///< bytes of physical memory at address 0
-  Latency latency = Latency::ns(90);   ///< idle access latency (row miss, controller, fabric)
-  unsigned channels = 4;               ///< independent channels, each with its own timeline
+  uint64_t size = uint64_t{64} << 30;        ///< bytes of physical memory at address 0
+  Latency latency = Latency::ns(90);         ///< idle access latency (row miss, controller, fabric)
+  unsigned channels = 4;                     ///< independent channels, each with its own timeline
   cfg::Bandwidth channel_bandwidth{19.2e9};  ///< peak data bandwidth of one channel
-  uint64_t interleave = 4096;          ///< bytes mapped to one channel before the next one
-  cfg::Frequency clock{1600};          ///< controller clock, for latencies given in cycles
+  uint64_t interleave = 4096;                ///< bytes mapped to one channel before the next one
+  cfg::Frequency clock{1600};                ///< controller clock, for latencies given in cycles
 
   template <class V>
   void visit(V& v) {

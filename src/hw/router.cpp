@@ -21,9 +21,9 @@ void Router::map(const std::string& name, uint64_t base, uint64_t size, unsigned
     throw std::invalid_argument(fmt::format("region {} has a bad size", name));
   for (const auto& r : regions_) {
     if (base <= r.base + r.size - 1 && r.base <= base + size - 1)
-      throw std::invalid_argument(fmt::format(
-          "region {} [{:#x}, {:#x}) overlaps {} [{:#x}, {:#x})", name, base, base + size, r.name,
-          r.base, r.base + r.size));
+      throw std::invalid_argument(fmt::format("region {} [{:#x}, {:#x}) overlaps {} [{:#x}, {:#x})",
+                                              name, base, base + size, r.name, r.base,
+                                              r.base + r.size));
   }
   regions_.push_back({name, base, size, port, relative});
   std::sort(regions_.begin(), regions_.end(),

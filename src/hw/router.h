@@ -3,9 +3,9 @@
 // CPU-side software models (scenario runner, drivers).
 #pragma once
 
-#include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
 #include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm>
 
 #include <cstdint>
 #include <string>

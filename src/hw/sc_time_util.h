@@ -9,7 +9,11 @@
 
 namespace isim {
 
-inline Tick to_ticks(const sc_core::sc_time& t) { return t.value(); }
-inline sc_core::sc_time from_ticks(Tick ps) { return sc_core::sc_time::from_value(ps); }
+inline Tick to_ticks(const sc_core::sc_time& t) {
+  return t.value();
+}
+inline sc_core::sc_time from_ticks(Tick ps) {
+  return sc_core::sc_time::from_value(ps);
+}
 
 }  // namespace isim

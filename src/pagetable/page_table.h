@@ -21,8 +21,7 @@
 namespace isim::pt {
 
 /// Every format of the library (AMD-Vi v2 and VT-d first stage are X86Format).
-using FormatVariant =
-    std::variant<X86Format, VtdSsFormat, AmdV1Format, ArmLpaeFormat, TceFormat>;
+using FormatVariant = std::variant<X86Format, VtdSsFormat, AmdV1Format, ArmLpaeFormat, TceFormat>;
 
 const char* format_name(const FormatVariant& f);
 unsigned top_level(const FormatVariant& f);

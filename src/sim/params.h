@@ -38,11 +38,16 @@ namespace isim::cfg {
 namespace detail {
 template <class T>
 double range_key(const T& v) {
-  if constexpr (std::is_same_v<T, Latency>) return static_cast<double>(v.value);
-  else if constexpr (std::is_same_v<T, TimeValue>) return static_cast<double>(v.ps);
-  else if constexpr (std::is_same_v<T, Bandwidth>) return v.bytes_per_s;
-  else if constexpr (std::is_same_v<T, Frequency>) return v.mhz;
-  else return static_cast<double>(v);
+  if constexpr (std::is_same_v<T, Latency>)
+    return static_cast<double>(v.value);
+  else if constexpr (std::is_same_v<T, TimeValue>)
+    return static_cast<double>(v.ps);
+  else if constexpr (std::is_same_v<T, Bandwidth>)
+    return v.bytes_per_s;
+  else if constexpr (std::is_same_v<T, Frequency>)
+    return v.mhz;
+  else
+    return static_cast<double>(v);
 }
 }  // namespace detail
 
@@ -54,7 +59,9 @@ class ParamChecker {
 };
 
 template <class P>
-concept HasValidate = requires(const P& p, ParamChecker& c) { p.validate(c); };
+concept HasValidate = requires(const P& p, ParamChecker& c) {
+  p.validate(c);
+};
 
 class ParamReader final : public ParamChecker {
  public:
@@ -123,17 +130,17 @@ void ParamReader::read(std::string_view key, T& field, Unit unit, const Range<T>
   }
   auto v = Codec<T>::parse(n.Scalar(), unit);
   if (!v) {
-    errs_.add(error_at(n, src_, path,
-                       fmt::format("bad value '{}': expected {}", n.Scalar(),
-                                   Codec<T>::expected(unit))));
+    errs_.add(
+        error_at(n, src_, path,
+                 fmt::format("bad value '{}': expected {}", n.Scalar(), Codec<T>::expected(unit))));
     return;
   }
   if (range && (detail::range_key(*v) < detail::range_key(range->min) ||
                 detail::range_key(*v) > detail::range_key(range->max))) {
-    errs_.add(error_at(n, src_, path,
-                       fmt::format("value {} out of range [{}, {}]", n.Scalar(),
-                                   Codec<T>::format(range->min, unit),
-                                   Codec<T>::format(range->max, unit))));
+    errs_.add(error_at(
+        n, src_, path,
+        fmt::format("value {} out of range [{}, {}]", n.Scalar(),
+                    Codec<T>::format(range->min, unit), Codec<T>::format(range->max, unit))));
     return;
   }
   field = *v;

@@ -72,7 +72,9 @@ Platform::Platform(const PlatformConfig& config, PlatformOptions opts) : config_
 
 Platform::~Platform() = default;
 
-void Platform::run() { sc_core::sc_start(from_ticks(config_.sim.duration.ps)); }
+void Platform::run() {
+  sc_core::sc_start(from_ticks(config_.sim.duration.ps));
+}
 
 IommuBase* Platform::iommu(const std::string& name) const {
   for (const auto& s : slots_)

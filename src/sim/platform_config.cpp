@@ -11,10 +11,10 @@
 namespace isim {
 namespace {
 
-using cfg::ErrorList;
-using cfg::SourceInfo;
 using cfg::error_at;
+using cfg::ErrorList;
 using cfg::join_path;
+using cfg::SourceInfo;
 
 bool valid_name(const std::string& s) {
   static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
@@ -90,7 +90,8 @@ void parse_component(const YAML::Node& item, const std::string& path, const Sour
   }
   spec.params = t->parse_params(cfg::child(item, "params"), join_path(path, "params"), src, errs);
   if (t->parse_workload)
-    spec.workload = t->parse_workload(cfg::child(item, "workload"), join_path(path, "workload"), src, errs);
+    spec.workload =
+        t->parse_workload(cfg::child(item, "workload"), join_path(path, "workload"), src, errs);
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 namespace isim {
 
 struct RunOptions {
-  std::string out_dir = "out";          ///< where stats.json and stats.csv go
-  std::vector<std::string> summary;     ///< glob patterns of stats to print (empty: headline)
+  std::string out_dir = "out";       ///< where stats.json and stats.csv go
+  std::vector<std::string> summary;  ///< glob patterns of stats to print (empty: headline)
 };
 
 /// Runs one simulation (once per process). Returns the process exit status.

@@ -12,18 +12,18 @@
 namespace isim {
 namespace {
 
+using cfg::error_at;
 using cfg::ErrorList;
 using cfg::SourceInfo;
-using cfg::error_at;
 using Kind = ScenarioStep::Kind;
 
 const std::map<std::string, Kind>& step_kinds() {
   static const std::map<std::string, Kind> kKinds = {
-      {"mem_write", Kind::mem_write},   {"mem_read", Kind::mem_read},
-      {"mem_poll", Kind::mem_poll},     {"mmio_write", Kind::mmio_write},
-      {"mmio_read", Kind::mmio_read},   {"mmio_poll", Kind::mmio_poll},
-      {"dma_write", Kind::dma_write},   {"dma_read", Kind::dma_read},
-      {"wait", Kind::wait},             {"hcall", Kind::hcall},
+      {"mem_write", Kind::mem_write}, {"mem_read", Kind::mem_read},
+      {"mem_poll", Kind::mem_poll},   {"mmio_write", Kind::mmio_write},
+      {"mmio_read", Kind::mmio_read}, {"mmio_poll", Kind::mmio_poll},
+      {"dma_write", Kind::dma_write}, {"dma_read", Kind::dma_read},
+      {"wait", Kind::wait},           {"hcall", Kind::hcall},
       {"rtas", Kind::rtas},
   };
   return kKinds;
@@ -263,23 +263,26 @@ ScenarioStep parse_step(const YAML::Node& item, const std::string& path, const S
     case Kind::rtas:
       st.target = sp.text("target", true).value_or("");
       st.call = sp.text("name", true).value_or("");
-      if (st.call.find(',') == std::string::npos && st.kind == Kind::rtas &&
-          st.call.size() > 0 && kv.second.size() > 0) {
+      if (st.call.find(',') == std::string::npos && st.kind == Kind::rtas && st.call.size() > 0 &&
+          kv.second.size() > 0) {
         // `{name: ibm,create-pe-dma-window}` in a flow mapping splits at the comma (YAML).
         for (const auto& e : kv.second)
-          if (!cfg::present(e.second) && e.first.as<std::string>().find("-dma-window") !=
-                                             std::string::npos)
-            sp.error("name", "RTAS names contain a comma: quote them inside {...}, e.g. "
-                             "name: \"ibm,create-pe-dma-window\"");
+          if (!cfg::present(e.second) &&
+              e.first.as<std::string>().find("-dma-window") != std::string::npos)
+            sp.error("name",
+                     "RTAS names contain a comma: quote them inside {...}, e.g. "
+                     "name: \"ibm,create-pe-dma-window\"");
       }
       parse_values(sp, "args", st.args, false, false);
       parse_values(sp, "ret", st.ret, true, true);
       if (sp.has("capture")) {
         YAML::Node c = sp.node("capture");
-        if (c.IsScalar()) st.captures.push_back(c.Scalar());
+        if (c.IsScalar())
+          st.captures.push_back(c.Scalar());
         else if (c.IsSequence())
           for (const auto& e : c) st.captures.push_back(e.IsScalar() ? e.Scalar() : "_");
-        else sp.error("capture", "expected a name or a list of names");
+        else
+          sp.error("capture", "expected a name or a list of names");
       }
       break;
     case Kind::wait:
@@ -331,8 +334,8 @@ Scenario load_scenario(const std::string& file, const std::vector<Override>& ove
 
   const YAML::Node steps = cfg::child(root, "steps");
   if (!steps.IsSequence()) {
-    errs.add(error_at(cfg::present(steps) ? steps : root, src, "steps",
-                      "expected a list of steps"));
+    errs.add(
+        error_at(cfg::present(steps) ? steps : root, src, "steps", "expected a list of steps"));
   } else {
     for (size_t i = 0; i < steps.size(); ++i)
       sc.steps.push_back(parse_step(steps[i], fmt::format("steps.{}", i), src, errs));

@@ -42,9 +42,9 @@ struct ScenarioStep {
   int line = 0;      ///< 1-based line of the step in the scenario file
 
   // Addresses and data.
-  ScenarioValue addr;                ///< mem_*, dma_*
-  std::vector<ScenarioValue> data;   ///< words to write or expect
-  unsigned width = 8;                ///< bytes per word: 1, 4 or 8
+  ScenarioValue addr;               ///< mem_*, dma_*
+  std::vector<ScenarioValue> data;  ///< words to write or expect
+  unsigned width = 8;               ///< bytes per word: 1, 4 or 8
   std::optional<ScenarioValue> mask;
   // Registers.
   std::string target;  ///< mmio_*, hcall, rtas: component name
@@ -55,17 +55,17 @@ struct ScenarioStep {
   std::optional<ScenarioValue> pasid;
   bool priv = false;
   bool exec = false;
-  std::string iommu;      ///< which IOMMU's port (needed when the platform has several)
-  bool fault = false;     ///< expect the DMA to be blocked
-  uint64_t size = 0;      ///< dma_read with fault: bytes to read
+  std::string iommu;   ///< which IOMMU's port (needed when the platform has several)
+  bool fault = false;  ///< expect the DMA to be blocked
+  uint64_t size = 0;   ///< dma_read with fault: bytes to read
   // Time.
-  Tick duration = 0;             ///< wait
-  Tick timeout = 100'000'000;    ///< polls: give up after this long (default 100us)
+  Tick duration = 0;           ///< wait
+  Tick timeout = 100'000'000;  ///< polls: give up after this long (default 100us)
   // PAPR.
-  std::string call;                       ///< hcall/rtas name
+  std::string call;  ///< hcall/rtas name
   std::vector<ScenarioValue> args;
-  std::vector<ScenarioValue> ret;         ///< expected outputs (status first); may be empty
-  std::vector<std::string> captures;      ///< names for outputs (`_` skips one)
+  std::vector<ScenarioValue> ret;     ///< expected outputs (status first); may be empty
+  std::vector<std::string> captures;  ///< names for outputs (`_` skips one)
 };
 
 struct Scenario {

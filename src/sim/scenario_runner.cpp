@@ -217,9 +217,10 @@ class Runner final : public sc_core::sc_module {
     const char* dir = req.write ? "write" : "read";
     if (st.fault) {
       if (r.ok())
-        fail(fmt::format("expected the DMA {} of {:#x} from {:#06x} to be blocked, but it "
-                         "completed",
-                         dir, req.addr, req.rid));
+        fail(
+            fmt::format("expected the DMA {} of {:#x} from {:#06x} to be blocked, but it "
+                        "completed",
+                        dir, req.addr, req.rid));
       if (reached_memory)
         fail(fmt::format("the DMA {} was answered with an error but reached memory", dir));
       return;
@@ -256,12 +257,13 @@ class Runner final : public sc_core::sc_module {
     IommuBase* io = pf_.iommu(st.target);
     if (!io) fail(fmt::format("no IOMMU named '{}'", st.target));
     auto* papr = dynamic_cast<PaprInterface*>(io);
-    if (!papr) fail(fmt::format("'{}' (type {}) has no PAPR interface", st.target,
-                                    pf_.config().find_iommu(st.target)->type));
+    if (!papr)
+      fail(fmt::format("'{}' (type {}) has no PAPR interface", st.target,
+                       pf_.config().find_iommu(st.target)->type));
     std::vector<uint64_t> args;
     for (const auto& a : st.args) args.push_back(val(a));
-    const PaprResult r = st.kind == Kind::hcall ? papr->hcall(st.call, args)
-                                                : papr->rtas(st.call, args);
+    const PaprResult r =
+        st.kind == Kind::hcall ? papr->hcall(st.call, args) : papr->rtas(st.call, args);
     if (!r.known) fail(fmt::format("'{}' does not implement {}", st.target, st.call));
     for (size_t i = 0; i < st.ret.size(); ++i) {
       if (st.ret[i].wildcard) continue;

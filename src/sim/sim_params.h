@@ -8,9 +8,9 @@
 namespace isim {
 
 struct SimParams {
-  uint64_t seed = 1;                        ///< global seed; each component derives its own stream
-  cfg::TimeValue duration{200'000'000};     ///< simulated time a `run` lasts (200us)
-  cfg::TimeValue quantum{1'000'000};        ///< temporal-decoupling quantum (1us)
+  uint64_t seed = 1;                     ///< global seed; each component derives its own stream
+  cfg::TimeValue duration{200'000'000};  ///< simulated time a `run` lasts (200us)
+  cfg::TimeValue quantum{1'000'000};     ///< temporal-decoupling quantum (1us)
 
   template <class V>
   void visit(V& v) {

@@ -96,6 +96,8 @@ YAML::Node child(const YAML::Node& map, const std::string& key) {
   return n.IsDefined() ? n : YAML::Node();
 }
 
-YAML::Node deep_copy(const YAML::Node& n) { return YAML::Clone(n); }
+YAML::Node deep_copy(const YAML::Node& n) {
+  return YAML::Clone(n);
+}
 
 }  // namespace isim::cfg

@@ -39,7 +39,9 @@ std::string closest_key(std::string_view key, const std::vector<std::string>& ca
 
 /// True when n exists and is not null. Safe on the "zombie" nodes yaml-cpp returns for missing
 /// keys, on which every other query throws.
-inline bool present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+inline bool present(const YAML::Node& n) {
+  return n.IsDefined() && !n.IsNull();
+}
 
 /// map[key] if map is a mapping holding key, else a null node (never a zombie).
 YAML::Node child(const YAML::Node& map, const std::string& key);

@@ -80,7 +80,8 @@ TEST(Units, BandwidthFrequencyRate) {
 }
 
 TEST(Units, FormatsRoundTrip) {
-  for (uint64_t b : {uint64_t{64}, uint64_t{4096}, uint64_t{3} << 20, uint64_t{64} << 30, uint64_t{1000}})
+  for (uint64_t b :
+       {uint64_t{64}, uint64_t{4096}, uint64_t{3} << 20, uint64_t{64} << 30, uint64_t{1000}})
     EXPECT_EQ(parse_bytes(format_bytes(b)), b) << format_bytes(b);
   for (Tick t : {Tick{250}, Tick{90'000}, Tick{1'500'000}, Tick{200'000'000}, Tick{1234}})
     EXPECT_EQ(parse_time(format_time(t)), t) << format_time(t);

@@ -55,8 +55,7 @@ TEST(PlatformConfig, LoadsAndFillsDefaults) {
 
 TEST(PlatformConfig, UnknownTopLevelKey) {
   const auto e = load_error(std::string(kGood) + "memroy: {}\n");
-  EXPECT_NE(e.find("p.yaml:12:1: memroy: unknown key (did you mean 'memory'?)"),
-            std::string::npos)
+  EXPECT_NE(e.find("p.yaml:12:1: memroy: unknown key (did you mean 'memory'?)"), std::string::npos)
       << e;
 }
 
@@ -116,8 +115,7 @@ TEST(PlatformConfig, BadRidAndMmioBase) {
 iommus: [{name: a, type: none, mmio_base: 0x1234}]
 devices: [{name: d, type: scenario-port, rid: 0x10000}]
 )");
-  EXPECT_NE(e.find("iommus.0.mmio_base: expected a 4KiB-aligned address"), std::string::npos)
-      << e;
+  EXPECT_NE(e.find("iommus.0.mmio_base: expected a 4KiB-aligned address"), std::string::npos) << e;
   EXPECT_NE(e.find("devices.0.rid: expected a 16-bit requester ID"), std::string::npos) << e;
 }
 
@@ -130,10 +128,10 @@ devices: [{name: d, type: scenario-port, rid: 1, workload: {size: 64}}]
 }
 
 TEST(PlatformConfig, OverridesByPathIndexAndName) {
-  const auto pc = load(kGood, {parse_override("memory.latency=80ns"),
-                               parse_override("devices.dma0.workload.size=128B"),
-                               parse_override("devices.0.rid=0x200"),
-                               parse_override("iommus.0.params.latency=5ns")});
+  const auto pc = load(
+      kGood,
+      {parse_override("memory.latency=80ns"), parse_override("devices.dma0.workload.size=128B"),
+       parse_override("devices.0.rid=0x200"), parse_override("iommus.0.params.latency=5ns")});
   EXPECT_EQ(pc.memory.latency, Latency::ns(80));
   EXPECT_EQ(pc.devices[0].rid, 0x200);
   EXPECT_EQ(pc.to_json()["devices"][0]["workload"]["size"], "128B");

@@ -64,8 +64,7 @@ TEST(ScenarioParse, EveryBadStepIsReportedWithItsLine) {
   EXPECT_NE(m.find("steps.4.mem_write.u8: 256 does not fit in 1 bytes"), std::string::npos) << m;
   EXPECT_NE(m.find("steps.5.mmio_write.u64: expected a single value"), std::string::npos) << m;
   EXPECT_NE(m.find("steps.6.hcall.ret: bad number 'H_WHATEVER'"), std::string::npos) << m;
-  EXPECT_NE(m.find("steps.7.rtas.name: RTAS names contain a comma: quote them"),
-            std::string::npos)
+  EXPECT_NE(m.find("steps.7.rtas.name: RTAS names contain a comma: quote them"), std::string::npos)
       << m;
 }
 
