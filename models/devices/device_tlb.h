@@ -6,9 +6,9 @@
 // U = untranslated access only, which must not be cached), 10.3 (invalidation: an Invalidate
 // Request drops every entry overlapping its range; with a PASID prefix only that PASID's
 // entries, with Global Invalidate those of every PASID; the Global bit of entries is not
-// tracked, so a global invalidation drops all PASID-tagged entries in the range). An Invalidate Request without a
-// PASID prefix is applied here to the range in every PASID as well as to untagged entries:
-// dropping more than the message names is always safe, dropping less would keep a
+// tracked, so a global invalidation drops all PASID-tagged entries in the range). An Invalidate
+// Request without a PASID prefix is applied here to the range in every PASID as well as to untagged
+// entries: dropping more than the message names is always safe, dropping less would keep a
 // translation software removed.
 #pragma once
 
@@ -16,8 +16,8 @@
 #include <optional>
 #include <span>
 
-#include "hw/cache/set_assoc_cache.h"
 #include "hw/ats.h"
+#include "hw/cache/set_assoc_cache.h"
 #include "hw/pcie_msg.h"
 
 namespace isim {

@@ -16,7 +16,18 @@ namespace isim {
 namespace {
 
 AddressPattern::Params pattern_params(const GeneratorWorkload& w) {
-  return {w.pattern, w.base, w.footprint, w.size, w.stride};
+  AddressPattern::Params p;
+  p.pattern = w.pattern;
+  p.base = w.base;
+  p.footprint = w.footprint;
+  p.size = w.size;
+  p.stride = w.stride;
+  p.theta = w.theta;
+  p.block = w.block;
+  p.burst = w.burst;
+  p.ring_entries = w.ring_entries;
+  p.desc_size = w.desc_size;
+  return p;
 }
 
 // Translation sizes the ATC holds: 4 KiB, 2 MiB and 1 GiB (what the IOMMUs modelled return).
@@ -29,13 +40,15 @@ Generator::Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildC
       w_(params_as<GeneratorWorkload>(spec.workload)),
       pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
       rng_(ctx.config.sim.seed, spec.name + ".op"),
-      buffer_(w_.size),
+      buffer_(std::max(w_.size, w_.pattern == AccessPattern::nic ? w_.desc_size : 0)),
       reads_(stats().counter("reads", "read requests issued before the end of the run and answered",
                              "count")),
       writes_(stats().counter(
           "writes", "write requests issued before the end of the run and answered", "count")),
       bytes_(stats().counter("bytes", "payload bytes transferred", "bytes")),
       errors_(stats().counter("errors", "requests answered with an error (faults)", "count")),
+      late_(stats().counter("late", "open loop: requests issued late for want of a free slot",
+                            "count")),
       latency_(stats().histogram("latency", "request latency, issue to completion", "ps")),
       active_time_(stats().scalar(
           "active_time", "completion time of the last request (may follow the end of the run)",
@@ -81,7 +94,7 @@ Tick Generator::ats_invalidate(const AtsInvalidation& inv, Tick now) {
   return now + ats_.invalidation.ps;
 }
 
-void Generator::translate_with_ats(DmaRequest& req, sc_core::sc_time& delay) {
+void Generator::translate_with_ats(DmaRequest& req, uint64_t size, sc_core::sc_time& delay) {
   delay += from_ticks(ats_.lookup.ps);
   const AtcTag tag{req.has_pasid, req.pasid};
   std::optional<AtcHit> hit = atc_->lookup(tag, req.addr);
@@ -132,23 +145,39 @@ void Generator::run() {
   req.rid = rid();
   req.has_pasid = w_.pasid >= 0;
   req.pasid = req.has_pasid ? static_cast<uint32_t>(w_.pasid) : 0;
+  // Open loop: request n is due at start + n * interval; closed loop (rate 0): as soon as a
+  // slot is free. Either way at most `outstanding` are in flight.
+  const Tick interval = w_.rate > 0 ? static_cast<Tick>(1e12 / w_.rate + 0.5) : 0;
+  const Tick first = base;
+  const Tick stop = w_.duration.ps ? std::min(end, first + w_.duration.ps) : end;
   for (uint64_t n = 0; w_.count == 0 || n < w_.count; ++n) {
+    bool held = false;  // open loop: issued after its due time for want of a slot
+    if (interval) {
+      const Tick due = first + n * interval;
+      if (due > base + local) local = due - base;
+    }
     if (inflight.size() >= w_.outstanding) {
-      // Closed loop: the next request issues when the earliest one in flight completes.
+      // The next request issues when the earliest one in flight completes.
       std::pop_heap(inflight.begin(), inflight.end(), later);
       const Tick free_at = inflight.back();
       inflight.pop_back();
-      if (free_at > base + local) local = free_at - base;
+      if (free_at > base + local) {
+        local = free_at - base;
+        held = interval != 0;
+      }
     }
     const Tick issue = base + local;
-    if (issue >= end) break;
-    req.write =
-        w_.op == DmaOp::write || (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
-    req.addr = pattern_.next();
+    if (issue >= stop) break;
+    if (held) ++late_;
+    const PatternAccess acc = pattern_.next_access();
+    req.write = acc.write ? *acc.write
+                          : w_.op == DmaOp::write ||
+                                (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
+    req.addr = acc.addr;
     req.ats = AtsType::untranslated;
     sc_core::sc_time delay = from_ticks(local);
-    if (atc_) translate_with_ats(req, delay);
-    const DmaResult r = transport(req, buffer_, delay);
+    if (atc_) translate_with_ats(req, acc.size, delay);
+    const DmaResult r = transport(req, std::span(buffer_).first(acc.size), delay);
     const Tick latency = to_ticks(delay) - local;
     const Tick done = issue + latency;
     inflight.push_back(done);
@@ -156,7 +185,7 @@ void Generator::run() {
     latency_.record(latency);
     if (r.ok()) {
       ++(req.write ? writes_ : reads_);
-      bytes_ += w_.size;
+      bytes_ += acc.size;
     } else {
       ++errors_;
     }
