@@ -30,6 +30,12 @@ AddressPattern::Params pattern_params(const GeneratorWorkload& w) {
   return p;
 }
 
+// SR-IOV: each VF works on its own buffer when the workload says how far apart they are.
+GeneratorWorkload with_function(GeneratorWorkload w, uint32_t function) {
+  w.base += uint64_t{function} * w.vf_offset;
+  return w;
+}
+
 // Translation sizes the ATC holds: 4 KiB, 2 MiB and 1 GiB (what the IOMMUs modelled return).
 constexpr unsigned kAtcSizes[] = {12, 21, 30};
 
@@ -37,7 +43,7 @@ constexpr unsigned kAtcSizes[] = {12, 21, 30};
 
 Generator::Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildContext& ctx)
     : DeviceBase(spec.name.c_str(), spec.rid, ctx.stats),
-      w_(params_as<GeneratorWorkload>(spec.workload)),
+      w_(with_function(params_as<GeneratorWorkload>(spec.workload), spec.function)),
       pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
       rng_(ctx.config.sim.seed, spec.name + ".op"),
       buffer_(std::max(w_.size, w_.pattern == AccessPattern::nic ? w_.desc_size : 0)),

@@ -79,6 +79,7 @@ struct GeneratorWorkload {
   uint64_t burst = 4;                             ///< gpu requests per page visit
   uint64_t ring_entries = 256;                    ///< nic ring size
   uint64_t desc_size = 16;                        ///< nic descriptor size
+  uint64_t vf_offset = 0;                         ///< SR-IOV: base moves this much per VF number
 
   template <class V>
   void visit(V& v) {
@@ -111,6 +112,7 @@ struct GeneratorWorkload {
             Range<uint64_t>{1, 4096});
     v.param("ring_entries", ring_entries, "nic: descriptors in the ring",
             Range<uint64_t>{1, uint64_t{1} << 20});
+    v.param("vf_offset", vf_offset, "SR-IOV VF n uses base + n * vf_offset", Unit::bytes);
     v.param("desc_size", desc_size, "nic: descriptor size", Unit::bytes, Range<uint64_t>{4, 4096});
   }
   template <class C>

@@ -34,12 +34,11 @@ PcieRootPort::PcieRootPort(const PcieLinkParams& p, stats::Group& parent, std::s
 }
 
 PcieLink::PcieLink(sc_core::sc_module_name name, const PcieLinkParams& p, stats::Group& parent,
-                   PcieRootPort* shared)
+                   PcieRootPort* shared, const PcieLink* same_wires)
     : sc_module(name),
       math_(p),
       latency_(p.latency.to_ticks(p.clock.mhz)),
-      up_(math_.rate()),
-      down_(math_.rate()),
+      wires_(same_wires ? same_wires->wires_ : std::make_shared<PcieWires>(math_.rate())),
       shared_(shared),
       stats_(parent, "link"),
       transactions_(stats_.counter("transactions", "transactions crossing the link", "count")),
@@ -52,13 +51,13 @@ PcieLink::PcieLink(sc_core::sc_module_name name, const PcieLinkParams& p, stats:
       tlps_down_(stats_.counter("tlps_down", "TLPs root -> device", "count")) {
   device_side.register_b_transport(this, &PcieLink::b_transport);
   device_side.register_transport_dbg(this, &PcieLink::transport_dbg);
-  register_direction_stats(stats_, "up", up_);
-  register_direction_stats(stats_, "down", down_);
+  register_direction_stats(stats_, "up", wires_->up);
+  register_direction_stats(stats_, "down", wires_->down);
 }
 
 Tick PcieLink::send(bool up, Tick ready, uint64_t bytes, uint64_t tlps) {
-  PcieDirection& d = up ? up_ : down_;
-  PcieDirection& back = up ? down_ : up_;
+  PcieDirection& d = up ? wires_->up : wires_->down;
+  PcieDirection& back = up ? wires_->down : wires_->up;
   const uint64_t wire = bytes + d.pending_dllp;
   d.pending_dllp = 0;
   const BandwidthTimeline::Booking b = d.wire.transfer(ready, wire);

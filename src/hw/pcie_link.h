@@ -38,6 +38,12 @@ struct PcieDirection {
   uint64_t pending_dllp = 0;  ///< DLLP bytes owed to this direction, sent with its next TLPs
 };
 
+/// Both directions of one physical link.
+struct PcieWires {
+  explicit PcieWires(TransferRate r) : up(r), down(r) {}
+  PcieDirection up, down;
+};
+
 /// A root port (or switch upstream port) that several links share.
 class PcieRootPort {
  public:
@@ -57,10 +63,12 @@ class PcieLink final : public sc_core::sc_module {
   tlm_utils::simple_target_socket<PcieLink> device_side{"device_side"};
   tlm_utils::simple_initiator_socket<PcieLink> root_side{"root_side"};
 
-  /// `shared`, when given, is the root port this link's traffic also crosses. Stats go to a
-  /// `link` group under `parent` (the device's group).
+  /// `shared`, when given, is the root port this link's traffic also crosses. `same_wires`,
+  /// when given, is another function's link on the same physical link (an SR-IOV VF uses its
+  /// PF's): the two then share the wire time. Stats go to a `link` group under `parent` (the
+  /// device's group); counters are per function, utilisation is the physical link's.
   PcieLink(sc_core::sc_module_name name, const PcieLinkParams& p, stats::Group& parent,
-           PcieRootPort* shared = nullptr);
+           PcieRootPort* shared = nullptr, const PcieLink* same_wires = nullptr);
 
   const PcieTlpMath& math() const { return math_; }
 
@@ -73,7 +81,7 @@ class PcieLink final : public sc_core::sc_module {
 
   PcieTlpMath math_;
   Tick latency_;
-  PcieDirection up_, down_;
+  std::shared_ptr<PcieWires> wires_;
   PcieRootPort* shared_;
   stats::Group stats_;
   stats::Counter& transactions_;

@@ -64,7 +64,13 @@ Platform::Platform(const PlatformConfig& config, PlatformOptions opts) : config_
       for (const auto& slot : slots_)
         if (slot.model == io) rp = slot.root_port;
       const std::string lname = spec.name + "_link";
-      links_.push_back(std::make_unique<PcieLink>(lname.c_str(), *spec.link, dev->stats(), rp));
+      // An SR-IOV VF sits on its PF's physical link.
+      const PcieLink* pf_link = nullptr;
+      if (!spec.pf.empty())
+        for (const auto& l : links_)
+          if (std::string(l->basename()) == spec.pf + "_link") pf_link = l.get();
+      links_.push_back(
+          std::make_unique<PcieLink>(lname.c_str(), *spec.link, dev->stats(), rp, pf_link));
       dev->port.bind(links_.back()->device_side);
       links_.back()->root_side.bind(io->upstream);
     } else {

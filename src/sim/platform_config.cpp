@@ -223,7 +223,12 @@ PlatformConfig load_platform(const YAML::Node& root, const SourceInfo& src) {
         continue;
       }
       ComponentSpec spec;
-      parse_component(item, path, src, errs, device_types(), spec, {"iommu", "rid", "link"});
+      parse_component(item, path, src, errs, device_types(), spec,
+                      {"iommu", "rid", "link", "sriov"});
+      if (const YAML::Node sv = cfg::child(item, "sriov"); cfg::present(sv)) {
+        spec.sriov.emplace();
+        cfg::read_params(sv, join_path(path, "sriov"), src, errs, *spec.sriov);
+      }
       if (const YAML::Node ln = cfg::child(item, "link"); cfg::present(ln)) {
         spec.link.emplace();
         cfg::read_params(ln, join_path(path, "link"), src, errs, *spec.link);
@@ -250,7 +255,35 @@ PlatformConfig load_platform(const YAML::Node& root, const SourceInfo& src) {
         }
       }
       claim_name(spec, item);
-      pc.devices.push_back(std::move(spec));
+      pc.devices.push_back(spec);
+      if (!spec.sriov) continue;
+      // The VFs: copies of the PF's entry with their own names and requester IDs.
+      const YAML::Node sv = cfg::child(item, "sriov");
+      for (uint32_t n = 1; n <= spec.sriov->num_vfs; ++n) {
+        if (std::string why = vf_rid_problem(spec.rid, *spec.sriov, n); !why.empty()) {
+          errs.add(error_at(sv, src, join_path(path, "sriov"), why));
+          break;
+        }
+        ComponentSpec vf = spec;
+        vf.sriov.reset();
+        vf.name = fmt::format("{}_vf{}", spec.name, n);
+        vf.path = fmt::format("{}.sriov.vf{}", path, n);
+        vf.rid = *vf_rid(spec.rid, *spec.sriov, n);
+        vf.pf = spec.name;
+        vf.function = n;
+        if (!rids.insert({vf.iommu, vf.rid}).second) {
+          errs.add(error_at(sv, src, join_path(path, "sriov"),
+                            fmt::format("VF {}'s requester ID {:#06x} is already used behind {}", n,
+                                        vf.rid, vf.iommu)));
+          break;
+        }
+        if (!names.insert(vf.name).second) {
+          errs.add(error_at(sv, src, join_path(path, "sriov"),
+                            fmt::format("VF name '{}' is already used", vf.name)));
+          break;
+        }
+        pc.devices.push_back(std::move(vf));
+      }
     }
   }
   errs.throw_if_any();
@@ -298,6 +331,11 @@ nlohmann::json PlatformConfig::to_json() const {
     e["params"] = s.params ? s.params->to_json() : nlohmann::json::object();
     if (s.workload) e["workload"] = s.workload->to_json();
     if (s.link) e["link"] = cfg::params_to_json(*s.link);
+    if (s.sriov) e["sriov"] = cfg::params_to_json(*s.sriov);
+    if (!s.pf.empty()) {
+      e["pf"] = s.pf;
+      e["vf"] = s.function;
+    }
     j["devices"].push_back(std::move(e));
   }
   return j;

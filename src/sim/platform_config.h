@@ -15,6 +15,7 @@
 #include "hw/pcie_link_params.h"
 #include "sim/params.h"
 #include "sim/sim_params.h"
+#include "sim/sriov.h"
 #include "sim/yaml_doc.h"
 
 namespace isim {
@@ -35,6 +36,10 @@ struct ComponentSpec {
   uint16_t rid = 0;   ///< requester ID (bus << 8 | dev << 3 | fn)
   /// The device's PCIe link (`link:`; none: an ideal connection with no link time).
   std::optional<PcieLinkParams> link;
+  /// SR-IOV (`sriov:` on the PF's entry): the PF's capability; its VFs follow it in `devices`.
+  std::optional<SriovParams> sriov;
+  std::string pf;         ///< a VF: the name of its PF (empty for PFs and plain functions)
+  uint32_t function = 0;  ///< a VF: its VF number n (1..NumVFs); 0 otherwise
 };
 
 struct PlatformConfig {

@@ -119,6 +119,37 @@ devices:
   EXPECT_GT(test::scalar(pf.stats(), "iommu0.root_port.up_utilisation"), 0.97);
 }
 
+TEST(PcieLink, SriovFunctionsShareTheirPfLink) {
+  // A PF and three VFs writing flat out share one Gen3 x8 link: together one link's bandwidth.
+  const std::string yaml = fmt::format(R"(
+sim: {{seed: 1, duration: 200us, quantum: 100ns}}
+memory: {}
+iommus:
+  - {{name: iommu0, type: none}}
+devices:
+  - name: nic
+    type: generator
+    rid: 0x0300
+    sriov: {{num_vfs: 3}}
+    link: {{gen: 3, width: 8}}
+    workload: {{pattern: sequential, base: 0x100000, footprint: 4MiB, size: 4KiB, op: write,
+               outstanding: 32, vf_offset: 16MiB}}
+)",
+                                       kMemory);
+  Platform pf(test::platform_config(yaml));
+  pf.run();
+  uint64_t bytes = 0;
+  double end = 0;
+  for (const char* f : {"nic", "nic_vf1", "nic_vf2", "nic_vf3"}) {
+    const uint64_t b = test::counter(pf.stats(), std::string(f) + ".bytes");
+    EXPECT_GT(b, 0u) << f;
+    bytes += b;
+    end = std::max(end, test::scalar(pf.stats(), std::string(f) + ".active_time"));
+  }
+  const double one_link = kGen3Lane * 8 * 256.0 / 276;
+  EXPECT_NEAR(static_cast<double>(bytes) * 1e3 / end, one_link, one_link * 0.01);
+}
+
 TEST(PcieLink, AddsLatencyBothWaysToAnIdleRead) {
   // One 64-byte read at a time: memory latency + the link's latency each way + wire time of a
   // 20-byte request and an 84-byte completion at 1 GB/s (Gen2 x2 = 1 GB/s).

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "sim/config_error.h"
 #include "sim/registry.h"
 
@@ -168,6 +170,59 @@ devices:
       << e;
   EXPECT_NE(e.find("devices.2.workload.size: gpu: must divide 4KiB"), std::string::npos) << e;
   EXPECT_NE(e.find("devices.3.workload.theta"), std::string::npos) << e;
+}
+
+TEST(PlatformConfig, SriovExpandsIntoVirtualFunctions) {
+  // A PF at 03:00.0 with 4 VFs at offset 0x80, stride 2 (ARI): 03:80.0 (0x0380), 0x0382 ...
+  const PlatformConfig pc = load(R"(
+iommus: [{name: a, type: none}]
+devices:
+  - name: nic
+    type: generator
+    rid: 0x0300
+    sriov: {num_vfs: 4, first_vf_offset: 0x80, vf_stride: 2}
+    workload: {pattern: sequential, footprint: 1MiB, size: 64B}
+  - {name: other, type: scenario-port, rid: 0x0400}
+)");
+  ASSERT_EQ(pc.devices.size(), 6u);
+  EXPECT_EQ(pc.devices[0].name, "nic");
+  EXPECT_TRUE(pc.devices[0].pf.empty());
+  for (uint32_t n = 1; n <= 4; ++n) {
+    const ComponentSpec& vf = pc.devices[n];
+    EXPECT_EQ(vf.name, fmt::format("nic_vf{}", n));
+    EXPECT_EQ(vf.rid, 0x0380 + 2 * (n - 1));
+    EXPECT_EQ(vf.pf, "nic");
+    EXPECT_EQ(vf.function, n);
+    EXPECT_EQ(vf.type, "generator");
+    EXPECT_TRUE(vf.workload != nullptr);
+  }
+  EXPECT_EQ(pc.devices[5].name, "other");
+  EXPECT_EQ(pc.to_json()["devices"][2]["vf"], 2);
+  EXPECT_EQ(pc.to_json()["devices"][2]["rid"], "0x0382");
+}
+
+TEST(PlatformConfig, SriovRequesterIdRules) {
+  SriovParams p;
+  p.first_vf_offset = 0xff;
+  p.vf_stride = 1;
+  EXPECT_EQ(vf_rid(0x01f0, p, 1), std::optional<uint16_t>(0x02ef)) << "carries into the bus";
+  EXPECT_FALSE(vf_rid(0xff80, p, 1).has_value()) << "past bus 255";
+  p.ari = false;
+  p.first_vf_offset = 1;
+  EXPECT_EQ(vf_rid_problem(0x0300, p, 7), "");  // 03:00.7
+  EXPECT_NE(vf_rid_problem(0x0300, p, 8).find("without ARI only device 0"), std::string::npos);
+
+  const auto e = load_error(R"(
+iommus: [{name: a, type: none}]
+devices:
+  - {name: d, type: scenario-port, rid: 0x0300, sriov: {num_vfs: 8, ari: false}}
+  - {name: e, type: scenario-port, rid: 0x0500, sriov: {num_vfs: 2}}
+  - {name: f, type: scenario-port, rid: 0x0502}
+  - {name: g, type: scenario-port, rid: 0x0600, sriov: {num_vfs: 0}}
+)");
+  EXPECT_NE(e.find("devices.0.sriov: VF 8 would be 03:01.0: without ARI"), std::string::npos) << e;
+  EXPECT_NE(e.find("devices.2.rid: requester ID 0x0502 is already used"), std::string::npos) << e;
+  EXPECT_NE(e.find("devices.3.sriov.num_vfs"), std::string::npos) << e;
 }
 
 TEST(PlatformConfig, WorkloadOnlyForTypesThatTakeOne) {
