@@ -318,7 +318,8 @@ FaultReason Translator::reason_for_walk_fault(const pt::Fault& f, bool legacy, u
 }
 
 // --- Legacy translation: 3.4.2, 3.6, 3.9 --------------------------------------------------
-Result Translator::translate_legacy(const DeviceContext& ctx, const Request& req) const {
+Result Translator::translate_legacy(const DeviceContext& ctx, const Request& req,
+                                    const pt::WalkStart* hint) const {
   Result r;
   const LegacyContextEntry& ce = ctx.legacy;
   r.tr.did = ce.did;
@@ -349,6 +350,7 @@ Result Translator::translate_legacy(const DeviceContext& ctx, const Request& req
   const AccessReq ar{!tr_req && req.read, !tr_req && req.write, false, false};
   pt::WalkStart start;
   start.table = ce.slptptr;
+  if (hint) start = *hint;
   pt::WalkOptions opt;
   opt.stage = 2;
   const pt::StageResult w = pt::walk_stage(*fmt, *mem_, start, req.addr, ar, opt, r.log);
@@ -376,7 +378,7 @@ Result Translator::translate_legacy(const DeviceContext& ctx, const Request& req
 
 // --- Scalable-mode translation: 3.4.3, 3.5-3.8, 3.9 ---------------------------------------
 Result Translator::translate_pasid(const DeviceContext& ctx, const PasidContext& pc,
-                                   const Request& req) const {
+                                   const Request& req, const pt::WalkStart* hint) const {
   Result r;
   const PasidEntry& pe = pc.entry;
   r.tr.did = pe.did;
@@ -429,6 +431,7 @@ Result Translator::translate_pasid(const DeviceContext& ctx, const PasidContext&
     r.tr.type = TranslationType::SecondStage;
     pt::WalkStart start;
     start.table = pe.slptptr;
+    if (hint) start = *hint;
     pt::WalkOptions opt;
     opt.stage = 2;
     const pt::StageResult w = pt::walk_stage(*ss, *mem_, start, req.addr, ar, opt, r.log);
@@ -444,6 +447,7 @@ Result Translator::translate_pasid(const DeviceContext& ctx, const PasidContext&
     r.tr.type = TranslationType::FirstStage;
     pt::WalkStart start;
     start.table = pe.flptptr;
+    if (hint) start = *hint;
     const pt::StageResult w = pt::walk_stage(*fs, *mem_, start, req.addr, ar, {}, r.log);
     ok = w.ok();
     wf = w.fault;

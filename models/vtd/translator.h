@@ -171,11 +171,14 @@ class Translator {
   Step<PasidContext> fetch_pasid_entry(const DeviceContext& ctx, uint32_t pasid,
                                        pt::WalkLog& log) const;
 
-  /// Legacy-mode translation through the context entry (TT, AW, SLPTPTR, DID).
-  Result translate_legacy(const DeviceContext& ctx, const Request& req) const;
-  /// Scalable-mode translation through a PASID entry (PGTT, SRE/ERE, walks).
-  Result translate_pasid(const DeviceContext& ctx, const PasidContext& pc,
-                         const Request& req) const;
+  /// Legacy-mode translation through the context entry (TT, AW, SLPTPTR, DID). `start`, when
+  /// given, is where a paging-structure cache lets the second-stage walk begin.
+  Result translate_legacy(const DeviceContext& ctx, const Request& req,
+                          const pt::WalkStart* start = nullptr) const;
+  /// Scalable-mode translation through a PASID entry (PGTT, SRE/ERE, walks). `start` applies
+  /// to single-stage walks (PGTT first- or second-stage only); nested walks start at the top.
+  Result translate_pasid(const DeviceContext& ctx, const PasidContext& pc, const Request& req,
+                         const pt::WalkStart* start = nullptr) const;
 
   // --- Formats for the walks (the model builds its paging-structure caches on them) ---------
   /// Second-stage format for an AW (1..3) with this unit's HAW/MGAW/SLLPS/SC.
@@ -191,8 +194,10 @@ class Translator {
                                            unsigned ss_top, const pt::AccessReq& req,
                                            pt::Perms granted);
 
- private:
+  /// The fault record data for `req` failing with `r` (FPD as given).
   Fault make_fault(const Request& req, FaultReason r, bool fpd) const;
+
+ private:
   bool read_struct(uint64_t pa, uint64_t* dst, unsigned qwords, LogLevel lvl,
                    pt::WalkLog& log) const;
 

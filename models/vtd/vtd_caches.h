@@ -1,0 +1,60 @@
+// Keys and entries of the VT-d model's translation caches, all instances of SetAssocCache
+// (src/hw/cache/set_assoc_cache.h). What each is tagged with follows VT-d 6.2 "Caching
+// Translation Information": context-cache entries by source ID, PASID-cache entries by PASID
+// (here with the source ID, as the PASID table is reached through the device's context), IOTLB
+// and paging-structure-cache entries by domain ID and PASID (requests-without-PASID in legacy
+// mode carry no PASID tag).
+#pragma once
+
+#include <cstdint>
+
+#include "hw/cache/set_assoc_cache.h"
+#include "models/vtd/translator.h"
+#include "pagetable/pt_types.h"
+
+namespace isim::vtd {
+
+struct ContextKey {
+  uint16_t sid = 0;
+  uint64_t set_hash() const { return sid; }
+  bool operator==(const ContextKey&) const = default;
+};
+
+struct PasidKey {
+  uint16_t sid = 0;
+  uint32_t pasid = 0;
+  uint64_t set_hash() const { return pasid ^ (uint64_t{sid} << 7); }
+  bool operator==(const PasidKey&) const = default;
+};
+
+/// The address-space tag of IOTLB and paging-structure-cache entries.
+struct SpaceTag {
+  uint16_t did = 0;
+  bool pasid_valid = false;
+  uint32_t pasid = 0;
+  bool operator==(const SpaceTag&) const = default;
+};
+
+using IotlbKey = PageKey<SpaceTag>;
+
+struct IotlbEntry {
+  uint64_t page_oa = 0;  ///< output address of the page base
+  pt::Perms perms;
+  TranslationType type = TranslationType::SecondStage;
+};
+
+/// A paging-structure-cache key: the table at `level` that serves the input-address range of
+/// one entry of the level above (PageKey's page_lg2 is that entry's span).
+struct PscTag {
+  SpaceTag space;
+  uint8_t level = 0;
+  bool operator==(const PscTag&) const = default;
+};
+using PscKey = PageKey<PscTag>;
+
+struct PscEntry {
+  uint64_t table = 0;  ///< the table's address
+  pt::Perms perms;     ///< rights granted by the entries above it
+};
+
+}  // namespace isim::vtd
