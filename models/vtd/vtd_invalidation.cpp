@@ -234,47 +234,70 @@ void VtdIommu::iq_thread() {
         break;
       }
       ++st_->descriptors;
-      // Descriptors complete in order: each takes effect once fetched, and the head moves past
-      // it once its cost is paid, so a wait descriptor acts after everything before it.
-      sc_core::wait(delay + from_ticks(lat(p_.desc_fetch)));
+      // Descriptors complete in order, each after its fetch and its cost: an invalidation
+      // takes effect when it completes, a wait acts after everything before it, and the head
+      // moves past a descriptor as it completes.
+      sc_core::wait(delay + from_ticks(lat(p_.desc_fetch) + cost_of(dec.d)));
       delay = sc_core::SC_ZERO_TIME;
-      delay += from_ticks(execute(dec.d, delay));
-      sc_core::wait(delay);
-      delay = sc_core::SC_ZERO_TIME;
+      execute(dec.d, delay);
       bank_.set(ids_.iqh, (head + esz) % size);
+      if (delay != sc_core::SC_ZERO_TIME) {
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+      }
     }
   }
 }
 
-Tick VtdIommu::execute(const InvDescriptor& d, sc_core::sc_time& delay) {
+Tick VtdIommu::cost_of(const InvDescriptor& d) const {
+  switch (d.type) {
+    case InvType::ContextCache:
+    case InvType::PasidCache:
+    case InvType::InterruptEntry:
+      return lat(p_.inv_context);
+    case InvType::Iotlb:
+    case InvType::PasidIotlb:
+      return lat(p_.inv_iotlb);
+    case InvType::DeviceTlb:
+    case InvType::PasidDeviceTlb:
+      return lat(p_.inv_device_tlb);
+    case InvType::PageGroupResponse:
+      return lat(p_.page_response);
+    case InvType::Wait:
+      return lat(p_.inv_wait);
+  }
+  return 0;
+}
+
+void VtdIommu::execute(const InvDescriptor& d, sc_core::sc_time& delay) {
   switch (d.type) {
     case InvType::ContextCache:
       inv_context(static_cast<CcGran>(d.gran), d.did, d.sid, d.fm);
-      return lat(p_.inv_context);
+      return;
     case InvType::Iotlb: {
       IotlbGran g = static_cast<IotlbGran>(d.gran);
       if (g == IotlbGran::Page && (!p_.caps.psi || d.am > p_.caps.mamv)) g = IotlbGran::Domain;
       inv_iotlb(g, d.did, d.addr, d.am, d.ih);
-      return lat(p_.inv_iotlb);
+      return;
     }
     case InvType::PasidIotlb:
       inv_pasid_iotlb(static_cast<PiotlbGran>(d.gran), d.did, d.pasid, d.addr, d.am, d.ih);
-      return lat(p_.inv_iotlb);
+      return;
     case InvType::PasidCache:
       inv_pasid_cache(static_cast<PcGran>(d.gran), d.did, d.pasid);
-      return lat(p_.inv_context);
+      return;
     case InvType::DeviceTlb:
       ++st_->dev_tlb;
-      return lat(p_.inv_device_tlb);
+      return;
     case InvType::PasidDeviceTlb:
       ++st_->pasid_dev_tlb;
-      return lat(p_.inv_device_tlb);
+      return;
     case InvType::InterruptEntry:
       ++st_->iec;
-      return lat(p_.inv_context);
+      return;
     case InvType::PageGroupResponse:
       ++st_->page_responses;
-      return lat(p_.page_response);
+      return;
     case InvType::Wait: {
       // 6.5.2.8: everything before this descriptor has completed (the queue runs in order and
       // waited for each); FN additionally holds later descriptors, which in-order processing
@@ -288,10 +311,9 @@ Tick VtdIommu::execute(const InvDescriptor& d, sc_core::sc_time& delay) {
           invalidation_event(delay);
         }
       }
-      return lat(p_.inv_wait);
+      return;
     }
   }
-  return 0;
 }
 
 }  // namespace isim

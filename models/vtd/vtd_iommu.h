@@ -88,8 +88,10 @@ class VtdIommu final : public IommuBase {
   // --- Invalidation (vtd_invalidation.cpp) -----------------------------------------------------
   void on_iqt(const RegWrite& w);
   void iq_thread();
-  /// Executes one descriptor; returns its cost. Wait descriptors write/interrupt here.
-  Tick execute(const vtd::InvDescriptor& d, sc_core::sc_time& delay);
+  /// Simulated time one descriptor takes (params).
+  Tick cost_of(const vtd::InvDescriptor& d) const;
+  /// Applies one descriptor: cache invalidation, or a wait's status write and interrupt.
+  void execute(const vtd::InvDescriptor& d, sc_core::sc_time& delay);
   void iq_error(vtd::Iqei e, sc_core::sc_time& delay);
   void inv_context(vtd::CcGran g, uint16_t did, uint16_t sid, unsigned fm);
   void inv_iotlb(vtd::IotlbGran g, uint16_t did, uint64_t addr, unsigned am, bool ih);
