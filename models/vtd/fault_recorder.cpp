@@ -10,6 +10,11 @@ constexpr uint64_t bitv(unsigned b) {
 
 /// 11.4.9.4 T2/T1 for the request that faulted.
 void request_type(const Fault& f, bool& t2, bool& t1) {
+  if (f.page_request) {
+    t2 = true;
+    t1 = false;
+    return;
+  }
   const bool atomic = f.read && f.write;
   t1 = f.read || atomic || f.at == AtsType::TranslationRequest;
   t2 = atomic;

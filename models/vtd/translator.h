@@ -99,8 +99,9 @@ struct Fault {
   bool exe = false;
   bool priv = false;
   AtsType at = AtsType::Untranslated;
-  bool fpd = false;  ///< fault processing disabled: do not record (7.1.3 qualified)
-  pt::Fault walk;    ///< walk details when the fault came from a paging structure
+  bool fpd = false;           ///< fault processing disabled: do not record (7.1.3 qualified)
+  bool page_request = false;  ///< the request was a PRI page request (FRCD T2=1, T1=0)
+  pt::Fault walk;             ///< walk details when the fault came from a paging structure
 };
 
 struct Result {

@@ -57,4 +57,18 @@ struct PscEntry {
   pt::Perms perms;     ///< rights granted by the entries above it
 };
 
+/// An IOTLB miss in flight (src/hw/inflight.h): the address space and the 4 KiB page.
+struct MissKey {
+  SpaceTag space;
+  uint64_t page = 0;
+  bool operator==(const MissKey&) const = default;
+};
+struct MissKeyHash {
+  size_t operator()(const MissKey& k) const {
+    uint64_t h = k.page * 0x9e3779b97f4a7c15ull;
+    h ^= (uint64_t{k.space.did} << 32) ^ (uint64_t{k.space.pasid} << 1) ^ k.space.pasid_valid;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
 }  // namespace isim::vtd

@@ -239,7 +239,13 @@ void VtdIommu::iq_thread() {
       // moves past a descriptor as it completes.
       sc_core::wait(delay + from_ticks(lat(p_.desc_fetch) + cost_of(dec.d)));
       delay = sc_core::SC_ZERO_TIME;
-      execute(dec.d, delay);
+      // A device-TLB invalidation completes when the device's completion message arrives.
+      const Tick done = execute(dec.d, delay);
+      const Tick now = to_ticks(sc_core::sc_time_stamp());
+      if (done > now) {
+        sc_core::wait(from_ticks(done - now));
+        delay = sc_core::SC_ZERO_TIME;
+      }
       bank_.set(ids_.iqh, (head + esz) % size);
       if (delay != sc_core::SC_ZERO_TIME) {
         sc_core::wait(delay);
@@ -269,35 +275,52 @@ Tick VtdIommu::cost_of(const InvDescriptor& d) const {
   return 0;
 }
 
-void VtdIommu::execute(const InvDescriptor& d, sc_core::sc_time& delay) {
+Tick VtdIommu::execute(const InvDescriptor& d, sc_core::sc_time& delay) {
+  const Tick now = to_ticks(sc_core::sc_time_stamp()) + to_ticks(delay);
   switch (d.type) {
     case InvType::ContextCache:
       inv_context(static_cast<CcGran>(d.gran), d.did, d.sid, d.fm);
-      return;
+      return 0;
     case InvType::Iotlb: {
       IotlbGran g = static_cast<IotlbGran>(d.gran);
       if (g == IotlbGran::Page && (!p_.caps.psi || d.am > p_.caps.mamv)) g = IotlbGran::Domain;
       inv_iotlb(g, d.did, d.addr, d.am, d.ih);
-      return;
+      return 0;
     }
     case InvType::PasidIotlb:
       inv_pasid_iotlb(static_cast<PiotlbGran>(d.gran), d.did, d.pasid, d.addr, d.am, d.ih);
-      return;
+      return 0;
     case InvType::PasidCache:
       inv_pasid_cache(static_cast<PcGran>(d.gran), d.did, d.pasid);
-      return;
+      return 0;
     case InvType::DeviceTlb:
-      ++st_->dev_tlb;
-      return;
-    case InvType::PasidDeviceTlb:
-      ++st_->pasid_dev_tlb;
-      return;
+    case InvType::PasidDeviceTlb: {
+      // 6.5.2.5 / 6.5.2.6: an ATS Invalidate Request to the function (PCIe 10.3); the
+      // descriptor completes with the function's Invalidate Completion.
+      const bool with_pasid = d.type == InvType::PasidDeviceTlb;
+      ++(with_pasid ? st_->pasid_dev_tlb : st_->dev_tlb);
+      const AtsRange range = ats_inv_range(d.addr, d.size);
+      AtsInvalidation inv;
+      inv.rid = d.sid;
+      inv.has_pasid = with_pasid;
+      inv.pasid = d.pasid;
+      inv.global = with_pasid && d.global;
+      inv.addr = range.base;
+      inv.size_lg2 = range.lg2;
+      PcieEndpoint* ep = endpoint(d.sid);
+      if (!ep) return 0;  // nothing behind that requester ID: no completion to wait for
+      ++st_->ats_sent;
+      return ep->ats_invalidate(inv, now);
+    }
     case InvType::InterruptEntry:
       ++st_->iec;
-      return;
+      return 0;
     case InvType::PageGroupResponse:
+      // 7.7.1: forwarded to the function as a PRG Response (PCIe 10.4.2).
       ++st_->page_responses;
-      return;
+      send_page_response(d.sid, d.pp, d.pasid, static_cast<uint16_t>(d.prgi),
+                         static_cast<PrgResponseCode>(d.resp_code), now);
+      return 0;
     case InvType::Wait: {
       // 6.5.2.8: everything before this descriptor has completed (the queue runs in order and
       // waited for each); FN additionally holds later descriptors, which in-order processing
@@ -311,9 +334,10 @@ void VtdIommu::execute(const InvDescriptor& d, sc_core::sc_time& delay) {
           invalidation_event(delay);
         }
       }
-      return;
+      return 0;
     }
   }
+  return 0;
 }
 
 }  // namespace isim

@@ -70,6 +70,7 @@ VtdIommu::VtdIommu(const ComponentSpec& spec, const VtdIommuParams& p, BuildCont
   st_->add_cache("iotlb", iotlb_.stats());
   st_->add_cache("ss_psc", ss_psc_.stats());
   st_->add_cache("fs_psc", fs_psc_.stats());
+  st_->add_inflight(inflight_.stats());
   attach_hooks();
   SC_METHOD(gcmd_done);
   sensitive << gcmd_ev_;
@@ -266,6 +267,11 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
       // A cached entry that does not allow the access is not trusted to fault: the walk
       // decides (and reports the architected reason).
       if (allowed && !(untranslated && in_interrupt_range(oa))) {
+        // An entry whose walk is still in flight (filled ahead of time by loosely-timed code)
+        // is usable only once that walk completes.
+        const Tick now = to_ticks(sc_core::sc_time_stamp());
+        if (const auto done = inflight_.join(MissKey{tag, req.addr >> 12}, now + to_ticks(delay)))
+          delay = from_ticks(*done - now);
         Result r;
         r.tr.oa = oa;
         r.tr.page_lg2 = static_cast<uint8_t>(lg2);
@@ -275,6 +281,24 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
         r.tr.pasid = tag.pasid;
         r.tr.type = e.type;
         return r;
+      }
+    }
+  }
+
+  // A walk of the same page already under way: wait for it and take its result (the IOTLB it
+  // filled), as a miss-status holding register would.
+  const MissKey miss{tag, req.addr >> 12};
+  if (walks && (untranslated || tr_req)) {
+    const Tick now = to_ticks(sc_core::sc_time_stamp());
+    if (const auto done = inflight_.join(miss, now + to_ticks(delay))) {
+      delay = from_ticks(*done - now);
+      const auto hit = iotlb_.peek_any(
+          kPageLg2s, [&](unsigned lg2) { return IotlbKey::of(tag, req.addr, lg2); });
+      if (hit) {
+        // Same result as the merged walk; the permission check below is the walk's.
+        const Result again = ctx.scalable ? translator_.translate_pasid(ctx, pc, req)
+                                          : translator_.translate_legacy(ctx, req);
+        if (again.ok()) return again;
       }
     }
   }
@@ -301,6 +325,7 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
   if (!r.log.reads.empty()) {
     ++st_->walks;
     charge(r.log, 0, delay);
+    inflight_.start(miss, now_plus(delay), to_ticks(sc_core::sc_time_stamp()));
   }
   if (!r.ok()) return r;
   const pt::Perms above = start ? start->perms : pt::Perms::all();

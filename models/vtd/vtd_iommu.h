@@ -29,7 +29,9 @@
 #include <optional>
 
 #include "hw/cache/set_assoc_cache.h"
+#include "hw/inflight.h"
 #include "hw/iommu_base.h"
+#include "hw/pcie_msg.h"
 #include "hw/reg_bank.h"
 #include "hw/resource_pool.h"
 #include "models/vtd/fault_recorder.h"
@@ -50,6 +52,9 @@ class VtdIommu final : public IommuBase {
   VtdIommu(const ComponentSpec& spec, const VtdIommuParams& p, BuildContext& ctx);
   ~VtdIommu() override;
   uint64_t mmio_size() const override { return p_.caps.mmio_size(); }
+  /// 7.5: a page request from a device goes into the page request queue (or is answered at
+  /// once when it cannot be queued).
+  bool page_request(const PageRequest& pr, sc_core::sc_time& delay) override;
 
  private:
   // --- DMA ---------------------------------------------------------------------------------
@@ -90,8 +95,12 @@ class VtdIommu final : public IommuBase {
   void iq_thread();
   /// Simulated time one descriptor takes (params).
   Tick cost_of(const vtd::InvDescriptor& d) const;
-  /// Applies one descriptor: cache invalidation, or a wait's status write and interrupt.
-  void execute(const vtd::InvDescriptor& d, sc_core::sc_time& delay);
+  /// Applies one descriptor: cache invalidation, a message to a device, or a wait's status
+  /// write and interrupt. Returns when the device's completion arrives (absolute ps; 0: no
+  /// device involved).
+  Tick execute(const vtd::InvDescriptor& d, sc_core::sc_time& delay);
+  void send_page_response(uint16_t rid, bool has_pasid, uint32_t pasid, uint16_t group,
+                          PrgResponseCode code, Tick now);
   void iq_error(vtd::Iqei e, sc_core::sc_time& delay);
   void inv_context(vtd::CcGran g, uint16_t did, uint16_t sid, unsigned fm);
   void inv_iotlb(vtd::IotlbGran g, uint16_t did, uint64_t addr, unsigned am, bool ih);
@@ -118,6 +127,7 @@ class VtdIommu final : public IommuBase {
   SetAssocCache<vtd::IotlbKey, vtd::IotlbEntry> iotlb_;
   SetAssocCache<vtd::PscKey, vtd::PscEntry> ss_psc_;
   SetAssocCache<vtd::PscKey, vtd::PscEntry> fs_psc_;
+  InflightTable<vtd::MissKey, vtd::MissKeyHash> inflight_;
 
   // Latched state (11.4.4-11.4.6): RTADDR as of the last SRTP, GSTS.TES.
   uint64_t rtaddr_ = 0;

@@ -52,7 +52,9 @@ struct VtdIommuParams {
     v.param("desc_fetch", desc_fetch, "queue work per descriptor besides its memory read");
     v.param("inv_context", inv_context, "context-cache or PASID-cache invalidation");
     v.param("inv_iotlb", inv_iotlb, "IOTLB or PASID-based IOTLB invalidation");
-    v.param("inv_device_tlb", inv_device_tlb, "device-TLB invalidation round trip");
+    v.param("inv_device_tlb", inv_device_tlb,
+            "device-TLB invalidation: request and completion on the link (the device's own "
+            "time is extra)");
     v.param("inv_wait", inv_wait, "invalidation wait descriptor (besides its status write)");
     v.param("page_response", page_response, "page group response to the device");
   }

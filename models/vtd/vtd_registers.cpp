@@ -63,6 +63,21 @@ void VtdIommu::attach_hooks() {
     }
   });
 
+  if (p_.caps.prs) {
+    // 11.4.11.4-5: PECTL.IP clears once PPR and PRO are both clear; unmasking with IP set
+    // delivers the pending message.
+    bank_.on_write(ids_.prs, [this](const RegWrite&) {
+      if (!(bank_.get(ids_.prs) & (bitv(pq::kPPR) | bitv(pq::kPRO))))
+        bank_.update(ids_.pectl, bitv(ectl::kIP), 0);
+    });
+    bank_.on_write(ids_.pectl, [this](const RegWrite& w) {
+      if (w.fell(ectl::kIM) && bit(bank_.get(ids_.pectl), ectl::kIP)) {
+        bank_.update(ids_.pectl, bitv(ectl::kIP), 0);
+        ++st_->prq_events;
+        send_msi(ids_.pedata, ids_.peaddr, ids_.peuaddr, *mmio_delay_);
+      }
+    });
+  }
   if (p_.caps.qi) {
     bank_.on_write(ids_.iqt, [this](const RegWrite& w) { on_iqt(w); });
     bank_.on_write(ids_.ics, [this](const RegWrite& w) {

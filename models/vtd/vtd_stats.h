@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "hw/cache/set_assoc_cache.h"
+#include "hw/inflight.h"
 #include "hw/stats/stats.h"
 #include "models/vtd/fault_reasons.h"
 
@@ -61,7 +62,15 @@ class VtdStats {
         waits(qi_.counter("waits", "invalidation wait descriptors", "count")),
         page_responses(qi_.counter("page_group_responses", "page group responses", "count")),
         queue_errors(qi_.counter("errors", "invalidation queue errors (FSTS.IQE)", "count")),
-        inv_events(qi_.counter("events", "invalidation-completion messages sent", "count")) {
+        inv_events(qi_.counter("events", "invalidation-completion messages sent", "count")),
+        prq_(root, "page_requests"),
+        prq_queued(prq_.counter("queued", "page requests written to the queue", "count")),
+        prq_overflow(
+            prq_.counter("overflow", "page requests dropped on a full queue (PRS.PRO)", "count")),
+        prq_refused(prq_.counter("refused", "page requests answered at once (invalid)", "count")),
+        prq_events(prq_.counter("events", "page-request event messages sent", "count")),
+        ats_sent(
+            inv_.counter("ats_messages", "ATS invalidation requests sent to devices", "count")) {
     for (unsigned v = 1; v < 256; ++v) {
       const auto r = static_cast<vtd::FaultReason>(v);
       const std::string name = vtd::spec_name(r);
@@ -83,6 +92,10 @@ class VtdStats {
     g.formula("hit_rate", "hits / lookups", "ratio", [&cs] {
       return stats::ratio(static_cast<double>(cs.hits), static_cast<double>(cs.hits + cs.misses));
     });
+  }
+  void add_inflight(const InflightStats& is) {
+    root_.counter_ref("merged_misses", &is.merged,
+                      "IOTLB misses that waited for the same page's walk in flight", "count");
   }
   void count_reason(vtd::FaultReason r) {
     if (stats::Counter* c = by_reason_[static_cast<uint8_t>(r)]) ++*c;
@@ -140,6 +153,16 @@ class VtdStats {
   stats::Counter& page_responses;
   stats::Counter& queue_errors;
   stats::Counter& inv_events;
+
+ private:
+  stats::Group prq_;
+
+ public:
+  stats::Counter& prq_queued;
+  stats::Counter& prq_overflow;
+  stats::Counter& prq_refused;
+  stats::Counter& prq_events;
+  stats::Counter& ats_sent;
 };
 
 }  // namespace isim

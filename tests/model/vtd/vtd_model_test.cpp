@@ -137,6 +137,39 @@ TEST(VtdModel, WithoutPagingStructureCacheEveryWalkReadsEveryLevel) {
   EXPECT_EQ(stat(pf, "walk_reads"), 8u);
 }
 
+TEST(VtdModel, IdenticalMissesInFlightAreMerged) {
+  Platform pf(test::platform_config(config()));
+  legacy_tables(pf);
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  Unit u{pf, pf.mmio_base("iommu0")};
+  sc_core::sc_time first, second, other;
+  ASSERT_TRUE(test::run_thread([&] {
+    u.enable();
+    std::vector<uint8_t> buf(8);
+    DmaRequest r;
+    r.rid = 0x0100;
+    r.addr = 0x1000;
+    // Two requests issued at the same local time (temporal decoupling): the second finds the
+    // first one's walk in flight and waits for it instead of walking.
+    sc_core::sc_time d1 = sc_core::SC_ZERO_TIME, d2 = sc_core::SC_ZERO_TIME;
+    ASSERT_TRUE(port->transport(r, buf, d1).ok());
+    ASSERT_TRUE(port->transport(r, buf, d2).ok());
+    first = d1;
+    second = d2;
+    // Another page at the same time walks on its own (only its last level: the PSC has it).
+    sc_core::sc_time d3 = sc_core::SC_ZERO_TIME;
+    r.addr = 0x2000;
+    ASSERT_TRUE(port->transport(r, buf, d3).ok());
+    other = d3;
+  }));
+  EXPECT_EQ(stat(pf, "merged_misses"), 1u);
+  EXPECT_EQ(stat(pf, "walks"), 2u);
+  EXPECT_EQ(stat(pf, "walk_reads"), 5u);
+  // The merged request completes no earlier than the walk it waited for.
+  EXPECT_GE(to_ticks(second), to_ticks(first));
+  EXPECT_GT(to_ticks(other), 0u);
+}
+
 TEST(VtdModel, GstsAcknowledgesAfterTheCommandLatency) {
   Platform pf(test::platform_config(config()));
   Unit u{pf, pf.mmio_base("iommu0")};
