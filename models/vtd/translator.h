@@ -147,6 +147,17 @@ struct PasidContext {
   bool fpd = false;  ///< FPD of the context, directory entry or PASID entry
 };
 
+/// Second-stage translations a nested walk may take from a cache instead of walking stage 2:
+/// the model's cache of second-stage translations of first-stage table pointers (6.2.5). Only
+/// the walker's table fetches consult it; the final output goes through stage 2 as usual.
+class NestedStage2Cache {
+ public:
+  virtual ~NestedStage2Cache() = default;
+  /// A cached second-stage translation of the page holding `gpa` in domain `did`.
+  virtual std::optional<pt::Translation> lookup(uint16_t did, uint64_t gpa) = 0;
+  virtual void fill(uint16_t did, uint64_t gpa, const pt::Translation& t) = 0;
+};
+
 class Translator {
  public:
   Translator(const Capabilities& caps, PhysMem& mem) : caps_(caps), mem_(&mem) {}
@@ -178,8 +189,10 @@ class Translator {
                           const pt::WalkStart* start = nullptr) const;
   /// Scalable-mode translation through a PASID entry (PGTT, SRE/ERE, walks). `start` applies
   /// to single-stage walks (PGTT first- or second-stage only); nested walks start at the top.
+  /// `s2_cache`, when given, serves nested walks' first-stage table fetches.
   Result translate_pasid(const DeviceContext& ctx, const PasidContext& pc, const Request& req,
-                         const pt::WalkStart* start = nullptr) const;
+                         const pt::WalkStart* start = nullptr,
+                         NestedStage2Cache* s2_cache = nullptr) const;
 
   // --- Formats for the walks (the model builds its paging-structure caches on them) ---------
   /// Second-stage format for an AW (1..3) with this unit's HAW/MGAW/SLLPS/SC.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "hw/cache/set_assoc_cache.h"
 #include "models/vtd/translator.h"
@@ -55,6 +56,39 @@ using PscKey = PageKey<PscTag>;
 struct PscEntry {
   uint64_t table = 0;  ///< the table's address
   pt::Perms perms;     ///< rights granted by the entries above it
+};
+
+/// A second-stage translation of a first-stage table pointer (nested walks), by DID and GPA page.
+struct NestedS2Entry {
+  uint64_t page_base = 0;  ///< host-physical base of the page
+  pt::Perms perms;
+};
+
+/// The cache of second-stage translations of first-stage table pointers (6.2.5) that nested
+/// walks consult through the translator's NestedStage2Cache interface.
+class NestedPointerCache final : public NestedStage2Cache {
+ public:
+  using Key = PageKey<uint16_t>;
+  explicit NestedPointerCache(const CacheParams& p) : cache_(p) {}
+
+  std::optional<pt::Translation> lookup(uint16_t did, uint64_t gpa) override {
+    static constexpr unsigned kSizes[] = {12, 21, 30};
+    const auto hit =
+        cache_.lookup_any(kSizes, [&](unsigned lg2) { return Key::of(did, gpa, lg2); });
+    if (!hit) return std::nullopt;
+    pt::Translation t;
+    t.page_lg2 = static_cast<uint8_t>(kSizes[hit.probe]);
+    t.oa = hit.value->page_base;
+    t.perms = hit.value->perms;
+    return t;
+  }
+  void fill(uint16_t did, uint64_t gpa, const pt::Translation& t) override {
+    cache_.insert(Key::of(did, gpa, t.page_lg2), NestedS2Entry{t.page_base(), t.perms});
+  }
+  SetAssocCache<Key, NestedS2Entry>& cache() { return cache_; }
+
+ private:
+  SetAssocCache<Key, NestedS2Entry> cache_;
 };
 
 /// An IOTLB miss in flight (src/hw/inflight.h): the address space and the 4 KiB page.

@@ -39,6 +39,7 @@ void VtdIommu::invalidate_all_caches() {
   iotlb_.invalidate_all();
   ss_psc_.invalidate_all();
   fs_psc_.invalidate_all();
+  nested_s2_.cache().invalidate_all();
 }
 
 void VtdIommu::inv_context(CcGran g, uint16_t did, uint16_t sid, unsigned fm) {
@@ -78,6 +79,7 @@ void VtdIommu::inv_iotlb(IotlbGran g, uint16_t did, uint64_t addr, unsigned am, 
       iotlb_.invalidate_all();
       ss_psc_.invalidate_all();
       fs_psc_.invalidate_all();
+      nested_s2_.cache().invalidate_all();
       return;
     case IotlbGran::Domain: {
       ++st_->iotlb_domain;
@@ -85,6 +87,8 @@ void VtdIommu::inv_iotlb(IotlbGran g, uint16_t did, uint64_t addr, unsigned am, 
       auto psc = [&](const PscKey& k, const PscEntry&) { return k.tag.space.did == did; };
       ss_psc_.invalidate_if(psc);
       fs_psc_.invalidate_if(psc);
+      nested_s2_.cache().invalidate_if(
+          [&](const NestedPointerCache::Key& k, const NestedS2Entry&) { return k.tag == did; });
       return;
     }
     case IotlbGran::Page: {
@@ -94,6 +98,11 @@ void VtdIommu::inv_iotlb(IotlbGran g, uint16_t did, uint64_t addr, unsigned am, 
       const uint64_t lo = align_down(addr, lg2);
       iotlb_.invalidate_if([&](const IotlbKey& k, const IotlbEntry&) {
         return k.tag.did == did && overlaps(k.base(), k.page_lg2, lo, lg2);
+      });
+      // For nested domains the range is guest-physical: second-stage translations of table
+      // pointers in it go too (they are leaf translations of the second stage).
+      nested_s2_.cache().invalidate_if([&](const NestedPointerCache::Key& k, const NestedS2Entry&) {
+        return k.tag == did && overlaps(k.base(), k.page_lg2, lo, lg2);
       });
       if (!ih) {
         auto psc = [&](const PscKey& k, const PscEntry&) {

@@ -64,12 +64,14 @@ VtdIommu::VtdIommu(const ComponentSpec& spec, const VtdIommuParams& p, BuildCont
       iotlb_(seeded(p.iotlb, ctx.config.sim.seed, spec.name + ".iotlb")),
       ss_psc_(seeded(p.ss_psc, ctx.config.sim.seed, spec.name + ".ss_psc")),
       fs_psc_(seeded(p.fs_psc, ctx.config.sim.seed, spec.name + ".fs_psc")),
+      nested_s2_(seeded(p.nested_s2, ctx.config.sim.seed, spec.name + ".nested_s2")),
       st_(std::make_unique<VtdStats>(stats_)) {
   st_->add_cache("context_cache", ctx_cache_.stats());
   st_->add_cache("pasid_cache", pasid_cache_.stats());
   st_->add_cache("iotlb", iotlb_.stats());
   st_->add_cache("ss_psc", ss_psc_.stats());
   st_->add_cache("fs_psc", fs_psc_.stats());
+  st_->add_cache("nested_s2", nested_s2_.cache().stats());
   st_->add_inflight(inflight_.stats());
   attach_hooks();
   SC_METHOD(gcmd_done);
@@ -320,7 +322,7 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
     if (fs) start = psc_lookup(tag, true, fs->top_level(), req.addr);
   }
   const pt::WalkStart* hint = start ? &*start : nullptr;
-  Result r = ctx.scalable ? translator_.translate_pasid(ctx, pc, req, hint)
+  Result r = ctx.scalable ? translator_.translate_pasid(ctx, pc, req, hint, &nested_s2_)
                           : translator_.translate_legacy(ctx, req, hint);
   if (!r.log.reads.empty()) {
     ++st_->walks;

@@ -12,10 +12,13 @@
 // type, per-descriptor cost, IQE with IQH left at the bad descriptor, wait descriptors with
 // status write, interrupt (ICS.IWC, IECTL MSI) and fence; ATS translation requests answered
 // from the translator.
-// Can't do (see SPEC_COVERAGE.md): interrupt remapping, advanced fault logging, PMRs, page
-// requests into the page-request queue and delivery of device-TLB invalidations and page group
-// responses to devices (accepted, counted and charged), accessed/dirty updates, in-flight miss
-// merging, a cache of nested second-stage translations of first-stage table pointers.
+// Also: identical in-flight IOTLB misses merged (src/hw/inflight.h); a cache of second-stage
+// translations of first-stage table pointers for nested walks; device-TLB invalidations sent
+// to the device (the descriptor completes with its completion); page requests into the page
+// request queue with its event; page group responses sent to the device.
+// Can't do (see SPEC_COVERAGE.md): interrupt remapping, advanced fault logging, PMRs,
+// accessed/dirty updates, page-request private data, ITE/ICE (device-TLB invalidations never
+// time out or fail).
 //
 // Timing: a DMA pays a lookup per cache consulted; each miss reads memory through the
 // downstream socket (root/context/PASID structures and page-table entries, `walk_read` each)
@@ -127,6 +130,7 @@ class VtdIommu final : public IommuBase {
   SetAssocCache<vtd::IotlbKey, vtd::IotlbEntry> iotlb_;
   SetAssocCache<vtd::PscKey, vtd::PscEntry> ss_psc_;
   SetAssocCache<vtd::PscKey, vtd::PscEntry> fs_psc_;
+  vtd::NestedPointerCache nested_s2_;
   InflightTable<vtd::MissKey, vtd::MissKeyHash> inflight_;
 
   // Latched state (11.4.4-11.4.6): RTADDR as of the last SRTP, GSTS.TES.

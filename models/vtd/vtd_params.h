@@ -15,14 +15,15 @@
 namespace isim {
 
 struct VtdIommuParams {
-  vtd::Capabilities caps;                        ///< VER/CAP/ECAP and the host address width
-  cfg::Frequency clock{1000};                    ///< unit clock for latencies in cycles (estimate)
-  unsigned walkers = 4;                          ///< page walks in flight at once (estimate)
-  CacheParams context_cache{64, 8};              ///< context-entry cache, by requester ID
-  CacheParams pasid_cache{64, 8};                ///< PASID-entry cache, by requester and PASID
-  CacheParams iotlb{256, 8};                     ///< IOTLB, by DID, PASID, page and page size
-  CacheParams ss_psc{32, 4};                     ///< second-stage paging-structure cache
-  CacheParams fs_psc{32, 4};                     ///< first-stage paging-structure cache
+  vtd::Capabilities caps;            ///< VER/CAP/ECAP and the host address width
+  cfg::Frequency clock{1000};        ///< unit clock for latencies in cycles (estimate)
+  unsigned walkers = 4;              ///< page walks in flight at once (estimate)
+  CacheParams context_cache{64, 8};  ///< context-entry cache, by requester ID
+  CacheParams pasid_cache{64, 8};    ///< PASID-entry cache, by requester and PASID
+  CacheParams iotlb{256, 8};         ///< IOTLB, by DID, PASID, page and page size
+  CacheParams ss_psc{32, 4};         ///< second-stage paging-structure cache
+  CacheParams fs_psc{32, 4};         ///< first-stage paging-structure cache
+  CacheParams nested_s2{32, 4};      ///< second-stage translations of first-stage table pointers
   Latency cache_lookup = Latency::in_cycles(2);  ///< one lookup in any of the caches
   Latency walk_read = Latency::in_cycles(4);     ///< walker work per structure/table read
   Latency command = Latency::ns(100);            ///< GCMD command until GSTS acknowledges it
@@ -44,6 +45,8 @@ struct VtdIommuParams {
     v.group("iotlb", iotlb, "IOTLB (tag: DID, PASID; page number, page size)");
     v.group("ss_psc", ss_psc, "second-stage paging-structure cache (tag: DID, PASID, level)");
     v.group("fs_psc", fs_psc, "first-stage paging-structure cache (tag: DID, PASID, level)");
+    v.group("nested_s2", nested_s2,
+            "nested: second-stage translations of first-stage table pointers (tag: DID)");
     v.param("cache_lookup", cache_lookup, "latency of one cache lookup");
     v.param("walk_read", walk_read, "walker work per structure or table read (memory is extra)");
     v.param("command", command, "GCMD command until GSTS acknowledges it");

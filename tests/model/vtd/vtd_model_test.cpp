@@ -170,6 +170,63 @@ TEST(VtdModel, IdenticalMissesInFlightAreMerged) {
   EXPECT_GT(to_ticks(other), 0u);
 }
 
+/// Scalable mode, 01:00.0 PASID 2 nested (DID 3): the second stage maps GPA 0..2 MiB to
+/// 0x400000 with one 2 MiB page (3 reads per second-stage walk); the first-stage tables sit at
+/// GPA 0x5000..0x8000 and map VA 0x1000 / 0x2000 to GPA 0x9000 / 0xa000.
+void nested_tables(Platform& pf) {
+  auto w = [&](uint64_t pa, uint64_t v) { ASSERT_TRUE(pf.memory().write_le64(pa, v)); };
+  w(0x100010, 0x101001);
+  w(0x101000, 0x102009);
+  w(0x102000, 0x103001);
+  w(0x103080, 0x1300c9);
+  w(0x103088, 0x3);
+  w(0x103090, 0x5000);
+  w(0x130000, 0x131003);
+  w(0x131000, 0x132003);
+  w(0x132000, 0x400083);
+  w(0x405000, 0x6007);
+  w(0x406000, 0x7007);
+  w(0x407000, 0x8007);
+  w(0x408008, 0x9007);
+  w(0x408010, 0xa007);
+}
+
+uint64_t nested_walk_reads(const std::string& extra) {
+  Platform pf(test::platform_config(config(extra)));
+  nested_tables(pf);
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  Unit u{pf, pf.mmio_base("iommu0")};
+  EXPECT_TRUE(test::run_thread([&] {
+    u.write64(0x20, 0x100400);
+    u.write32(0x18, 0x40000000);
+    sc_core::wait(test::ps(kCommand));
+    u.write32(0x18, 0x80000000);
+    sc_core::wait(test::ps(kCommand));
+    std::vector<uint8_t> buf(8);
+    DmaRequest r;
+    r.rid = 0x0100;
+    r.has_pasid = true;
+    r.pasid = 2;
+    r.addr = 0x1000;
+    EXPECT_TRUE(port->issue(r, buf).ok());
+    r.addr = 0x2000;
+    EXPECT_TRUE(port->issue(r, buf).ok());
+  }));
+  return stat(pf, "walk_reads");
+}
+
+TEST(VtdModel, NestedWalksReuseSecondStageTranslationsOfTablePointers) {
+  // First walk: one second-stage walk (3 reads) for the first table pointer, then every other
+  // table pointer lies in the same cached 2 MiB page: 4 first-stage reads; the output GPA needs
+  // its own second-stage walk (3). Second walk: 4 + 3.
+  EXPECT_EQ(nested_walk_reads(""), 17u);
+}
+
+TEST(VtdModel, NestedWalksWithoutThePointerCacheWalkStageTwoForEveryTable) {
+  // 4 x (3 + 1) + 3 per walk.
+  EXPECT_EQ(nested_walk_reads(", nested_s2: {entries: 0}"), 38u);
+}
+
 TEST(VtdModel, GstsAcknowledgesAfterTheCommandLatency) {
   Platform pf(test::platform_config(config()));
   Unit u{pf, pf.mmio_base("iommu0")};
