@@ -73,6 +73,7 @@ VtdIommu::VtdIommu(const ComponentSpec& spec, const VtdIommuParams& p, BuildCont
   st_->add_cache("fs_psc", fs_psc_.stats());
   st_->add_cache("nested_s2", nested_s2_.cache().stats());
   st_->add_inflight(inflight_.stats());
+  st_->add_walkers(walkers_.stats());
   attach_hooks();
   SC_METHOD(gcmd_done);
   sensitive << gcmd_ev_;

@@ -8,6 +8,7 @@
 
 #include "hw/cache/set_assoc_cache.h"
 #include "hw/inflight.h"
+#include "hw/resource_pool.h"
 #include "hw/stats/stats.h"
 #include "models/vtd/fault_reasons.h"
 
@@ -92,6 +93,19 @@ class VtdStats {
     g.formula("hit_rate", "hits / lookups", "ratio", [&cs] {
       return stats::ratio(static_cast<double>(cs.hits), static_cast<double>(cs.hits + cs.misses));
     });
+  }
+  void add_walkers(const TimelineStats& ts) {
+    stats::Group& g = root_.add_group("walkers");
+    g.counter_ref("bookings", &ts.acquisitions,
+                  "walker bookings (structure fetches and page walks)", "count");
+    g.counter_ref("delayed", &ts.delayed, "bookings that waited for a free walker", "count");
+    g.counter_ref("wait", &ts.total_wait, "total time bookings waited for a walker", "ps");
+    g.counter_ref("busy", &ts.busy, "walker-time spent walking", "ps");
+    root_.formula("reads_per_walk", "page-table reads per walk (walk_reads / walks)", "ratio",
+                  [this] {
+                    return stats::ratio(static_cast<double>(walk_reads.value()),
+                                        static_cast<double>(walks.value()));
+                  });
   }
   void add_inflight(const InflightStats& is) {
     root_.counter_ref("merged_misses", &is.merged,
