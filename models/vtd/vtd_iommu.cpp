@@ -270,8 +270,9 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
       // A cached entry that does not allow the access is not trusted to fault: the walk
       // decides (and reports the architected reason).
       if (allowed && !(untranslated && in_interrupt_range(oa))) {
-        // An entry whose walk is still in flight (filled ahead of time by loosely-timed code)
-        // is usable only once that walk completes.
+        // Identical misses merge: the functional walk fills the IOTLB at once, but an entry
+        // whose walk is still in flight (src/hw/inflight.h) is usable only when it completes,
+        // so a request for the same page waits for that walk instead of walking again.
         const Tick now = to_ticks(sc_core::sc_time_stamp());
         if (const auto done = inflight_.join(MissKey{tag, req.addr >> 12}, now + to_ticks(delay)))
           delay = from_ticks(*done - now);
@@ -288,23 +289,7 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
     }
   }
 
-  // A walk of the same page already under way: wait for it and take its result (the IOTLB it
-  // filled), as a miss-status holding register would.
   const MissKey miss{tag, req.addr >> 12};
-  if (walks && (untranslated || tr_req)) {
-    const Tick now = to_ticks(sc_core::sc_time_stamp());
-    if (const auto done = inflight_.join(miss, now + to_ticks(delay))) {
-      delay = from_ticks(*done - now);
-      const auto hit = iotlb_.peek_any(
-          kPageLg2s, [&](unsigned lg2) { return IotlbKey::of(tag, req.addr, lg2); });
-      if (hit) {
-        // Same result as the merged walk; the permission check below is the walk's.
-        const Result again = ctx.scalable ? translator_.translate_pasid(ctx, pc, req)
-                                          : translator_.translate_legacy(ctx, req);
-        if (again.ok()) return again;
-      }
-    }
-  }
 
   // Walk, starting from a paging-structure cache where one has the table (single-stage only).
   std::optional<pt::WalkStart> start;
