@@ -128,12 +128,7 @@ void VtdDriver::flush_context_global() {
 
 void VtdDriver::flush_context_device(uint16_t rid, uint16_t did) {
   if (qi_) {
-    std::vector<std::array<uint64_t, 4>> d;
-    d.push_back(
-        {0x1 | (uint64_t{3} << 4) | (uint64_t{did} << 16) | (uint64_t{rid} << 32), 0, 0, 0});
-    if (opts_.scalable)  // PASID cache, PASID-selective for RID_PASID 0
-      d.push_back({0x7 | (uint64_t{1} << 4) | (uint64_t{did} << 16), 0, 0, 0});
-    submit(d);
+    submit({{0x1 | (uint64_t{3} << 4) | (uint64_t{did} << 16) | (uint64_t{rid} << 32), 0, 0, 0}});
     return;
   }
   bus_->mmio_write(reg::kCcmd, 8,
@@ -223,44 +218,72 @@ uint64_t VtdDriver::context_table(uint8_t bus, uint8_t devfn) {
   return re.ctp_for(devfn);
 }
 
+uint64_t VtdDriver::pasid_slot(uint16_t rid, uint32_t pasid) {
+  const uint8_t devfn = static_cast<uint8_t>(rid);
+  // PDTS 0: a directory of 128 entries, PASIDs 0..8191.
+  if (PasidEntry::dir_index(pasid) >= 128) return 0;
+  uint64_t& dir = pasid_dirs_[rid];
+  if (!dir) {
+    const uint64_t table = context_table(static_cast<uint8_t>(rid >> 8), devfn);
+    dir = alloc_page();
+    if (!table || !dir) return 0;
+    // The scalable context entry: PASIDE so PASID-tagged requests may use the directory,
+    // RID_PASID 0 for requests without PASID.
+    ScalableContextEntry ce;
+    ce.present = true;
+    ce.paside = true;
+    ce.pasid_dir = dir;
+    bus_->memory().write(table + uint64_t{devfn & 0x7fu} * kScalableContextBytes,
+                         ce.encode().data(), kScalableContextBytes);
+  }
+  const uint64_t de_pa = dir + uint64_t{PasidEntry::dir_index(pasid)} * kPasidDirEntryBytes;
+  PasidDirEntry de = PasidDirEntry::decode(bus_->memory().read_le64(de_pa).value_or(0));
+  if (!de.present) {
+    de = {true, false, alloc_page()};
+    if (!de.table) return 0;
+    bus_->memory().write_le64(de_pa, de.encode());
+  }
+  return de.table + uint64_t{PasidEntry::table_index(pasid)} * kPasidEntryBytes;
+}
+
+bool VtdDriver::set_pasid_entry(uint16_t rid, uint32_t pasid, const PasidEntry& pe) {
+  const bool fresh = !pasid_dirs_.count(rid);
+  const uint64_t slot = pasid_slot(rid, pasid);
+  if (!slot) return false;
+  bus_->memory().write(slot, pe.encode().data(), kPasidEntryBytes);
+  // A new context entry needs a context flush; a changed PASID entry a PASID-cache flush
+  // (intel_pasid_setup_*: pasid_flush_caches).
+  std::vector<std::array<uint64_t, 4>> d;
+  if (fresh) d.push_back({0x1 | (uint64_t{3} << 4) | (uint64_t{rid} << 32), 0, 0, 0});
+  d.push_back(
+      {0x7 | (uint64_t{1} << 4) | (uint64_t{pe.did} << 16) | (uint64_t{pasid} << 32), 0, 0, 0});
+  return submit(d);
+}
+
 bool VtdDriver::attach(uint16_t rid, uint16_t did) {
   auto it = domains_.find(did);
   if (it == domains_.end()) return false;
   const uint8_t bus = static_cast<uint8_t>(rid >> 8), devfn = static_cast<uint8_t>(rid);
-  const uint64_t table = context_table(bus, devfn);
-  if (!table) return false;
   const uint64_t slptptr = it->second.tables->root();
-  if (!opts_.scalable) {
-    LegacyContextEntry ce;
-    ce.present = true;
-    ce.tt = LegacyTt::UntranslatedOnly;
-    ce.slptptr = slptptr;
-    ce.aw = agaw_;
-    ce.did = did;
-    bus_->memory().write(table + uint64_t{devfn} * kLegacyContextBytes, ce.encode().data(), 16);
-  } else {
-    // A PASID directory of 128 entries (PDTS 0) with one PASID table for PASIDs 0..63.
-    uint64_t& dir = pasid_dirs_[rid];
-    if (!dir) {
-      dir = alloc_page();
-      const uint64_t pt = alloc_page();
-      if (!dir || !pt) return false;
-      bus_->memory().write_le64(dir, PasidDirEntry{true, false, pt}.encode());
-    }
-    const uint64_t pt = PasidDirEntry::decode(bus_->memory().read_le64(dir).value_or(0)).table;
+  if (opts_.scalable) {
+    // RID_PASID 0: second-stage only (intel_pasid_setup_second_level).
     PasidEntry pe;
     pe.present = true;
     pe.pgtt = static_cast<unsigned>(Pgtt::SecondStage);
     pe.aw = agaw_;
     pe.slptptr = slptptr;
     pe.did = did;
-    bus_->memory().write(pt, pe.encode().data(), kPasidEntryBytes);
-    ScalableContextEntry ce;
-    ce.present = true;
-    ce.pasid_dir = dir;
-    bus_->memory().write(table + uint64_t{devfn & 0x7fu} * kScalableContextBytes,
-                         ce.encode().data(), kScalableContextBytes);
+    return set_pasid_entry(rid, 0, pe);
   }
+  const uint64_t table = context_table(bus, devfn);
+  if (!table) return false;
+  LegacyContextEntry ce;
+  ce.present = true;
+  ce.tt = LegacyTt::UntranslatedOnly;
+  ce.slptptr = slptptr;
+  ce.aw = agaw_;
+  ce.did = did;
+  bus_->memory().write(table + uint64_t{devfn} * kLegacyContextBytes, ce.encode().data(), 16);
   // domain_context_mapping_one(): flush the (possibly cached not-present) context entry.
   flush_context_device(rid, did);
   if (caps_.rwbf) {
@@ -268,6 +291,62 @@ bool VtdDriver::attach(uint16_t rid, uint16_t did) {
     wait_gsts(gcmd::kWBF, false);
   }
   return true;
+}
+
+uint64_t VtdDriver::domain_root(uint16_t did) const {
+  auto it = domains_.find(did);
+  return it == domains_.end() ? 0 : it->second.tables->root();
+}
+
+bool VtdDriver::bind_first_stage(uint16_t rid, uint32_t pasid, uint64_t fs_root, uint16_t did,
+                                 bool supervisor) {
+  if (!opts_.scalable || !caps_.fsts) return false;
+  // intel_pasid_setup_first_level(): PGTT 001b, FLPTPTR, 4-level, SRE for supervisor PASIDs.
+  PasidEntry pe;
+  pe.present = true;
+  pe.pgtt = static_cast<unsigned>(Pgtt::FirstStage);
+  pe.flptptr = fs_root;
+  pe.did = did;
+  pe.sre = supervisor;
+  pe.nxe = true;  // process page tables use XD (9.6 NXE: otherwise bit 63 is reserved)
+  return set_pasid_entry(rid, pasid, pe);
+}
+
+bool VtdDriver::bind_nested(uint16_t rid, uint32_t pasid, uint64_t fs_root_gpa, uint16_t did) {
+  auto it = domains_.find(did);
+  if (!opts_.scalable || !caps_.nest || it == domains_.end()) return false;
+  // intel_pasid_setup_nested(): PGTT 011b, the guest's FLPTPTR over the parent's SLPTPTR.
+  PasidEntry pe;
+  pe.present = true;
+  pe.pgtt = static_cast<unsigned>(Pgtt::Nested);
+  pe.aw = agaw_;
+  pe.slptptr = it->second.tables->root();
+  pe.flptptr = fs_root_gpa;
+  pe.did = did;
+  pe.nxe = true;
+  return set_pasid_entry(rid, pasid, pe);
+}
+
+bool VtdDriver::unbind(uint16_t rid, uint32_t pasid, uint16_t did) {
+  if (!opts_.scalable || !pasid_dirs_.count(rid)) return false;
+  const uint64_t slot = pasid_slot(rid, pasid);
+  if (!slot) return false;
+  // intel_pasid_tear_down_entry(): clear P, then flush the PASID cache and the PASID's IOTLB.
+  const PasidEntry none;
+  bus_->memory().write(slot, none.encode().data(), kPasidEntryBytes);
+  return submit(
+      {{0x7 | (uint64_t{1} << 4) | (uint64_t{did} << 16) | (uint64_t{pasid} << 32), 0, 0, 0},
+       {0x6 | (uint64_t{2} << 4) | (uint64_t{did} << 16) | (uint64_t{pasid} << 32), 0, 0, 0}});
+}
+
+void VtdDriver::flush_pasid_range(uint16_t did, uint32_t pasid, uint64_t va, uint64_t size) {
+  const uint64_t first = va >> 12;
+  const uint64_t last = (va + size - 1) >> 12;
+  unsigned am = 0;
+  while ((first >> am) != (last >> am)) ++am;
+  ++counts_.psi;
+  submit({{0x6 | (uint64_t{3} << 4) | (uint64_t{did} << 16) | (uint64_t{pasid} << 32),
+           ((first >> am) << (am + 12)) | am, 0, 0}});
 }
 
 bool VtdDriver::map(uint16_t did, uint64_t iova, uint64_t pa, uint64_t size, bool write) {

@@ -33,6 +33,7 @@
 #include "hw/phys_allocator.h"
 #include "hw/phys_mem.h"
 #include "models/vtd/inv_desc.h"
+#include "models/vtd/pasid_entry.h"
 #include "models/vtd/regs.h"
 #include "pagetable/builder.h"
 #include "pagetable/fmt/vtd_ss.h"
@@ -87,6 +88,21 @@ class VtdDriver {
   /// Points requester `rid` at domain `did` (RID_PASID 0 in scalable mode).
   bool attach(uint16_t rid, uint16_t did);
   bool map(uint16_t did, uint64_t iova, uint64_t pa, uint64_t size, bool write);
+  /// The root of a domain's second-stage tables (0 if there is no such domain).
+  uint64_t domain_root(uint16_t did) const;
+
+  // --- Scalable mode: PASID-granular set-ups (intel_svm_bind / intel_pasid_setup_*) ----------
+  /// Shared virtual addressing: requests of `rid` with `pasid` translate through the process
+  /// page table `fs_root` (IA-32e, 4-level) tagged with domain `did`; `supervisor` sets SRE.
+  bool bind_first_stage(uint16_t rid, uint32_t pasid, uint64_t fs_root, uint16_t did,
+                        bool supervisor = false);
+  /// Nested: a guest's first-stage table at guest-physical `fs_root_gpa` over domain `did`'s
+  /// second stage.
+  bool bind_nested(uint16_t rid, uint32_t pasid, uint64_t fs_root_gpa, uint16_t did);
+  /// Tears a PASID binding down: entry cleared, PASID cache and PASID-based IOTLB flushed.
+  bool unbind(uint16_t rid, uint32_t pasid, uint16_t did);
+  /// After the process changed its page table: PASID-based IOTLB page-selective flush.
+  void flush_pasid_range(uint16_t did, uint32_t pasid, uint64_t va, uint64_t size);
   bool unmap(uint16_t did, uint64_t iova, uint64_t size);
   /// Deferred policy: invalidates every domain with pending unmaps.
   void flush();
@@ -109,6 +125,10 @@ class VtdDriver {
   void flush_iotlb(IotlbGran g, uint16_t did, uint64_t addr, unsigned am);
   void flush_range(uint16_t did, uint64_t iova, uint64_t size);
   uint64_t context_table(uint8_t bus, uint8_t devfn);
+  /// Scalable mode: the PASID-table slot of (rid, pasid), creating the context entry, the
+  /// directory and the table as needed (0 when out of memory or `pasid` is beyond PDTS 0).
+  uint64_t pasid_slot(uint16_t rid, uint32_t pasid);
+  bool set_pasid_entry(uint16_t rid, uint32_t pasid, const PasidEntry& pe);
 
   HostBus* bus_;
   DriverOptions opts_;
