@@ -357,6 +357,14 @@ TEST_F(Sm, SecondStageFaults) {
   env.mem.write_le64(g.root(), (kMemSize + 0x3000) | 3);
   env.set_pasid_entry(kSid, 22, ss_entry(g.root()));
   EXPECT_EQ(go(with_pasid(rd(kSid, 0x1000), 22)).fault.reason, FR::SSL_1);
+  // A write-only leaf (W = 1, R = 0 is present in the second-stage format): a read is SGN.7.
+  ASSERT_EQ(b.map(0x6000, 0x7000, 4096, pt::MapAttrs::rw()), pt::MapStatus::Ok);
+  const Result ok = go(with_pasid(rd(kSid, 0x6000), 20));
+  ASSERT_TRUE(ok.ok());
+  const uint64_t leaf_pa = ok.log.reads[ok.log.reads.size() - 1].pa;
+  env.mem.write_le64(leaf_pa, (env.read_qw(leaf_pa) & ~uint64_t{3}) | 2);
+  EXPECT_EQ(go(with_pasid(rd(kSid, 0x6000), 20)).fault.reason, FR::SGN_7);
+  EXPECT_TRUE(go(with_pasid(wr(kSid, 0x6000), 20)).ok());
 }
 
 TEST_F(Sm, NestedTranslation) {
