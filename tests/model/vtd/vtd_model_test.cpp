@@ -227,6 +227,59 @@ TEST(VtdModel, NestedWalksWithoutThePointerCacheWalkStageTwoForEveryTable) {
   EXPECT_EQ(nested_walk_reads(", nested_s2: {entries: 0}"), 38u);
 }
 
+TEST(VtdModel, PageRequestQueueOverflowSetsProAndDropsRequests) {
+  Platform pf(test::platform_config(config()));
+  // Scalable mode; 01:00.0 has PRE and PASIDE set.
+  ASSERT_TRUE(pf.memory().write_le64(0x100010, 0x101001));
+  ASSERT_TRUE(pf.memory().write_le64(0x101000, 0x102019));
+  IommuBase* iommu = pf.iommu("iommu0");
+  Unit u{pf, pf.mmio_base("iommu0")};
+  uint64_t pqt_full = 0, prs_full = 0, pqt_after = 0, prs_after = 0, pectl = 0;
+  unsigned accepted = 0;
+  ASSERT_TRUE(test::run_thread([&] {
+    u.write64(0x20, 0x100400);
+    u.write32(0x18, 0x40000000);
+    sc_core::wait(test::ps(kCommand));
+    u.write64(0xd0, 0x1a0000);  // PQA: one 4 KiB page = 128 slots, 127 usable
+    PageRequest pr;
+    pr.rid = 0x0100;
+    pr.has_pasid = true;
+    pr.pasid = 1;
+    pr.read = true;
+    pr.last = true;
+    for (unsigned i = 0; i < 128; ++i) {
+      pr.addr = 0x1000 * (i + 1);
+      pr.group = static_cast<uint16_t>(i);
+      sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+      accepted += iommu->page_request(pr, d) ? 1 : 0;
+      sc_core::wait(d);
+    }
+    pqt_full = u.read(0xc8, 8);
+    prs_full = u.read(0xdc, 4);
+    pectl = u.read(0xe0, 4);
+    // Software drains one entry and clears PPR; PRO still set: the next request is dropped.
+    u.write64(0xc0, 0x20);
+    u.write32(0xdc, 0x1);
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    pr.addr = 0x900000;
+    iommu->page_request(pr, d);
+    pqt_after = u.read(0xc8, 8);
+    prs_after = u.read(0xdc, 4);
+  }));
+  EXPECT_EQ(accepted, 128u);        // accepted on the link, even the one that overflowed
+  EXPECT_EQ(pqt_full, 127u * 32);   // the ring keeps one slot free
+  EXPECT_EQ(prs_full, 0x3u);        // PPR and PRO
+  EXPECT_EQ(pectl, 0xc0000000u);    // IM (reset) and IP: one event, pending
+  EXPECT_EQ(pqt_after, 127u * 32);  // dropped while PRO is set
+  EXPECT_EQ(prs_after, 0x2u);
+  EXPECT_EQ(stat(pf, "page_requests.queued"), 127u);
+  EXPECT_EQ(stat(pf, "page_requests.overflow"), 2u);
+  // The last queued descriptor: RID, PASID, PP, read, LPIG, group 126, its page.
+  EXPECT_EQ(pf.memory().read_le64(0x1a0000 + 126 * 32).value(), 0x101000101u);
+  EXPECT_EQ(pf.memory().read_le64(0x1a0000 + 126 * 32 + 8).value(),
+            (0x1000u * 127) | (126u << 3) | 0x5);
+}
+
 TEST(VtdModel, GstsAcknowledgesAfterTheCommandLatency) {
   Platform pf(test::platform_config(config()));
   Unit u{pf, pf.mmio_base("iommu0")};
