@@ -318,7 +318,8 @@ FaultReason Translator::reason_for_walk_fault(const pt::Fault& f, bool legacy, u
 }
 
 // --- Legacy translation: 3.4.2, 3.6, 3.9 --------------------------------------------------
-Result Translator::translate_legacy(const DeviceContext& ctx, const Request& req) const {
+Result Translator::translate_legacy(const DeviceContext& ctx, const Request& req,
+                                    const pt::WalkStart* hint) const {
   Result r;
   const LegacyContextEntry& ce = ctx.legacy;
   r.tr.did = ce.did;
@@ -349,6 +350,7 @@ Result Translator::translate_legacy(const DeviceContext& ctx, const Request& req
   const AccessReq ar{!tr_req && req.read, !tr_req && req.write, false, false};
   pt::WalkStart start;
   start.table = ce.slptptr;
+  if (hint) start = *hint;
   pt::WalkOptions opt;
   opt.stage = 2;
   const pt::StageResult w = pt::walk_stage(*fmt, *mem_, start, req.addr, ar, opt, r.log);
@@ -375,8 +377,39 @@ Result Translator::translate_legacy(const DeviceContext& ctx, const Request& req
 }
 
 // --- Scalable-mode translation: 3.4.3, 3.5-3.8, 3.9 ---------------------------------------
+namespace {
+
+/// Stage 2 of a nested walk with a cache in front of the walker's table fetches.
+struct CachedStage2 {
+  pt::Stage2Walker<pt::VtdSsFormat> walker;
+  NestedStage2Cache* cache;
+  uint16_t did;
+
+  static bool table_fetch(const AccessReq& rq) {
+    const AccessReq t = pt::detail::kTableFetch;
+    return rq.read == t.read && rq.write == t.write && rq.exec == t.exec && rq.priv == t.priv;
+  }
+  pt::StageResult operator()(uint64_t ipa, const AccessReq& rq, pt::WalkLog& log) const {
+    const bool cacheable = cache && table_fetch(rq);
+    if (cacheable) {
+      if (const auto t = cache->lookup(did, ipa); t && t->perms.has(rq.needed())) {
+        pt::StageResult s;
+        s.tr = *t;
+        s.tr.oa = t->page_base() | (ipa & (lg2_size(t->page_lg2) - 1));
+        return s;
+      }
+    }
+    pt::StageResult s = walker(ipa, rq, log);
+    if (cacheable && s.ok()) cache->fill(did, ipa, s.tr);
+    return s;
+  }
+};
+
+}  // namespace
+
 Result Translator::translate_pasid(const DeviceContext& ctx, const PasidContext& pc,
-                                   const Request& req) const {
+                                   const Request& req, const pt::WalkStart* hint,
+                                   NestedStage2Cache* s2_cache) const {
   Result r;
   const PasidEntry& pe = pc.entry;
   r.tr.did = pe.did;
@@ -429,6 +462,7 @@ Result Translator::translate_pasid(const DeviceContext& ctx, const PasidContext&
     r.tr.type = TranslationType::SecondStage;
     pt::WalkStart start;
     start.table = pe.slptptr;
+    if (hint) start = *hint;
     pt::WalkOptions opt;
     opt.stage = 2;
     const pt::StageResult w = pt::walk_stage(*ss, *mem_, start, req.addr, ar, opt, r.log);
@@ -444,6 +478,7 @@ Result Translator::translate_pasid(const DeviceContext& ctx, const PasidContext&
     r.tr.type = TranslationType::FirstStage;
     pt::WalkStart start;
     start.table = pe.flptptr;
+    if (hint) start = *hint;
     const pt::StageResult w = pt::walk_stage(*fs, *mem_, start, req.addr, ar, {}, r.log);
     ok = w.ok();
     wf = w.fault;
@@ -458,7 +493,8 @@ Result Translator::translate_pasid(const DeviceContext& ctx, const PasidContext&
     pt::WalkStart start;
     start.table = pe.flptptr;
     const pt::WalkResult w =
-        pt::walk_nested(*fs, *mem_, start, req.addr, ar, pt::Stage2Walker(*ss, *mem_, pe.slptptr));
+        pt::walk_nested(*fs, *mem_, start, req.addr, ar,
+                        CachedStage2{pt::Stage2Walker(*ss, *mem_, pe.slptptr), s2_cache, pe.did});
     append(r.log, w.log);
     ok = w.ok();
     wf = w.fault;

@@ -99,8 +99,9 @@ struct Fault {
   bool exe = false;
   bool priv = false;
   AtsType at = AtsType::Untranslated;
-  bool fpd = false;  ///< fault processing disabled: do not record (7.1.3 qualified)
-  pt::Fault walk;    ///< walk details when the fault came from a paging structure
+  bool fpd = false;           ///< fault processing disabled: do not record (7.1.3 qualified)
+  bool page_request = false;  ///< the request was a PRI page request (FRCD T2=1, T1=0)
+  pt::Fault walk;             ///< walk details when the fault came from a paging structure
 };
 
 struct Result {
@@ -146,6 +147,17 @@ struct PasidContext {
   bool fpd = false;  ///< FPD of the context, directory entry or PASID entry
 };
 
+/// Second-stage translations a nested walk may take from a cache instead of walking stage 2:
+/// the model's cache of second-stage translations of first-stage table pointers (6.2.5). Only
+/// the walker's table fetches consult it; the final output goes through stage 2 as usual.
+class NestedStage2Cache {
+ public:
+  virtual ~NestedStage2Cache() = default;
+  /// A cached second-stage translation of the page holding `gpa` in domain `did`.
+  virtual std::optional<pt::Translation> lookup(uint16_t did, uint64_t gpa) = 0;
+  virtual void fill(uint16_t did, uint64_t gpa, const pt::Translation& t) = 0;
+};
+
 class Translator {
  public:
   Translator(const Capabilities& caps, PhysMem& mem) : caps_(caps), mem_(&mem) {}
@@ -171,11 +183,16 @@ class Translator {
   Step<PasidContext> fetch_pasid_entry(const DeviceContext& ctx, uint32_t pasid,
                                        pt::WalkLog& log) const;
 
-  /// Legacy-mode translation through the context entry (TT, AW, SLPTPTR, DID).
-  Result translate_legacy(const DeviceContext& ctx, const Request& req) const;
-  /// Scalable-mode translation through a PASID entry (PGTT, SRE/ERE, walks).
-  Result translate_pasid(const DeviceContext& ctx, const PasidContext& pc,
-                         const Request& req) const;
+  /// Legacy-mode translation through the context entry (TT, AW, SLPTPTR, DID). `start`, when
+  /// given, is where a paging-structure cache lets the second-stage walk begin.
+  Result translate_legacy(const DeviceContext& ctx, const Request& req,
+                          const pt::WalkStart* start = nullptr) const;
+  /// Scalable-mode translation through a PASID entry (PGTT, SRE/ERE, walks). `start` applies
+  /// to single-stage walks (PGTT first- or second-stage only); nested walks start at the top.
+  /// `s2_cache`, when given, serves nested walks' first-stage table fetches.
+  Result translate_pasid(const DeviceContext& ctx, const PasidContext& pc, const Request& req,
+                         const pt::WalkStart* start = nullptr,
+                         NestedStage2Cache* s2_cache = nullptr) const;
 
   // --- Formats for the walks (the model builds its paging-structure caches on them) ---------
   /// Second-stage format for an AW (1..3) with this unit's HAW/MGAW/SLLPS/SC.
@@ -191,8 +208,10 @@ class Translator {
                                            unsigned ss_top, const pt::AccessReq& req,
                                            pt::Perms granted);
 
- private:
+  /// The fault record data for `req` failing with `r` (FPD as given).
   Fault make_fault(const Request& req, FaultReason r, bool fpd) const;
+
+ private:
   bool read_struct(uint64_t pa, uint64_t* dst, unsigned qwords, LogLevel lvl,
                    pt::WalkLog& log) const;
 

@@ -5,6 +5,7 @@
 #include "models/none/none_iommu.h"
 #include "models/tce/guest_driver.h"
 #include "models/tce/tce_iommu.h"
+#include "models/vtd/vtd_iommu.h"
 
 namespace isim {
 
@@ -24,6 +25,7 @@ void register_builtin_components() {
   done = true;
   register_none_iommu();
   register_tce_iommu();
+  register_vtd_iommu();
   register_scenario_port();
   register_generator();
   register_tce_guest();

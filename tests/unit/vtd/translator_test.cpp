@@ -45,6 +45,37 @@ TEST_P(LegacyLevels, TranslatesThroughSecondStage) {
 }
 INSTANTIATE_TEST_SUITE_P(AllLevels, LegacyLevels, ::testing::Values(3u, 4u, 5u));
 
+TEST(VtdLegacy, WalkStartsWhereAPagingStructureCacheSays) {
+  // The model's paging-structure caches hand the translator the table of the last level and
+  // the rights above it: the walk then reads only the PTE, with the same result.
+  Env env;
+  auto b = env.ss_tables(4);
+  ASSERT_EQ(b.map(0x4000'1000, 0x9'8765'4000, 4096, pt::MapAttrs::ro()), pt::MapStatus::Ok);
+  env.set_legacy_context(kSid, legacy_ctx(b.root()));
+  const Translator t = env.translator();
+  const Result full = t.translate(env.legacy(), rd(kSid, 0x4000'1234));
+  ASSERT_TRUE(full.ok());
+  ASSERT_EQ(full.log.reads.size(), 6u);
+  const uint64_t pte_table = full.log.reads[5].pa & ~uint64_t{0xfff};
+  const Step<DeviceContext> ctx = [&] {
+    pt::WalkLog log;
+    return t.fetch_context(env.legacy(), kSid, log);
+  }();
+  ASSERT_TRUE(ctx.ok());
+  pt::WalkStart start;
+  start.table = pte_table;
+  start.level = 0;
+  const Result mid = t.translate_legacy(ctx.value, rd(kSid, 0x4000'1234), &start);
+  ASSERT_TRUE(mid.ok());
+  EXPECT_EQ(mid.tr.oa, full.tr.oa);
+  ASSERT_EQ(mid.log.reads.size(), 1u);
+  EXPECT_EQ(mid.log.reads[0].pa, full.log.reads[5].pa);
+  // Rights taken away by the skipped levels stay away: a start with no rights denies the read.
+  start.perms = pt::Perms::none();
+  const Result denied = t.translate_legacy(ctx.value, rd(kSid, 0x4000'1234), &start);
+  EXPECT_EQ(denied.fault.reason, FaultReason::LGN_3);
+}
+
 TEST(VtdLegacy, SuperPages) {
   Env env;
   auto b = env.ss_tables(4);
@@ -326,6 +357,14 @@ TEST_F(Sm, SecondStageFaults) {
   env.mem.write_le64(g.root(), (kMemSize + 0x3000) | 3);
   env.set_pasid_entry(kSid, 22, ss_entry(g.root()));
   EXPECT_EQ(go(with_pasid(rd(kSid, 0x1000), 22)).fault.reason, FR::SSL_1);
+  // A write-only leaf (W = 1, R = 0 is present in the second-stage format): a read is SGN.7.
+  ASSERT_EQ(b.map(0x6000, 0x7000, 4096, pt::MapAttrs::rw()), pt::MapStatus::Ok);
+  const Result ok = go(with_pasid(rd(kSid, 0x6000), 20));
+  ASSERT_TRUE(ok.ok());
+  const uint64_t leaf_pa = ok.log.reads[ok.log.reads.size() - 1].pa;
+  env.mem.write_le64(leaf_pa, (env.read_qw(leaf_pa) & ~uint64_t{3}) | 2);
+  EXPECT_EQ(go(with_pasid(rd(kSid, 0x6000), 20)).fault.reason, FR::SGN_7);
+  EXPECT_TRUE(go(with_pasid(wr(kSid, 0x6000), 20)).ok());
 }
 
 TEST_F(Sm, NestedTranslation) {
