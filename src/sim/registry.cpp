@@ -1,5 +1,6 @@
 #include "sim/registry.h"
 
+#include "models/amdvi/amdvi_iommu.h"
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
 #include "models/none/none_iommu.h"
@@ -24,6 +25,7 @@ void register_builtin_components() {
   done = true;
   register_none_iommu();
   register_tce_iommu();
+  register_amdvi_iommu();
   register_scenario_port();
   register_generator();
   register_tce_guest();

@@ -1,0 +1,239 @@
+// AMD-Vi model: Control/Status behaviour, the command buffer processor (48882 2.4, 3.4.2,
+// 3.4.10), the event log (2.5, 3.4.3) and MSI interrupts.
+//
+// Interpretations (fail closed, listed in SPEC_COVERAGE.md):
+//   - CmdBufRun / EventLogRun / PPRLogRun follow IommuEn && <ring>En; a ring that halted
+//     (illegal command, hardware error, event-log overflow) runs again only when software sets
+//     its enable again (Linux toggles EventLogEn to restart after an overflow).
+//   - A ComLen/EventLen below 8 (reserved) or a head/tail offset beyond the ring stops the ring
+//     without an event (no architected event names it).
+//   - EventLogInt is set (and the MSI sent) for each entry written while EventIntEn = 1;
+//     ComWaitInt is set by every COMPLETION_WAIT with I = 1 and signalled when ComWaitIntEn.
+#include <cstring>
+
+#include "hw/ring.h"
+#include "hw/sc_time_util.h"
+#include "models/amdvi/amdvi_iommu.h"
+
+namespace isim {
+
+using namespace amdvi;
+
+bool AmdviIommu::status(unsigned b) const {
+  return bit(bank_.get(ids_.status), b);
+}
+bool AmdviIommu::control(unsigned b) const {
+  return bit(bank_.get(ids_.control), b);
+}
+void AmdviIommu::set_status(unsigned b, bool v) {
+  bank_.update(ids_.status, uint64_t{1} << b, v ? uint64_t{1} << b : 0);
+}
+
+// --- 3.4.4 Control -> 3.4.10 Status run bits ------------------------------------------------
+void AmdviIommu::on_control_write(const RegWrite& w) {
+  const bool en = control(control::kIommuEn);
+  auto follow = [&](unsigned enable, unsigned run) {
+    if (!(en && control(enable))) {
+      set_status(run, false);
+    } else if (w.rose(enable) || w.rose(control::kIommuEn)) {
+      set_status(run, true);
+    }
+  };
+  follow(control::kCmdBufEn, status::kCmdBufRun);
+  follow(control::kEventLogEn, status::kEventLogRun);
+  if (p_.features.ppr_sup) follow(control::kPprLogEn, status::kPprLogRun);
+  cmd_event_.notify(mmio_delay_);
+}
+
+void AmdviIommu::halt_commands() {
+  set_status(status::kCmdBufRun, false);
+}
+
+// --- 2.4 command buffer --------------------------------------------------------------------
+void AmdviIommu::cmd_thread() {
+  for (;;) {
+    if (!status(status::kCmdBufRun)) {
+      sc_core::wait(cmd_event_);
+      continue;
+    }
+    const uint64_t base = bank_.get(ids_.cmd_buf_base);
+    const unsigned len = ring_base::len(base);
+    if (len < ring_base::kMinLen) {
+      halt_commands();
+      continue;
+    }
+    const ByteOffsetRing ring(ring_base::base(base), len, kCommandBytes);
+    const uint64_t head = ring_ptr::offset(bank_.get(ids_.cmd_head));
+    const uint64_t tail = ring_ptr::offset(bank_.get(ids_.cmd_tail));
+    if (!ring.valid(head) || !ring.valid(tail)) {
+      halt_commands();
+      continue;
+    }
+    if (ring.empty(head, tail)) {
+      sc_core::wait(cmd_event_);
+      continue;
+    }
+    // Fetch and decode: the read goes to memory through downstream.
+    const uint64_t addr = ring.entry_addr(head);
+    sc_core::sc_time d = lat_t(p_.cmd_fetch);
+    Qw2 raw{};
+    const bool ok = bus_read(addr, raw.data(), kCommandBytes, d);
+    sc_core::wait(d);
+    d = sc_core::SC_ZERO_TIME;
+    if (!ok) {
+      // 2.5.7: the command could not be read.
+      ++cmd_hw_errors_;
+      log_event(Event::command_hw_error(addr, HwErrorType::MasterAbort), d);
+      halt_commands();
+      sc_core::wait(d);
+      continue;
+    }
+    const DecodedCommand dc = decode_command(raw, p_.features);
+    if (!dc.ok()) {
+      // 2.4 / 2.5.6: ILLEGAL_COMMAND_ERROR with the command's address; the head stays on it
+      // and the buffer stops until software re-enables it.
+      ++illegal_commands_;
+      log_event(Event::illegal_command(addr), d);
+      halt_commands();
+      sc_core::wait(d);
+      continue;
+    }
+    if (stats::Counter* c = commands_[static_cast<unsigned>(dc.cmd.op)]) ++*c;
+    if (!execute(dc.cmd, addr)) {
+      halt_commands();
+      continue;
+    }
+    bank_.set(ids_.cmd_head, ring.next(head));
+  }
+}
+
+bool AmdviIommu::execute(const Command& c, uint64_t) {
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  switch (c.op) {
+    case Opcode::CompletionWait:
+      // 2.4.1: commands complete in order here, so every earlier command is done; the store
+      // and the interrupt signal that.
+      if (c.store) {
+        if (!bus_write(c.store_addr, &c.store_data, sizeof c.store_data, d)) {
+          ++cmd_hw_errors_;
+          log_event(Event::command_hw_error(c.store_addr, HwErrorType::MasterAbort), d);
+          sc_core::wait(d);
+          return false;
+        }
+        ++completion_stores_;
+      }
+      if (c.interrupt) {
+        set_status(status::kComWaitInt, true);
+        if (control(control::kComWaitIntEn)) raise_msi(d);
+      }
+      break;
+    case Opcode::InvalidateDevtabEntry:
+      ++inv_dte_;
+      invalidate_device(c.device_id);
+      d += lat_t(p_.cmd_invalidate);
+      break;
+    case Opcode::InvalidateIommuPages:
+      ++(c.gn ? inv_pages_guest_ : inv_pages_host_);
+      invalidate_pages(c);
+      d += lat_t(p_.cmd_invalidate);
+      break;
+    case Opcode::InvalidateIotlbPages:
+      // 2.4.4: addressed to the device's ATC; no device channel in this model yet.
+      ++inv_iotlb_pages_;
+      break;
+    case Opcode::InvalidateInterruptTable:  // 2.4.5: no interrupt remapping cache to drop
+    case Opcode::PrefetchIommuPages:        // 2.4.6: a hint; accepted, nothing prefetched
+    case Opcode::CompletePprRequest:        // 2.4.7: no PPR requests outstanding here
+      break;
+    case Opcode::InvalidateIommuAll:
+      ++inv_all_;
+      invalidate_all();
+      d += lat_t(p_.cmd_invalidate);
+      break;
+  }
+  sc_core::wait(d);
+  return true;
+}
+
+void AmdviIommu::invalidate_pages(const Command& c) {
+  iotlb_.invalidate_if(
+      [&](const IotlbKey& k, const IotlbEntry& e) { return iotlb_hit_by(c, k, e); });
+  if (!c.gn && c.pde) {
+    pde_cache_.invalidate_if([&](const PdeKey& k, const PdeEntry&) { return pde_hit_by(c, k); });
+  }
+  if (c.gn) {
+    gcr3_cache_.invalidate_if([&](const Gcr3Key& k, const Gcr3Entry2& e) {
+      return k.pasid == c.pasid && e.domain_id == c.domain_id;
+    });
+  }
+}
+
+void AmdviIommu::invalidate_device(uint16_t device_id) {
+  dte_cache_.invalidate(DteKey{device_id});
+  gcr3_cache_.invalidate_if(
+      [&](const Gcr3Key& k, const Gcr3Entry2&) { return k.device_id == device_id; });
+  se_logged_.erase(device_id);
+}
+
+void AmdviIommu::invalidate_all() {
+  dte_cache_.invalidate_all();
+  iotlb_.invalidate_all();
+  pde_cache_.invalidate_all();
+  gcr3_cache_.invalidate_all();
+  iotlb_sizes_ = 0;
+  se_logged_.clear();
+}
+
+// --- 2.5 event log -------------------------------------------------------------------------
+void AmdviIommu::log_event(const Event& e, sc_core::sc_time& delay) {
+  const auto code = static_cast<unsigned>(e.code);
+  if (code < events_.size() && events_[code]) ++*events_[code];
+  if (!status(status::kEventLogRun)) {
+    ++events_dropped_;
+    return;
+  }
+  const uint64_t base = bank_.get(ids_.event_log_base);
+  const unsigned len = ring_base::len(base);
+  if (len < ring_base::kMinLen) {
+    ++events_dropped_;
+    return;
+  }
+  const ByteOffsetRing ring(ring_base::base(base), len, kEventBytes);
+  const uint64_t head = ring_ptr::offset(bank_.get(ids_.event_head));
+  const uint64_t tail = ring_ptr::offset(bank_.get(ids_.event_tail));
+  if (!ring.valid(head) || !ring.valid(tail)) {
+    ++events_dropped_;
+    return;
+  }
+  if (ring.full(head, tail)) {
+    // 3.4.10 EventOverflow: no usable entry; the event is lost and logging stops.
+    ++event_overflows_;
+    ++events_dropped_;
+    set_status(status::kEventOverflow, true);
+    set_status(status::kEventLogRun, false);
+    if (control(control::kEventIntEn)) raise_msi(delay);
+    return;
+  }
+  delay += lat_t(p_.event_write);
+  const Qw2 q = e.encode();
+  if (!bus_write(ring.entry_addr(tail), q.data(), kEventBytes, delay)) {
+    ++events_dropped_;
+    return;
+  }
+  bank_.set(ids_.event_tail, ring.next(tail));
+  ++events_written_;
+  if (control(control::kEventIntEn)) {
+    set_status(status::kEventLogInt, true);
+    raise_msi(delay);
+  }
+}
+
+// --- Interrupts: the MSI the capability mirror describes ------------------------------------
+void AmdviIommu::raise_msi(sc_core::sc_time& delay) {
+  if (ids_.msi_cap == RegIds::kNone || !bit(bank_.get(ids_.msi_cap), msi::kEnable)) return;
+  const uint64_t addr = bank_.get(ids_.msi_addr_lo) | (bank_.get(ids_.msi_addr_hi) << 32);
+  const uint32_t data = static_cast<uint32_t>(bank_.get(ids_.msi_data));
+  if (bus_write(addr, &data, sizeof data, delay)) ++interrupts_;
+}
+
+}  // namespace isim
