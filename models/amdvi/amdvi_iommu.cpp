@@ -43,8 +43,7 @@ pt::Perms needed(const Request& r, bool priv) {
 }
 
 bool cacheable(TranslationType t) {
-  return t == TranslationType::Host || t == TranslationType::Guest ||
-         t == TranslationType::Nested;
+  return t == TranslationType::Host || t == TranslationType::Guest || t == TranslationType::Nested;
 }
 
 }  // namespace
@@ -68,31 +67,30 @@ AmdviIommu::AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildCon
       dmas_(stats_.counter("dmas", "DMA requests received", "count")),
       blocked_(stats_.counter("blocked", "DMA requests blocked (target abort)", "count")),
       walks_(stats_.counter("walks", "translations that missed the IOTLB and walked", "count")),
-      walk_reads_(stats_.counter("walk_reads", "structure entries read (DTE, GCR3, tables)",
-                                 "count")),
-      ats_requests_(stats_.counter("ats_translation_requests", "ATS translation requests",
-                                   "count")),
+      walk_reads_(
+          stats_.counter("walk_reads", "structure entries read (DTE, GCR3, tables)", "count")),
+      ats_requests_(
+          stats_.counter("ats_translation_requests", "ATS translation requests", "count")),
       event_stats_(stats_, "events"),
-      events_written_(event_stats_.counter("written", "entries written to the event log",
-                                           "count")),
-      events_suppressed_(event_stats_.counter("suppressed", "IO_PAGE_FAULTs suppressed by SA/SE",
-                                              "count")),
+      events_written_(event_stats_.counter("written", "entries written to the event log", "count")),
+      events_suppressed_(
+          event_stats_.counter("suppressed", "IO_PAGE_FAULTs suppressed by SA/SE", "count")),
       events_dropped_(event_stats_.counter(
           "dropped", "events not written (log not running, overflowed or misprogrammed)", "count")),
       event_overflows_(event_stats_.counter("overflows", "event log overflows", "count")),
       interrupts_(stats_.counter("interrupts", "MSI writes sent", "count")),
       cmd_stats_(stats_, "commands"),
       illegal_commands_(cmd_stats_.counter("illegal", "ILLEGAL_COMMAND_ERROR halts", "count")),
-      cmd_hw_errors_(cmd_stats_.counter("hardware_errors", "COMMAND_HARDWARE_ERROR halts",
-                                        "count")),
-      completion_stores_(cmd_stats_.counter("completion_stores", "COMPLETION_WAIT stores",
-                                            "count")),
+      cmd_hw_errors_(
+          cmd_stats_.counter("hardware_errors", "COMMAND_HARDWARE_ERROR halts", "count")),
+      completion_stores_(
+          cmd_stats_.counter("completion_stores", "COMPLETION_WAIT stores", "count")),
       inval_stats_(stats_, "invalidations"),
       inv_dte_(inval_stats_.counter("devtab_entry", "INVALIDATE_DEVTAB_ENTRY", "count")),
-      inv_pages_host_(inval_stats_.counter("iommu_pages_host", "INVALIDATE_IOMMU_PAGES GN=0",
-                                           "count")),
-      inv_pages_guest_(inval_stats_.counter("iommu_pages_guest", "INVALIDATE_IOMMU_PAGES GN=1",
-                                            "count")),
+      inv_pages_host_(
+          inval_stats_.counter("iommu_pages_host", "INVALIDATE_IOMMU_PAGES GN=0", "count")),
+      inv_pages_guest_(
+          inval_stats_.counter("iommu_pages_guest", "INVALIDATE_IOMMU_PAGES GN=1", "count")),
       inv_all_(inval_stats_.counter("iommu_all", "INVALIDATE_IOMMU_ALL", "count")),
       inv_iotlb_pages_(inval_stats_.counter("iotlb_pages", "INVALIDATE_IOTLB_PAGES", "count")) {
   cache_stats(dte_stats_, dte_cache_.stats(), "device table cache");
@@ -109,10 +107,9 @@ AmdviIommu::AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildCon
     const Opcode o = static_cast<Opcode>(op);
     const bool known = op >= static_cast<unsigned>(Opcode::CompletionWait) &&
                        op <= static_cast<unsigned>(Opcode::InvalidateIommuAll);
-    commands_.push_back(known ? &cmd_stats_.counter(to_string(o),
-                                                    std::string(to_string(o)) + " processed",
-                                                    "count")
-                              : nullptr);
+    commands_.push_back(
+        known ? &cmd_stats_.counter(to_string(o), std::string(to_string(o)) + " processed", "count")
+              : nullptr);
   }
   bank_.on_write(ids_.control, [this](const RegWrite& w) { on_control_write(w); });
   bank_.on_write(ids_.cmd_tail, [this](const RegWrite&) { cmd_event_.notify(mmio_delay_); });
@@ -149,8 +146,7 @@ bool AmdviIommu::bus_read(uint64_t addr, void* data, unsigned len, sc_core::sc_t
   return gp.is_response_ok();
 }
 
-bool AmdviIommu::bus_write(uint64_t addr, const void* data, unsigned len,
-                           sc_core::sc_time& delay) {
+bool AmdviIommu::bus_write(uint64_t addr, const void* data, unsigned len, sc_core::sc_time& delay) {
   tlm::tlm_generic_payload gp;
   gp.set_command(tlm::TLM_WRITE_COMMAND);
   gp.set_address(addr);
@@ -212,8 +208,7 @@ void AmdviIommu::fill_pde_cache(const DeviceContext& ctx, uint64_t va, const pt:
   }
 }
 
-Result AmdviIommu::walk_host(const DeviceContext& ctx, const Request& req,
-                             sc_core::sc_time& walk) {
+Result AmdviIommu::walk_host(const DeviceContext& ctx, const Request& req, sc_core::sc_time& walk) {
   const Dte& d = ctx.dte;
   pt::WalkStart start;
   start.table = d.pt_root;
@@ -291,9 +286,8 @@ Result AmdviIommu::translate(const Request& req, sc_core::sc_time& delay) {
     probes[np++] = static_cast<unsigned>(std::countr_zero(sizes));
     sizes &= sizes - 1;
   }
-  const auto hit = iotlb_.lookup_any(std::span(probes.data(), np), [&](unsigned lg2) {
-    return IotlbKey::of(tag, req.addr, lg2);
-  });
+  const auto hit = iotlb_.lookup_any(
+      std::span(probes.data(), np), [&](unsigned lg2) { return IotlbKey::of(tag, req.addr, lg2); });
   if (hit && hit.value->perms.has(needed(req, !gn || priv))) {
     const unsigned lg2 = probes[hit.probe];
     r.tr.oa = hit.value->out_page | (req.addr & ((uint64_t{1} << lg2) - 1));
@@ -458,8 +452,9 @@ unsigned AmdviIommu::dma_debug(int, tlm::tlm_generic_payload& tx) {
 
 void register_amdvi_iommu() {
   iommu_types().add(make_component_type<IommuBase, AmdviIommu, AmdviParams>(
-      "amdvi", "AMD-Vi IOMMU (AMD I/O Virtualization, spec 48882): device table, v1/v2 tables, "
-               "GCR3, command buffer, event log, IOTLB"));
+      "amdvi",
+      "AMD-Vi IOMMU (AMD I/O Virtualization, spec 48882): device table, v1/v2 tables, "
+      "GCR3, command buffer, event log, IOTLB"));
 }
 
 }  // namespace isim

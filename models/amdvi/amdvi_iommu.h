@@ -70,8 +70,8 @@ class AmdviIommu final : public IommuBase {
   // --- Queues and interrupts (amdvi_queues.cpp) ----------------------------------------------
   void on_control_write(const RegWrite& w);
   void cmd_thread();
-  /// Executes one command; false when the buffer must halt.
-  bool execute(const amdvi::Command& c, uint64_t cmd_addr);
+  /// Applies one command, adding its cost to `d`; false when the buffer must halt.
+  bool execute(const amdvi::Command& c, sc_core::sc_time& d);
   void invalidate_pages(const amdvi::Command& c);
   void invalidate_device(uint16_t device_id);
   void invalidate_all();

@@ -13,19 +13,19 @@
 namespace isim {
 
 struct AmdviParams {
-  cfg::Frequency clock{1000};  ///< IOMMU clock for latencies in cycles (estimate)
-  amdvi::Features features;    ///< what EFR reports (regs.h has each field's default source)
-  CacheParams dte_cache{64, 8};    ///< device table cache, tagged by DeviceID (estimate)
-  CacheParams iotlb{256, 8};       ///< IOTLB, tagged by DomainID, PASID, page (estimate)
-  CacheParams pde_cache{128, 8};   ///< v1 page-directory cache, tagged by DomainID (estimate)
-  CacheParams gcr3_cache{64, 8};   ///< GCR3 cache, tagged by DeviceID and PASID (estimate)
-  unsigned walkers = 4;            ///< table walks in flight at once (estimate)
-  Latency dte_lookup = Latency::in_cycles(2);    ///< device table cache lookup (estimate)
-  Latency iotlb_lookup = Latency::in_cycles(2);  ///< IOTLB lookup (estimate)
-  Latency pde_lookup = Latency::in_cycles(2);    ///< page-directory cache lookup (estimate)
-  Latency gcr3_lookup = Latency::in_cycles(2);   ///< GCR3 cache lookup (estimate)
-  Latency walk_level = Latency::in_cycles(8);    ///< walker work per entry read, beyond memory
-  Latency cmd_fetch = Latency::in_cycles(16);    ///< decoding one command, beyond its read
+  cfg::Frequency clock{1000};     ///< IOMMU clock for latencies in cycles (estimate)
+  amdvi::Features features;       ///< what EFR reports (regs.h has each field's default source)
+  CacheParams dte_cache{64, 8};   ///< device table cache, tagged by DeviceID (estimate)
+  CacheParams iotlb{256, 8};      ///< IOTLB, tagged by DomainID, PASID, page (estimate)
+  CacheParams pde_cache{128, 8};  ///< v1 page-directory cache, tagged by DomainID (estimate)
+  CacheParams gcr3_cache{64, 8};  ///< GCR3 cache, tagged by DeviceID and PASID (estimate)
+  unsigned walkers = 4;           ///< table walks in flight at once (estimate)
+  Latency dte_lookup = Latency::in_cycles(2);       ///< device table cache lookup (estimate)
+  Latency iotlb_lookup = Latency::in_cycles(2);     ///< IOTLB lookup (estimate)
+  Latency pde_lookup = Latency::in_cycles(2);       ///< page-directory cache lookup (estimate)
+  Latency gcr3_lookup = Latency::in_cycles(2);      ///< GCR3 cache lookup (estimate)
+  Latency walk_level = Latency::in_cycles(8);       ///< walker work per entry read, beyond memory
+  Latency cmd_fetch = Latency::in_cycles(16);       ///< decoding one command, beyond its read
   Latency cmd_invalidate = Latency::in_cycles(32);  ///< applying one invalidation command
   Latency event_write = Latency::in_cycles(8);      ///< formatting one log entry, beyond memory
 

@@ -99,16 +99,19 @@ void AmdviIommu::cmd_thread() {
       continue;
     }
     if (stats::Counter* c = commands_[static_cast<unsigned>(dc.cmd.op)]) ++*c;
-    if (!execute(dc.cmd, addr)) {
+    // The command's effects are visible together with the head moving past it; its cost is
+    // waited out afterwards, before the next fetch.
+    const bool done = execute(dc.cmd, d);
+    if (done) {
+      bank_.set(ids_.cmd_head, ring.next(head));
+    } else {
       halt_commands();
-      continue;
     }
-    bank_.set(ids_.cmd_head, ring.next(head));
+    sc_core::wait(d);
   }
 }
 
-bool AmdviIommu::execute(const Command& c, uint64_t) {
-  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+bool AmdviIommu::execute(const Command& c, sc_core::sc_time& d) {
   switch (c.op) {
     case Opcode::CompletionWait:
       // 2.4.1: commands complete in order here, so every earlier command is done; the store
@@ -117,7 +120,6 @@ bool AmdviIommu::execute(const Command& c, uint64_t) {
         if (!bus_write(c.store_addr, &c.store_data, sizeof c.store_data, d)) {
           ++cmd_hw_errors_;
           log_event(Event::command_hw_error(c.store_addr, HwErrorType::MasterAbort), d);
-          sc_core::wait(d);
           return false;
         }
         ++completion_stores_;
@@ -151,7 +153,6 @@ bool AmdviIommu::execute(const Command& c, uint64_t) {
       d += lat_t(p_.cmd_invalidate);
       break;
   }
-  sc_core::wait(d);
   return true;
 }
 

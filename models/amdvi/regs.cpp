@@ -158,10 +158,10 @@ RegIds add_registers(RegBank& bank, const Features& k) {
                              .reset = msi::kCapId,
                              .rw = uint64_t{1} << msi::kEnable,
                              .ro = mask(7, 0)});
-    ids.msi_addr_lo =
-        bank.add(R{.name = "MSI_ADDR_LO", .offset = reg::kMsiAddrLo, .width = 4, .rw = mask(31, 2)});
-    ids.msi_addr_hi =
-        bank.add(R{.name = "MSI_ADDR_HI", .offset = reg::kMsiAddrHi, .width = 4, .rw = mask(31, 0)});
+    ids.msi_addr_lo = bank.add(
+        R{.name = "MSI_ADDR_LO", .offset = reg::kMsiAddrLo, .width = 4, .rw = mask(31, 2)});
+    ids.msi_addr_hi = bank.add(
+        R{.name = "MSI_ADDR_HI", .offset = reg::kMsiAddrHi, .width = 4, .rw = mask(31, 0)});
     ids.msi_data =
         bank.add(R{.name = "MSI_DATA", .offset = reg::kMsiData, .width = 4, .rw = mask(15, 0)});
   }
