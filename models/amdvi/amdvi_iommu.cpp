@@ -92,7 +92,18 @@ AmdviIommu::AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildCon
       inv_pages_guest_(
           inval_stats_.counter("iommu_pages_guest", "INVALIDATE_IOMMU_PAGES GN=1", "count")),
       inv_all_(inval_stats_.counter("iommu_all", "INVALIDATE_IOMMU_ALL", "count")),
-      inv_iotlb_pages_(inval_stats_.counter("iotlb_pages", "INVALIDATE_IOTLB_PAGES", "count")) {
+      inv_iotlb_pages_(inval_stats_.counter("iotlb_pages", "INVALIDATE_IOTLB_PAGES", "count")),
+      iotlb_inv_timeouts_(
+          inval_stats_.counter("iotlb_timeouts", "ATS invalidations timed out", "count")),
+      walks_merged_(
+          stats_.counter("walks_merged", "misses that waited for a walk in flight", "count")),
+      ppr_stats_(stats_, "ppr"),
+      ppr_requests_(ppr_stats_.counter("requests", "page requests received", "count")),
+      ppr_refused_(ppr_stats_.counter("refused", "page requests refused (PPR off)", "count")),
+      ppr_logged_(ppr_stats_.counter("logged", "PPR log entries written", "count")),
+      ppr_overflows_(ppr_stats_.counter("overflows", "PPR log overflows", "count")),
+      ppr_responses_(
+          ppr_stats_.counter("responses", "COMPLETE_PPR_REQUEST responses sent", "count")) {
   cache_stats(dte_stats_, dte_cache_.stats(), "device table cache");
   cache_stats(iotlb_stats_, iotlb_.stats(), "IOTLB");
   cache_stats(pde_stats_, pde_cache_.stats(), "page-directory cache");
@@ -286,9 +297,12 @@ Result AmdviIommu::translate(const Request& req, sc_core::sc_time& delay) {
     probes[np++] = static_cast<unsigned>(std::countr_zero(sizes));
     sizes &= sizes - 1;
   }
-  const auto hit = iotlb_.lookup_any(
-      std::span(probes.data(), np), [&](unsigned lg2) { return IotlbKey::of(tag, req.addr, lg2); });
-  if (hit && hit.value->perms.has(needed(req, !gn || priv))) {
+  const auto probe = [&] {
+    return iotlb_.lookup_any(std::span(probes.data(), np),
+                             [&](unsigned lg2) { return IotlbKey::of(tag, req.addr, lg2); });
+  };
+  const pt::Perms want = needed(req, !gn || priv);
+  const auto serve = [&](const Iotlb::ProbeResult& hit) {
     const unsigned lg2 = probes[hit.probe];
     r.tr.oa = hit.value->out_page | (req.addr & ((uint64_t{1} << lg2) - 1));
     r.tr.page_lg2 = static_cast<uint8_t>(lg2);
@@ -300,14 +314,29 @@ Result AmdviIommu::translate(const Request& req, sc_core::sc_time& delay) {
     r.tr.iotlb = ctx.dte.i;
     r.tr.untranslated_only = hit.value->untranslated_only;
     return r;
-  }
+  };
+  if (const auto hit = probe(); hit && hit.value->perms.has(want)) return serve(hit);
   // A miss (or a cached entry without the rights asked for: walk again so a fault carries
-  // the architected details) takes a walker for as long as its reads and work last.
+  // the architected details). A miss on a page whose walk is under way waits for it and
+  // takes its result from the IOTLB.
+  const IotlbKey flight = IotlbKey::of(tag, req.addr, 12);
+  Tick ready = to_ticks(sc_core::sc_time_stamp() + delay);
+  if (const std::optional<Tick> done = inflight_.join(flight, ready)) {
+    ++walks_merged_;
+    delay += from_ticks(*done - ready);
+    ready = *done;
+    // The fill may have added a page size the probe list lacked.
+    np = 0;
+    for (uint64_t sz = iotlb_sizes_; sz; sz &= sz - 1)
+      probes[np++] = static_cast<unsigned>(std::countr_zero(sz));
+    if (const auto hit = probe(); hit && hit.value->perms.has(want)) return serve(hit);
+  }
+  // The walk takes a walker for as long as its reads and work last.
   ++walks_;
   sc_core::sc_time walk = sc_core::SC_ZERO_TIME;
   r = gn ? walk_guest(ctx, rt.pasid, req, walk) : walk_host(ctx, req, walk);
-  const Tick ready = to_ticks(sc_core::sc_time_stamp() + delay);
   const Tick start = walkers_.acquire(ready, to_ticks(walk));
+  inflight_.start(flight, start + to_ticks(walk), ready);
   delay += from_ticks(start - ready) + walk;
   const bool zero_answer = r.ok() && r.tr.perms == pt::Perms::none();
   if (r.ok() && cacheable(r.tr.type) && !zero_answer) {

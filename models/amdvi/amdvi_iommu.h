@@ -26,6 +26,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "hw/inflight.h"
 #include "hw/iommu_base.h"
 #include "hw/reg_bank.h"
 #include "hw/resource_pool.h"
@@ -43,6 +44,9 @@ class AmdviIommu final : public IommuBase {
   AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildContext& ctx);
   ~AmdviIommu() override;
   uint64_t mmio_size() const override { return amdvi::reg::kMmioBytes; }
+  /// 2.6: a PRI page request becomes a PPR log entry (needs EFR.PPRSup, Control.PPREn and
+  /// DTE.PPR); false when it is refused.
+  bool page_request(const PageRequest& pr, sc_core::sc_time& delay) override;
 
  private:
   void dma(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) override;
@@ -70,13 +74,24 @@ class AmdviIommu final : public IommuBase {
   // --- Queues and interrupts (amdvi_queues.cpp) ----------------------------------------------
   void on_control_write(const RegWrite& w);
   void cmd_thread();
-  /// Applies one command, adding its cost to `d`; false when the buffer must halt.
-  bool execute(const amdvi::Command& c, sc_core::sc_time& d);
+  /// Applies one command at `cmd_addr`, adding its cost to `d`; false when the buffer halts.
+  bool execute(const amdvi::Command& c, uint64_t cmd_addr, sc_core::sc_time& d);
+  /// 2.4.4: sends the ATS invalidation to the device; COMPLETION_WAIT waits for it.
+  void invalidate_iotlb(const amdvi::Command& c, uint64_t cmd_addr, sc_core::sc_time& d);
   void invalidate_pages(const amdvi::Command& c);
   void invalidate_device(uint16_t device_id);
   void invalidate_all();
   void halt_commands();
   void log_event(const amdvi::Event& e, sc_core::sc_time& delay);
+  /// One of the logs software reads (event log, PPR log): its registers and Status bits.
+  struct LogRing {
+    RegBank::RegId base, head, tail;
+    unsigned run, overflow, intr;  ///< Status bits
+    unsigned int_en;               ///< Control bit enabling its interrupt
+  };
+  /// Appends an entry at the tail (overflow: the entry is lost and the log stops); false when
+  /// nothing was written.
+  bool append_log(const LogRing& log, const amdvi::Qw2& entry, sc_core::sc_time& delay);
   void raise_msi(sc_core::sc_time& delay);
   void set_status(unsigned bit, bool v);
   bool status(unsigned bit) const;
@@ -97,6 +112,14 @@ class AmdviIommu final : public IommuBase {
   amdvi::Gcr3Cache gcr3_cache_;
   uint64_t iotlb_sizes_ = 0;  ///< bit k: the IOTLB may hold pages of 2^k bytes
   ResourcePool walkers_;
+  struct InflightHash {
+    size_t operator()(const amdvi::IotlbKey& k) const {
+      return std::hash<uint64_t>()(k.page ^ (uint64_t{k.tag.domain_id} << 48) ^
+                                   (uint64_t{k.tag.pasid} << 28) ^ (k.tag.gn ? 1 : 0));
+    }
+  };
+  InflightTable<amdvi::IotlbKey, InflightHash> inflight_;  ///< walks under way, per 4 KiB page
+  Tick ats_pending_until_ = 0;  ///< when every ATS invalidation sent so far has completed
   std::unordered_set<uint16_t> se_logged_;  ///< devices whose DTE.SE suppressed further faults
   sc_core::sc_event cmd_event_;
   sc_core::sc_time mmio_delay_;  ///< annotated time of the register write being served
@@ -125,6 +148,14 @@ class AmdviIommu final : public IommuBase {
   stats::Counter& inv_pages_guest_;
   stats::Counter& inv_all_;
   stats::Counter& inv_iotlb_pages_;
+  stats::Counter& iotlb_inv_timeouts_;
+  stats::Counter& walks_merged_;
+  stats::Group ppr_stats_;
+  stats::Counter& ppr_requests_;
+  stats::Counter& ppr_refused_;
+  stats::Counter& ppr_logged_;
+  stats::Counter& ppr_overflows_;
+  stats::Counter& ppr_responses_;
 };
 
 /// Registers type `amdvi`.

@@ -7,13 +7,21 @@
 //     its enable again (Linux toggles EventLogEn to restart after an overflow).
 //   - A ComLen/EventLen below 8 (reserved) or a head/tail offset beyond the ring stops the ring
 //     without an event (no architected event names it).
-//   - EventLogInt is set (and the MSI sent) for each entry written while EventIntEn = 1;
-//     ComWaitInt is set by every COMPLETION_WAIT with I = 1 and signalled when ComWaitIntEn.
+//   - EventLogInt / PPRInt are set (and the MSI sent) for each entry written while
+//     EventIntEn / PPRIntEn = 1; ComWaitInt is set by every COMPLETION_WAIT with I = 1 and
+//     signalled when ComWaitIntEn.
+//   - INVALIDATE_IOTLB_PAGES goes to the device at once; a later COMPLETION_WAIT waits for
+//     every completion. Past Control.InvTimeOut the device counts as timed out:
+//     IOTLB_INV_TIMEOUT is logged when the command is sent and the wait ends at the timeout.
+#include <algorithm>
 #include <cstring>
+
+#include "hw/dma_attrs.h"
 
 #include "hw/ring.h"
 #include "hw/sc_time_util.h"
 #include "models/amdvi/amdvi_iommu.h"
+#include "models/amdvi/ppr.h"
 
 namespace isim {
 
@@ -101,7 +109,7 @@ void AmdviIommu::cmd_thread() {
     if (stats::Counter* c = commands_[static_cast<unsigned>(dc.cmd.op)]) ++*c;
     // The command's effects are visible together with the head moving past it; its cost is
     // waited out afterwards, before the next fetch.
-    const bool done = execute(dc.cmd, d);
+    const bool done = execute(dc.cmd, addr, d);
     if (done) {
       bank_.set(ids_.cmd_head, ring.next(head));
     } else {
@@ -111,11 +119,16 @@ void AmdviIommu::cmd_thread() {
   }
 }
 
-bool AmdviIommu::execute(const Command& c, sc_core::sc_time& d) {
+bool AmdviIommu::execute(const Command& c, uint64_t cmd_addr, sc_core::sc_time& d) {
   switch (c.op) {
-    case Opcode::CompletionWait:
-      // 2.4.1: commands complete in order here, so every earlier command is done; the store
-      // and the interrupt signal that.
+    case Opcode::CompletionWait: {
+      // 2.4.1: every earlier command must be complete: the in-order ones are, ATS
+      // invalidations sent to devices may not be yet. The store and the interrupt follow.
+      const Tick now = to_ticks(sc_core::sc_time_stamp() + d);
+      if (ats_pending_until_ > now) {
+        sc_core::wait(d + from_ticks(ats_pending_until_ - now));
+        d = sc_core::SC_ZERO_TIME;
+      }
       if (c.store) {
         if (!bus_write(c.store_addr, &c.store_data, sizeof c.store_data, d)) {
           ++cmd_hw_errors_;
@@ -129,6 +142,7 @@ bool AmdviIommu::execute(const Command& c, sc_core::sc_time& d) {
         if (control(control::kComWaitIntEn)) raise_msi(d);
       }
       break;
+    }
     case Opcode::InvalidateDevtabEntry:
       ++inv_dte_;
       invalidate_device(c.device_id);
@@ -140,12 +154,23 @@ bool AmdviIommu::execute(const Command& c, sc_core::sc_time& d) {
       d += lat_t(p_.cmd_invalidate);
       break;
     case Opcode::InvalidateIotlbPages:
-      // 2.4.4: addressed to the device's ATC; no device channel in this model yet.
-      ++inv_iotlb_pages_;
+      invalidate_iotlb(c, cmd_addr, d);
+      break;
+    case Opcode::CompletePprRequest:
+      // 2.4.7: the PRG response to the device, tag = the request's group index.
+      ++ppr_responses_;
+      if (PcieEndpoint* ep = endpoint(c.device_id)) {
+        PageGroupResponse resp;
+        resp.rid = c.device_id;
+        resp.has_pasid = c.gn;
+        resp.pasid = c.pasid;
+        resp.group = static_cast<uint16_t>(c.completion_tag & PageRequest::kGroupMask);
+        resp.code = c.ppr_status;
+        ep->page_response(resp, to_ticks(sc_core::sc_time_stamp() + d));
+      }
       break;
     case Opcode::InvalidateInterruptTable:  // 2.4.5: no interrupt remapping cache to drop
     case Opcode::PrefetchIommuPages:        // 2.4.6: a hint; accepted, nothing prefetched
-    case Opcode::CompletePprRequest:        // 2.4.7: no PPR requests outstanding here
       break;
     case Opcode::InvalidateIommuAll:
       ++inv_all_;
@@ -154,6 +179,34 @@ bool AmdviIommu::execute(const Command& c, sc_core::sc_time& d) {
       break;
   }
   return true;
+}
+
+void AmdviIommu::invalidate_iotlb(const Command& c, uint64_t cmd_addr, sc_core::sc_time& d) {
+  ++inv_iotlb_pages_;
+  PcieEndpoint* ep = endpoint(c.device_id);
+  if (ep == nullptr) return;  // no function there: the message is dropped
+  const InvRange range = c.range();
+  AtsInvalidation inv;
+  inv.rid = c.device_id;
+  inv.has_pasid = c.gn;
+  inv.pasid = c.pasid;
+  inv.addr = range.base;
+  inv.size_lg2 = range.size_lg2;
+  const Tick now = to_ticks(sc_core::sc_time_stamp() + d);
+  Tick done = std::max(ep->ats_invalidate(inv, now), now);
+  // 3.4.4 InvTimeOut: 0 none, 1..6 = 1 ms * 10^(n-1), 7 reserved (no timeout here).
+  const unsigned to = static_cast<unsigned>(
+      bits(bank_.get(ids_.control), control::kInvTimeOutHi, control::kInvTimeOutLo));
+  if (to >= 1 && to <= 6) {
+    Tick limit = ns_to_ticks(1e6);  // 1 ms
+    for (unsigned i = 1; i < to; ++i) limit *= 10;
+    if (done - now > limit) {
+      ++iotlb_inv_timeouts_;
+      log_event(Event::iotlb_inv_timeout(c.device_id, cmd_addr), d);
+      done = now + limit;
+    }
+  }
+  ats_pending_until_ = std::max(ats_pending_until_, done);
 }
 
 void AmdviIommu::invalidate_pages(const Command& c) {
@@ -185,48 +238,89 @@ void AmdviIommu::invalidate_all() {
   se_logged_.clear();
 }
 
-// --- 2.5 event log -------------------------------------------------------------------------
+// --- 2.5 event log, 2.6 PPR log ----------------------------------------------------------------
 void AmdviIommu::log_event(const Event& e, sc_core::sc_time& delay) {
   const auto code = static_cast<unsigned>(e.code);
   if (code < events_.size() && events_[code]) ++*events_[code];
-  if (!status(status::kEventLogRun)) {
+  const LogRing ring{ids_.event_log_base,  ids_.event_head,        ids_.event_tail,
+                     status::kEventLogRun, status::kEventOverflow, status::kEventLogInt,
+                     control::kEventIntEn};
+  if (append_log(ring, e.encode(), delay)) {
+    ++events_written_;
+  } else {
     ++events_dropped_;
-    return;
   }
-  const uint64_t base = bank_.get(ids_.event_log_base);
+}
+
+bool AmdviIommu::append_log(const LogRing& log, const Qw2& entry, sc_core::sc_time& delay) {
+  if (!status(log.run)) return false;
+  const uint64_t base = bank_.get(log.base);
   const unsigned len = ring_base::len(base);
-  if (len < ring_base::kMinLen) {
-    ++events_dropped_;
-    return;
-  }
+  if (len < ring_base::kMinLen) return false;
   const ByteOffsetRing ring(ring_base::base(base), len, kEventBytes);
-  const uint64_t head = ring_ptr::offset(bank_.get(ids_.event_head));
-  const uint64_t tail = ring_ptr::offset(bank_.get(ids_.event_tail));
-  if (!ring.valid(head) || !ring.valid(tail)) {
-    ++events_dropped_;
-    return;
-  }
+  const uint64_t head = ring_ptr::offset(bank_.get(log.head));
+  const uint64_t tail = ring_ptr::offset(bank_.get(log.tail));
+  if (!ring.valid(head) || !ring.valid(tail)) return false;
   if (ring.full(head, tail)) {
-    // 3.4.10 EventOverflow: no usable entry; the event is lost and logging stops.
-    ++event_overflows_;
-    ++events_dropped_;
-    set_status(status::kEventOverflow, true);
-    set_status(status::kEventLogRun, false);
-    if (control(control::kEventIntEn)) raise_msi(delay);
-    return;
+    // 3.4.10 EventOverflow / PPROverflow: no usable entry; the entry is lost and logging
+    // stops until software restarts it.
+    set_status(log.overflow, true);
+    set_status(log.run, false);
+    if (log.overflow == status::kEventOverflow) {
+      ++event_overflows_;
+    } else {
+      ++ppr_overflows_;
+    }
+    if (control(log.int_en)) raise_msi(delay);
+    return false;
   }
   delay += lat_t(p_.event_write);
-  const Qw2 q = e.encode();
-  if (!bus_write(ring.entry_addr(tail), q.data(), kEventBytes, delay)) {
-    ++events_dropped_;
-    return;
-  }
-  bank_.set(ids_.event_tail, ring.next(tail));
-  ++events_written_;
-  if (control(control::kEventIntEn)) {
-    set_status(status::kEventLogInt, true);
+  if (!bus_write(ring.entry_addr(tail), entry.data(), kEventBytes, delay)) return false;
+  bank_.set(log.tail, ring.next(tail));
+  if (control(log.int_en)) {
+    set_status(log.intr, true);
     raise_msi(delay);
   }
+  return true;
+}
+
+bool AmdviIommu::page_request(const PageRequest& pr, sc_core::sc_time& delay) {
+  ++ppr_requests_;
+  // 2.6: PPR requests are handled with EFR.PPRSup, Control.PPREn and the DTE's PPR bit.
+  if (!p_.features.ppr_sup || !control(control::kIommuEn) || !control(control::kPprEn)) {
+    ++ppr_refused_;
+    return false;
+  }
+  Request req;
+  req.device_id = pr.rid;
+  if (pr.has_pasid) req.pasid = pr.pasid & DmaAttrs::kPasidMask;
+  req.addr = pr.addr;
+  DeviceContext ctx;
+  Fault f;
+  if (!device_context(unit_state(), req, ctx, f, delay)) {
+    report(f, delay);
+    ++ppr_refused_;
+    return false;
+  }
+  if (!(ctx.dte.v && ctx.dte.ppr)) {
+    ++ppr_refused_;
+    return false;
+  }
+  if (pr.stop_marker()) return true;  // nothing to service: no entry
+  PprEntry e;
+  e.device_id = pr.rid;
+  e.gn = pr.has_pasid;
+  e.pasid = pr.has_pasid ? pr.pasid : 0;
+  e.tag = pr.group;
+  e.exec = pr.exec;
+  e.read = pr.read;
+  e.write = pr.write;
+  e.user = !pr.priv;
+  e.addr = pr.addr;
+  const LogRing ring{ids_.ppr_log_base,    ids_.ppr_head,   ids_.ppr_tail,     status::kPprLogRun,
+                     status::kPprOverflow, status::kPprInt, control::kPprIntEn};
+  if (append_log(ring, e.encode(), delay)) ++ppr_logged_;
+  return true;
 }
 
 // --- Interrupts: the MSI the capability mirror describes ------------------------------------
