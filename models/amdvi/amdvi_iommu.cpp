@@ -64,6 +64,7 @@ AmdviIommu::AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildCon
       iotlb_stats_(stats_, "iotlb"),
       pde_stats_(stats_, "pde_cache"),
       gcr3_stats_(stats_, "gcr3_cache"),
+      walker_stats_(stats_, "walkers"),
       dmas_(stats_.counter("dmas", "DMA requests received", "count")),
       blocked_(stats_.counter("blocked", "DMA requests blocked (target abort)", "count")),
       walks_(stats_.counter("walks", "translations that missed the IOTLB and walked", "count")),
@@ -108,6 +109,10 @@ AmdviIommu::AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildCon
   cache_stats(iotlb_stats_, iotlb_.stats(), "IOTLB");
   cache_stats(pde_stats_, pde_cache_.stats(), "page-directory cache");
   cache_stats(gcr3_stats_, gcr3_cache_.stats(), "GCR3 cache");
+  const TimelineStats& ws = walkers_.stats();
+  walker_stats_.counter_ref("walks", &ws.acquisitions, "walker bookings", "count");
+  walker_stats_.counter_ref("delayed", &ws.delayed, "walks that waited for a free walker", "count");
+  walker_stats_.counter_ref("total_wait", &ws.total_wait, "time walks waited for a walker", "ps");
   for (unsigned c = 0; c < 16; ++c) {
     const char* name = to_string(static_cast<EventCode>(c));
     events_.push_back(std::string_view(name) == "?"

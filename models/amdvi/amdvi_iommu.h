@@ -124,7 +124,7 @@ class AmdviIommu final : public IommuBase {
   sc_core::sc_event cmd_event_;
   sc_core::sc_time mmio_delay_;  ///< annotated time of the register write being served
 
-  stats::Group dte_stats_, iotlb_stats_, pde_stats_, gcr3_stats_;
+  stats::Group dte_stats_, iotlb_stats_, pde_stats_, gcr3_stats_, walker_stats_;
   stats::Counter& dmas_;
   stats::Counter& blocked_;
   stats::Counter& walks_;
