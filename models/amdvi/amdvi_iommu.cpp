@@ -10,6 +10,7 @@
 #include "hw/dma_attrs.h"
 #include "hw/reg_bank_tlm.h"
 #include "hw/sc_time_util.h"
+#include "pagetable/walker.h"
 #include "sim/build_context.h"
 #include "sim/registry.h"
 
@@ -224,31 +225,87 @@ void AmdviIommu::fill_pde_cache(const DeviceContext& ctx, uint64_t va, const pt:
   }
 }
 
-Result AmdviIommu::walk_host(const DeviceContext& ctx, const Request& req, sc_core::sc_time& walk) {
+unsigned AmdviIommu::iotlb_probes(std::array<unsigned, 64>& probes) const {
+  unsigned n = 0;
+  for (uint64_t sz = iotlb_sizes_; sz; sz &= sz - 1)
+    probes[n++] = static_cast<unsigned>(std::countr_zero(sz));
+  return n;
+}
+
+pt::WalkStart AmdviIommu::host_start(const DeviceContext& ctx, uint64_t va, bool& from_cache,
+                                     sc_core::sc_time& walk) {
   const Dte& d = ctx.dte;
   pt::WalkStart start;
   start.table = d.pt_root;
   start.perms = Translator::dte_perms(d);
-  bool from_cache = false;
-  if (d.mode != kModeNone && d.mode <= p_.features.max_host_levels()) {
-    // Deepest cached table first: the fewer levels left to read, the better.
-    walk += lat_t(p_.pde_lookup);
-    for (unsigned level = 0; level + 1 < d.mode && !from_cache; ++level) {
-      const PdeKey k{d.domain_id, static_cast<uint8_t>(level), pde_prefix(req.addr, level)};
-      if (const PdeEntry* e = pde_cache_.peek(k)) {
-        pde_cache_.lookup(k);  // count the hit, refresh replacement
-        start.table = e->table;
-        start.level = level;
-        start.perms = e->perms;
-        from_cache = true;
-      }
+  from_cache = false;
+  if (d.mode == kModeNone || d.mode > p_.features.max_host_levels()) return start;
+  // Deepest cached table first: the fewer levels left to read, the better.
+  walk += lat_t(p_.pde_lookup);
+  for (unsigned level = 0; level + 1 < d.mode; ++level) {
+    const PdeKey k{d.domain_id, static_cast<uint8_t>(level), pde_prefix(va, level)};
+    if (const PdeEntry* e = pde_cache_.peek(k)) {
+      pde_cache_.lookup(k);  // count the hit, refresh replacement
+      start.table = e->table;
+      start.level = level;
+      start.perms = e->perms;
+      from_cache = true;
+      return start;
     }
-    if (!from_cache) pde_cache_.lookup(PdeKey{d.domain_id, 0xff, 0});  // counts the miss
   }
+  pde_cache_.lookup(PdeKey{d.domain_id, 0xff, 0});  // no level hit: count one miss
+  return start;
+}
+
+Result AmdviIommu::walk_host(const DeviceContext& ctx, const Request& req, sc_core::sc_time& walk) {
+  bool from_cache = false;
+  const pt::WalkStart start = host_start(ctx, req.addr, from_cache, walk);
   Result r = translator_.translate_host(ctx, req, from_cache ? &start : nullptr);
   charge(r.log, walk);
-  if (r.ok() && d.mode != kModeNone) fill_pde_cache(ctx, req.addr, start, r.log);
+  if (r.ok() && ctx.dte.mode != kModeNone) fill_pde_cache(ctx, req.addr, start, r.log);
   return r;
+}
+
+pt::StageResult AmdviIommu::stage2(const DeviceContext& ctx, uint64_t gpa, const pt::AccessReq& a,
+                                   pt::WalkLog& log, sc_core::sc_time& walk) {
+  // 2.2.7: the GPA -> SPA step of a nested walk is the domain's host translation, which the
+  // IOTLB caches untagged by PASID.
+  const IotlbTag tag{ctx.dte.domain_id, false, 0};
+  walk += lat_t(p_.iotlb_lookup);
+  std::array<unsigned, 64> probes{};
+  const unsigned np = iotlb_probes(probes);
+  const auto hit = iotlb_.lookup_any(std::span(probes.data(), np),
+                                     [&](unsigned lg2) { return IotlbKey::of(tag, gpa, lg2); });
+  pt::StageResult sr;
+  if (hit && hit.value->perms.has(a.needed())) {
+    const unsigned lg2 = probes[hit.probe];
+    sr.tr.oa = hit.value->out_page | (gpa & ((uint64_t{1} << lg2) - 1));
+    sr.tr.page_lg2 = static_cast<uint8_t>(lg2);
+    sr.tr.perms = hit.value->perms;
+    return sr;
+  }
+  const auto fmt = translator_.host_format(ctx.dte.mode);
+  if (!fmt) {  // translate_guest checked the format; fail closed anyway
+    sr.fault.kind = pt::FaultKind::ReservedBit;
+    sr.fault.stage = kHostStage;
+    return sr;
+  }
+  bool from_cache = false;
+  const pt::WalkStart start = host_start(ctx, gpa, from_cache, walk);
+  pt::WalkOptions opt;
+  opt.stage = kHostStage;
+  pt::WalkLog local;
+  sr = pt::walk_stage(*fmt, mem_, start, gpa, a, opt, local);
+  for (const pt::MemAccess& m : local.reads) log.reads.push(m);
+  if (sr.ok()) {
+    fill_pde_cache(ctx, gpa, start, local);
+    const unsigned lg2 = sr.tr.page_lg2;
+    iotlb_.insert(IotlbKey::of(tag, gpa, lg2),
+                  IotlbEntry{sr.tr.oa & ~((uint64_t{1} << lg2) - 1), sr.tr.perms,
+                             TranslationType::Host, (sr.tr.leaf & pt::AmdV1Format::kU) != 0, 0});
+    iotlb_sizes_ |= uint64_t{1} << lg2;
+  }
+  return sr;
 }
 
 Result AmdviIommu::walk_guest(const DeviceContext& ctx, uint32_t pasid, const Request& req,
@@ -271,7 +328,10 @@ Result AmdviIommu::walk_guest(const DeviceContext& ctx, uint32_t pasid, const Re
     g = s.value;
     gcr3_cache_.insert(key, Gcr3Entry2{g.gcr3, ctx.dte.domain_id});
   }
-  Result r = translator_.translate_guest(ctx, g, req);
+  const Translator::Stage2Hook s2 = [&](uint64_t gpa, const pt::AccessReq& a, pt::WalkLog& log) {
+    return stage2(ctx, gpa, a, log, walk);
+  };
+  Result r = translator_.translate_guest(ctx, g, req, ctx.dte.mode != kModeNone ? &s2 : nullptr);
   charge(r.log, walk);
   return r;
 }
@@ -295,13 +355,8 @@ Result AmdviIommu::translate(const Request& req, sc_core::sc_time& delay) {
   const IotlbTag tag{ctx.dte.domain_id, gn, gn ? rt.pasid : 0};
   const bool priv = gn && (!p_.features.us_sup || (req.pasid.has_value() && req.priv));
   delay += lat_t(p_.iotlb_lookup);
-  uint64_t sizes = iotlb_sizes_;
   std::array<unsigned, 64> probes{};
-  unsigned np = 0;
-  while (sizes) {
-    probes[np++] = static_cast<unsigned>(std::countr_zero(sizes));
-    sizes &= sizes - 1;
-  }
+  unsigned np = iotlb_probes(probes);
   const auto probe = [&] {
     return iotlb_.lookup_any(std::span(probes.data(), np),
                              [&](unsigned lg2) { return IotlbKey::of(tag, req.addr, lg2); });
@@ -331,9 +386,7 @@ Result AmdviIommu::translate(const Request& req, sc_core::sc_time& delay) {
     delay += from_ticks(*done - ready);
     ready = *done;
     // The fill may have added a page size the probe list lacked.
-    np = 0;
-    for (uint64_t sz = iotlb_sizes_; sz; sz &= sz - 1)
-      probes[np++] = static_cast<unsigned>(std::countr_zero(sz));
+    np = iotlb_probes(probes);
     if (const auto hit = probe(); hit && hit.value->perms.has(want)) return serve(hit);
   }
   // The walk takes a walker for as long as its reads and work last.

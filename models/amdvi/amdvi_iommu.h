@@ -6,13 +6,16 @@
 // enables with the Status run/overflow/interrupt bits (RW1C); DMA translation through the
 // functional translator with a device table cache, an IOTLB tagged by DomainID/PASID/page, a
 // v1 page-directory cache and a GCR3 cache between its steps, all stale until invalidated; a
-// walker pool; the exclusion range; ATS translation requests and translated requests (DTE.I);
-// the command buffer, consumed in order with a per-command cost (COMPLETION_WAIT store and
-// interrupt, the invalidations, INVALIDATE_INTERRUPT_TABLE / PREFETCH_IOMMU_PAGES /
-// COMPLETE_PPR_REQUEST accepted); ILLEGAL_COMMAND_ERROR and COMMAND_HARDWARE_ERROR halt the
-// buffer; the event log with overflow, EventLogInt and MSI; DTE SA / SE suppression.
-// Can't do (SPEC_COVERAGE.md): the PPR log, INVALIDATE_IOTLB_PAGES reaching a device ATC,
-// interrupt remapping, A/D updates, guest page-directory caching, in-flight miss merging.
+// walker pool and in-flight miss merging; nested stage 2 served by the IOTLB's host entries;
+// the exclusion range; ATS translation requests and translated requests (DTE.I); the command
+// buffer, consumed in order with a per-command cost: COMPLETION_WAIT (store, interrupt; waits
+// for ATS invalidations), the invalidations, INVALIDATE_IOTLB_PAGES as an ATS invalidation to
+// the device (InvTimeOut -> IOTLB_INV_TIMEOUT), COMPLETE_PPR_REQUEST as a page group response,
+// INVALIDATE_INTERRUPT_TABLE / PREFETCH_IOMMU_PAGES accepted; ILLEGAL_COMMAND_ERROR and
+// COMMAND_HARDWARE_ERROR halt the buffer; the event and PPR logs with overflow, interrupt bits
+// and MSI; DTE SA / SE suppression.
+// Can't do (SPEC_COVERAGE.md): interrupt remapping, A/D updates, guest (v2) page-directory
+// caching, INVALID_PPR_REQUEST, the GA log, performance counters.
 //
 // Timing (loosely timed): a DMA pays the DTE cache, IOTLB and (on a miss) page-directory /
 // GCR3 cache lookups; a miss books a walker from the pool and charges every structure read
@@ -64,6 +67,16 @@ class AmdviIommu final : public IommuBase {
                           sc_core::sc_time& walk);
   amdvi::Result walk_guest(const amdvi::DeviceContext& ctx, uint32_t pasid,
                            const amdvi::Request& req, sc_core::sc_time& walk);
+  /// Where a v1 walk of `va` starts: the deepest table the page-directory cache holds, else
+  /// the DTE root. Adds the lookup time to `walk`.
+  pt::WalkStart host_start(const amdvi::DeviceContext& ctx, uint64_t va, bool& from_cache,
+                           sc_core::sc_time& walk);
+  /// Nested stage 2: a GPA through the IOTLB's host entries of the domain, else a v1 walk
+  /// (whose result fills the IOTLB and the page-directory cache).
+  pt::StageResult stage2(const amdvi::DeviceContext& ctx, uint64_t gpa, const pt::AccessReq& a,
+                         pt::WalkLog& log, sc_core::sc_time& walk);
+  /// The IOTLB probe list: every page size it may hold, smallest first.
+  unsigned iotlb_probes(std::array<unsigned, 64>& probes) const;
   void fill_pde_cache(const amdvi::DeviceContext& ctx, uint64_t va, const pt::WalkStart& start,
                       const pt::WalkLog& log);
   /// Charges the reads of `log` through `downstream` (plus walk_level each) onto `delay`.

@@ -294,7 +294,7 @@ Result Translator::translate_host(const DeviceContext& ctx, const Request& req,
 
 // --- Guest path: 2.2.6 / 2.2.7 ---------------------------------------------------------------
 Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext& g,
-                                   const Request& req) const {
+                                   const Request& req, const Stage2Hook* s2) const {
   Result r;
   const Dte& d = ctx.dte;
   r.tr.domain_id = d.domain_id;
@@ -340,9 +340,14 @@ Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext&
     pt::WalkStart host_root;
     host_root.table = d.pt_root;
     host_root.perms = dte_perms(d);
+    pt::WalkOptions s1_opts;
+    s1_opts.stage = kGuestStage;
+    auto hook = [s2](uint64_t gpa, const AccessReq& a, pt::WalkLog& l) { return (*s2)(gpa, a, l); };
     const pt::WalkResult w =
-        pt::walk_nested(*gfmt, *mem_, start, req.addr, ar,
-                        pt::Stage2Walker<pt::AmdV1Format>(*hfmt, *mem_, host_root));
+        s2 != nullptr
+            ? pt::walk_nested(*gfmt, *mem_, start, req.addr, ar, hook, s1_opts)
+            : pt::walk_nested(*gfmt, *mem_, start, req.addr, ar,
+                              pt::Stage2Walker<pt::AmdV1Format>(*hfmt, *mem_, host_root), s1_opts);
     append(r.log, w.log);
     ok = w.ok();
     wf = w.fault;

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "hw/phys_mem.h"
@@ -179,8 +180,13 @@ class Translator {
   /// `from` (a table a page-directory cache supplied, with the rights of the levels above).
   Result translate_host(const DeviceContext& ctx, const Request& req,
                         const pt::WalkStart* from = nullptr) const;
-  /// Guest path: v2 walk from the GCR3 root; nested over the v1 table when Mode != 0.
-  Result translate_guest(const DeviceContext& ctx, const GuestContext& g, const Request& req) const;
+  /// Translates a GPA for a nested walk (a model's cached stage 2); appends its reads to the log.
+  using Stage2Hook =
+      std::function<pt::StageResult(uint64_t gpa, const pt::AccessReq& req, pt::WalkLog& log)>;
+  /// Guest path: v2 walk from the GCR3 root; nested over the v1 table when Mode != 0, each GPA
+  /// translated by `s2` when given (else by a v1 walk from the DTE root).
+  Result translate_guest(const DeviceContext& ctx, const GuestContext& g, const Request& req,
+                         const Stage2Hook* s2 = nullptr) const;
 
   // --- Formats (the model builds its page-directory caches on them) -------------------------
   std::optional<pt::AmdV1Format> host_format(unsigned mode) const;

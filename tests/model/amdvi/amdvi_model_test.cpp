@@ -174,5 +174,47 @@ TEST(AmdviModel, CompletionWaitStoresAfterTheCommandsBeforeIt) {
   EXPECT_EQ(test::counter(st, "commands.completion_stores"), 1u);
 }
 
+TEST(AmdviModel, NestedWalksReuseCachedHostTranslations) {
+  Platform pf(test::platform_config(config()));
+  // Host Mode 3 table of domain 0x33: GPA 0..0x3fff -> the guest tables at 0x380000..,
+  // GPA 0x10000 / 0x11000 -> 0x1030000 / 0x1031000. Guest 4-level table (GPAs) maps VA 0x8000
+  // and 0x9000 to GPA 0x10000 / 0x11000. GCR3 entry of PASID 7 holds guest CR3 = GPA 0.
+  write64(pf, 0x370000, 0x6000000000371401);
+  write64(pf, 0x371000, 0x6000000000372201);
+  for (uint64_t n = 0; n < 4; ++n) write64(pf, 0x372000 + 8 * n, 0x6000000000380001 + n * 0x1000);
+  write64(pf, 0x372080, 0x6000000001030001);
+  write64(pf, 0x372088, 0x6000000001031001);
+  write64(pf, 0x380000, 0x1007);
+  write64(pf, 0x381000, 0x2007);
+  write64(pf, 0x382000, 0x3007);
+  write64(pf, 0x383040, 0x10007);
+  write64(pf, 0x383048, 0x11007);
+  write64(pf, 0x390038, 0x1);
+  write64(pf, 0x100200, 0x6080000000370603);  // DTE 0x10: GV, Mode 3, GCR3 root 0x390000
+  write64(pf, 0x100208, 0x720033);
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  const stats::Group& st = pf.iommu("iommu0")->stats();
+  uint64_t after_first = 0, after_second = 0;
+  ASSERT_TRUE(test::run_thread([&] {
+    enable(pf);
+    ASSERT_TRUE(pf.cpu().write(pf.mmio_base("iommu0") + 0x18, 8, 0x11005));  // + GTEn
+    std::vector<uint8_t> buf(8);
+    DmaRequest r = read_at(0x8000);
+    r.has_pasid = true;
+    r.pasid = 7;
+    ASSERT_TRUE(port->issue(r, buf).ok());
+    after_first = test::counter(st, "walk_reads");
+    r.addr = 0x9000;
+    ASSERT_TRUE(port->issue(r, buf).ok());
+    after_second = test::counter(st, "walk_reads");
+  }));
+  // First: DTE, GCR3, then per guest level its GPA (3 host reads, then 1 from the cached
+  // level-1 table) and the guest entry, and the data GPA (1): 1 + 1 + 4 + 3 * 2 + 1 = 13.
+  EXPECT_EQ(after_first, 13u);
+  // Second: the guest tables' GPAs hit the IOTLB's host entries: 4 guest reads, the new
+  // data GPA from the cached level-1 table.
+  EXPECT_EQ(after_second - after_first, 5u);
+}
+
 }  // namespace
 }  // namespace isim
