@@ -11,8 +11,9 @@
 // command names):
 //   GN = 0: IOTLB entries of the domain without a PASID whose page overlaps the range, and
 //           nested (PASID) entries of the domain whose guest-physical page overlaps it;
-//           PDE = 1 also drops page-directory entries of the domain covering any of it.
-//   GN = 1: IOTLB entries of the domain with that PASID overlapping the range, and the GCR3
+//           PDE = 1 also drops host page-directory entries of the domain covering any of it.
+//   GN = 1: IOTLB entries of the domain with that PASID overlapping the range (PDE = 1: its
+//           guest page-directory entries too), and the GCR3
 //           entry of that PASID for devices of the domain (Linux rewrites a GCR3 entry and
 //           flushes with GN = 1 for the PASID, so a cached guest CR3 must go with it).
 #pragma once
@@ -70,6 +71,16 @@ constexpr uint64_t pde_prefix(uint64_t va, unsigned level) {
   return pde_reach_lg2(level) >= 64 ? 0 : va >> pde_reach_lg2(level);
 }
 
+/// A v2 (guest) table found by a walk, per DomainID and PASID; `table` is a GPA when nested.
+struct GuestPdeKey {
+  uint16_t domain_id = 0;
+  uint32_t pasid = 0;
+  uint8_t level = 0;
+  uint64_t prefix = 0;
+  uint64_t set_hash() const { return (prefix * 8 + level) ^ (uint64_t{pasid} << 20); }
+  bool operator==(const GuestPdeKey&) const = default;
+};
+
 struct Gcr3Key {
   uint16_t device_id = 0;
   uint32_t pasid = 0;
@@ -86,6 +97,7 @@ using DteCache = SetAssocCache<DteKey, DeviceContext>;
 using Iotlb = SetAssocCache<IotlbKey, IotlbEntry>;
 using PdeCache = SetAssocCache<PdeKey, PdeEntry>;
 using Gcr3Cache = SetAssocCache<Gcr3Key, Gcr3Entry2>;
+using GuestPdeCache = SetAssocCache<GuestPdeKey, PdeEntry>;
 
 /// 2.4.3 INVALIDATE_IOMMU_PAGES as a predicate on IOTLB entries (see the header comment).
 inline bool iotlb_hit_by(const Command& c, const IotlbKey& k, const IotlbEntry& e) {
@@ -99,6 +111,15 @@ inline bool iotlb_hit_by(const Command& c, const IotlbKey& k, const IotlbEntry& 
 /// 2.4.3 PDE = 1 with GN = 0: page-directory entries of the domain reaching into the range.
 inline bool pde_hit_by(const Command& c, const PdeKey& k) {
   if (k.domain_id != c.domain_id) return false;
+  const unsigned reach = pde_reach_lg2(k.level);
+  const uint64_t base = reach >= 64 ? 0 : k.prefix << reach;
+  return c.range().overlaps(base, reach);
+}
+
+/// 2.4.3 PDE = 1 with GN = 1: guest page-directory entries of the domain and PASID reaching
+/// into the range.
+inline bool guest_pde_hit_by(const Command& c, const GuestPdeKey& k) {
+  if (k.domain_id != c.domain_id || k.pasid != c.pasid) return false;
   const unsigned reach = pde_reach_lg2(k.level);
   const uint64_t base = reach >= 64 ? 0 : k.prefix << reach;
   return c.range().overlaps(base, reach);

@@ -60,11 +60,14 @@ AmdviIommu::AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildCon
       iotlb_(seeded(p.iotlb, ctx.config.sim.seed, spec.name, "iotlb")),
       pde_cache_(seeded(p.pde_cache, ctx.config.sim.seed, spec.name, "pde_cache")),
       gcr3_cache_(seeded(p.gcr3_cache, ctx.config.sim.seed, spec.name, "gcr3_cache")),
+      guest_pde_cache_(
+          seeded(p.guest_pde_cache, ctx.config.sim.seed, spec.name, "guest_pde_cache")),
       walkers_(p.walkers),
       dte_stats_(stats_, "dte_cache"),
       iotlb_stats_(stats_, "iotlb"),
       pde_stats_(stats_, "pde_cache"),
       gcr3_stats_(stats_, "gcr3_cache"),
+      guest_pde_stats_(stats_, "guest_pde_cache"),
       walker_stats_(stats_, "walkers"),
       dmas_(stats_.counter("dmas", "DMA requests received", "count")),
       blocked_(stats_.counter("blocked", "DMA requests blocked (target abort)", "count")),
@@ -110,6 +113,7 @@ AmdviIommu::AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildCon
   cache_stats(iotlb_stats_, iotlb_.stats(), "IOTLB");
   cache_stats(pde_stats_, pde_cache_.stats(), "page-directory cache");
   cache_stats(gcr3_stats_, gcr3_cache_.stats(), "GCR3 cache");
+  cache_stats(guest_pde_stats_, guest_pde_cache_.stats(), "guest page-directory cache");
   const TimelineStats& ws = walkers_.stats();
   walker_stats_.counter_ref("walks", &ws.acquisitions, "walker bookings", "count");
   walker_stats_.counter_ref("delayed", &ws.delayed, "walks that waited for a free walker", "count");
@@ -212,17 +216,67 @@ void AmdviIommu::fill_pde_cache(const DeviceContext& ctx, uint64_t va, const pt:
   // Each entry read after the first came from a table some PDE pointed to: remember that
   // table with the rights of everything above it. Level skips are covered: the key keeps
   // every address bit above the table's reach, skipped-level bits included.
+  const auto fmt = translator_.host_format(ctx.dte.mode);
+  if (!fmt) return;
   pt::Perms perms = start.perms;
   const unsigned n = log.reads.size();
   for (unsigned i = 0; i + 1 < n; ++i) {
     const pt::MemAccess& pde = log.reads[i];
     const pt::MemAccess& next = log.reads[i + 1];
-    perms = perms & Translator::dte_perms(Dte::decode({pde.value, 0, 0, 0}));
-    const unsigned level = next.level;
-    const uint64_t index = (va >> (12 + 9 * level)) & 0x1ff;
-    pde_cache_.insert(PdeKey{ctx.dte.domain_id, static_cast<uint8_t>(level), pde_prefix(va, level)},
-                      PdeEntry{next.pa - index * 8, perms});
+    const pt::Decoded dec = fmt->decode(pde.value, pde.level);
+    if (dec.type != pt::EntryType::Table) return;
+    perms = perms & dec.perms;
+    pde_cache_.insert(PdeKey{ctx.dte.domain_id, next.level, pde_prefix(va, next.level)},
+                      PdeEntry{dec.addr, perms});
   }
+}
+
+void AmdviIommu::fill_guest_pde_cache(const DeviceContext& ctx, uint32_t pasid, uint64_t va,
+                                      const pt::WalkStart& start, const pt::WalkLog& log) {
+  // Only the guest (stage 1) reads: in a nested walk they are interleaved with host reads. A
+  // table's address comes from the entry pointing to it (a GPA when nested), not from where
+  // the entry was read.
+  const auto fmt = translator_.guest_format(ctx.dte.gpm);
+  if (!fmt) return;
+  pt::Perms perms = start.perms;
+  const pt::MemAccess* prev = nullptr;
+  for (const pt::MemAccess& a : log.reads) {
+    if (a.stage != kGuestStage) continue;
+    if (prev != nullptr) {
+      const pt::Decoded dec = fmt->decode(prev->value, prev->level);
+      if (dec.type != pt::EntryType::Table) return;
+      perms = perms & dec.perms;
+      guest_pde_cache_.insert(
+          GuestPdeKey{ctx.dte.domain_id, pasid, a.level, pde_prefix(va, a.level)},
+          PdeEntry{dec.addr, perms});
+    }
+    prev = &a;
+  }
+}
+
+pt::WalkStart AmdviIommu::guest_start(const DeviceContext& ctx, const GuestContext& g, uint64_t va,
+                                      bool& from_cache, sc_core::sc_time& walk) {
+  pt::WalkStart start;
+  start.table = g.gcr3;
+  start.perms = Translator::guest_root_perms(ctx.dte);
+  from_cache = false;
+  const auto fmt = translator_.guest_format(ctx.dte.gpm);
+  if (!fmt) return start;
+  walk += lat_t(p_.pde_lookup);
+  for (unsigned level = 0; level < fmt->top_level(); ++level) {
+    const GuestPdeKey k{ctx.dte.domain_id, g.pasid, static_cast<uint8_t>(level),
+                        pde_prefix(va, level)};
+    if (const PdeEntry* e = guest_pde_cache_.peek(k)) {
+      guest_pde_cache_.lookup(k);
+      start.table = e->table;
+      start.level = level;
+      start.perms = e->perms;
+      from_cache = true;
+      return start;
+    }
+  }
+  guest_pde_cache_.lookup(GuestPdeKey{ctx.dte.domain_id, g.pasid, 0xff, 0});
+  return start;
 }
 
 unsigned AmdviIommu::iotlb_probes(std::array<unsigned, 64>& probes) const {
@@ -331,8 +385,12 @@ Result AmdviIommu::walk_guest(const DeviceContext& ctx, uint32_t pasid, const Re
   const Translator::Stage2Hook s2 = [&](uint64_t gpa, const pt::AccessReq& a, pt::WalkLog& log) {
     return stage2(ctx, gpa, a, log, walk);
   };
-  Result r = translator_.translate_guest(ctx, g, req, ctx.dte.mode != kModeNone ? &s2 : nullptr);
+  bool from_cache = false;
+  const pt::WalkStart start = guest_start(ctx, g, req.addr, from_cache, walk);
+  Result r = translator_.translate_guest(ctx, g, req, ctx.dte.mode != kModeNone ? &s2 : nullptr,
+                                         from_cache ? &start : nullptr);
   charge(r.log, walk);
+  if (r.ok()) fill_guest_pde_cache(ctx, g.pasid, req.addr, start, r.log);
   return r;
 }
 

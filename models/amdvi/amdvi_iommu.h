@@ -5,17 +5,17 @@
 // Can do: the 3.4 registers incl. EFR from params and the MSI capability mirror; Control
 // enables with the Status run/overflow/interrupt bits (RW1C); DMA translation through the
 // functional translator with a device table cache, an IOTLB tagged by DomainID/PASID/page, a
-// v1 page-directory cache and a GCR3 cache between its steps, all stale until invalidated; a
-// walker pool and in-flight miss merging; nested stage 2 served by the IOTLB's host entries;
-// the exclusion range; ATS translation requests and translated requests (DTE.I); the command
-// buffer, consumed in order with a per-command cost: COMPLETION_WAIT (store, interrupt; waits
-// for ATS invalidations), the invalidations, INVALIDATE_IOTLB_PAGES as an ATS invalidation to
-// the device (InvTimeOut -> IOTLB_INV_TIMEOUT), COMPLETE_PPR_REQUEST as a page group response,
+// v1 and v2 page-directory caches and a GCR3 cache between its steps, all stale until invalidated;
+// a walker pool and in-flight miss merging; nested stage 2 served by the IOTLB's host entries; the
+// exclusion range; ATS translation requests and translated requests (DTE.I); the command buffer,
+// consumed in order with a per-command cost: COMPLETION_WAIT (store, interrupt; waits for ATS
+// invalidations), the invalidations, INVALIDATE_IOTLB_PAGES as an ATS invalidation to the device
+// (InvTimeOut -> IOTLB_INV_TIMEOUT), COMPLETE_PPR_REQUEST as a page group response,
 // INVALIDATE_INTERRUPT_TABLE / PREFETCH_IOMMU_PAGES accepted; ILLEGAL_COMMAND_ERROR and
 // COMMAND_HARDWARE_ERROR halt the buffer; the event and PPR logs with overflow, interrupt bits
 // and MSI; DTE SA / SE suppression.
-// Can't do (SPEC_COVERAGE.md): interrupt remapping, A/D updates, guest (v2) page-directory
-// caching, INVALID_PPR_REQUEST, the GA log, performance counters.
+// Can't do (SPEC_COVERAGE.md): interrupt remapping, A/D updates, INVALID_PPR_REQUEST, the GA
+// log, performance counters.
 //
 // Timing (loosely timed): a DMA pays the DTE cache, IOTLB and (on a miss) page-directory /
 // GCR3 cache lookups; a miss books a walker from the pool and charges every structure read
@@ -77,6 +77,11 @@ class AmdviIommu final : public IommuBase {
                          pt::WalkLog& log, sc_core::sc_time& walk);
   /// The IOTLB probe list: every page size it may hold, smallest first.
   unsigned iotlb_probes(std::array<unsigned, 64>& probes) const;
+  /// Where a v2 walk starts: the deepest cached guest table, else the GCR3 root.
+  pt::WalkStart guest_start(const amdvi::DeviceContext& ctx, const amdvi::GuestContext& g,
+                            uint64_t va, bool& from_cache, sc_core::sc_time& walk);
+  void fill_guest_pde_cache(const amdvi::DeviceContext& ctx, uint32_t pasid, uint64_t va,
+                            const pt::WalkStart& start, const pt::WalkLog& log);
   void fill_pde_cache(const amdvi::DeviceContext& ctx, uint64_t va, const pt::WalkStart& start,
                       const pt::WalkLog& log);
   /// Charges the reads of `log` through `downstream` (plus walk_level each) onto `delay`.
@@ -123,6 +128,7 @@ class AmdviIommu final : public IommuBase {
   amdvi::Iotlb iotlb_;
   amdvi::PdeCache pde_cache_;
   amdvi::Gcr3Cache gcr3_cache_;
+  amdvi::GuestPdeCache guest_pde_cache_;
   uint64_t iotlb_sizes_ = 0;  ///< bit k: the IOTLB may hold pages of 2^k bytes
   ResourcePool walkers_;
   struct InflightHash {
@@ -137,7 +143,7 @@ class AmdviIommu final : public IommuBase {
   sc_core::sc_event cmd_event_;
   sc_core::sc_time mmio_delay_;  ///< annotated time of the register write being served
 
-  stats::Group dte_stats_, iotlb_stats_, pde_stats_, gcr3_stats_, walker_stats_;
+  stats::Group dte_stats_, iotlb_stats_, pde_stats_, gcr3_stats_, guest_pde_stats_, walker_stats_;
   stats::Counter& dmas_;
   stats::Counter& blocked_;
   stats::Counter& walks_;

@@ -19,7 +19,8 @@ struct AmdviParams {
   CacheParams iotlb{256, 8};      ///< IOTLB, tagged by DomainID, PASID, page (estimate)
   CacheParams pde_cache{128, 8};  ///< v1 page-directory cache, tagged by DomainID (estimate)
   CacheParams gcr3_cache{64, 8};  ///< GCR3 cache, tagged by DeviceID and PASID (estimate)
-  unsigned walkers = 4;           ///< table walks in flight at once (estimate)
+  CacheParams guest_pde_cache{128, 8};  ///< v2 page-directory cache, DomainID + PASID (estimate)
+  unsigned walkers = 4;                 ///< table walks in flight at once (estimate)
   Latency dte_lookup = Latency::in_cycles(2);       ///< device table cache lookup (estimate)
   Latency iotlb_lookup = Latency::in_cycles(2);     ///< IOTLB lookup (estimate)
   Latency pde_lookup = Latency::in_cycles(2);       ///< page-directory cache lookup (estimate)
@@ -37,6 +38,8 @@ struct AmdviParams {
     v.group("iotlb", iotlb, "IOTLB tagged by DomainID, PASID, address and page size");
     v.group("pde_cache", pde_cache, "v1 page-directory cache tagged by DomainID and level");
     v.group("gcr3_cache", gcr3_cache, "GCR3 (guest CR3) cache tagged by DeviceID and PASID");
+    v.group("guest_pde_cache", guest_pde_cache,
+            "v2 page-directory cache tagged by DomainID, PASID and level");
     v.param("walkers", walkers, "table walks in flight at once", cfg::Range<unsigned>{1, 256});
     v.param("dte_lookup", dte_lookup, "device table cache lookup latency");
     v.param("iotlb_lookup", iotlb_lookup, "IOTLB lookup latency");

@@ -215,6 +215,10 @@ void AmdviIommu::invalidate_pages(const Command& c) {
   if (!c.gn && c.pde) {
     pde_cache_.invalidate_if([&](const PdeKey& k, const PdeEntry&) { return pde_hit_by(c, k); });
   }
+  if (c.gn && c.pde) {
+    guest_pde_cache_.invalidate_if(
+        [&](const GuestPdeKey& k, const PdeEntry&) { return guest_pde_hit_by(c, k); });
+  }
   if (c.gn) {
     gcr3_cache_.invalidate_if([&](const Gcr3Key& k, const Gcr3Entry2& e) {
       return k.pasid == c.pasid && e.domain_id == c.domain_id;
@@ -234,6 +238,8 @@ void AmdviIommu::invalidate_all() {
   iotlb_.invalidate_all();
   pde_cache_.invalidate_all();
   gcr3_cache_.invalidate_all();
+  guest_pde_cache_.invalidate_all();
+  inflight_.clear();
   iotlb_sizes_ = 0;
   se_logged_.clear();
 }

@@ -294,7 +294,8 @@ Result Translator::translate_host(const DeviceContext& ctx, const Request& req,
 
 // --- Guest path: 2.2.6 / 2.2.7 ---------------------------------------------------------------
 Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext& g,
-                                   const Request& req, const Stage2Hook* s2) const {
+                                   const Request& req, const Stage2Hook* s2,
+                                   const pt::WalkStart* from) const {
   Result r;
   const Dte& d = ctx.dte;
   r.tr.domain_id = d.domain_id;
@@ -314,6 +315,8 @@ Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext&
   const AccessReq ar = access_for(req, priv);
   pt::WalkStart start;
   start.table = g.gcr3;
+  start.perms = guest_root_perms(d);
+  if (from != nullptr) start = *from;
 
   pt::Fault wf;
   bool ok = false;
@@ -321,7 +324,6 @@ Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext&
   if (d.mode == kModeNone) {
     // Guest tables in system physical memory; IR/IW still bound the access.
     r.tr.type = TranslationType::Guest;
-    start.perms = dte_perms(d);
     pt::WalkOptions opt;
     opt.stage = kGuestStage;
     const pt::StageResult w = pt::walk_stage(*gfmt, *mem_, start, req.addr, ar, opt, r.log);

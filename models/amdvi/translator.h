@@ -184,9 +184,15 @@ class Translator {
   using Stage2Hook =
       std::function<pt::StageResult(uint64_t gpa, const pt::AccessReq& req, pt::WalkLog& log)>;
   /// Guest path: v2 walk from the GCR3 root; nested over the v1 table when Mode != 0, each GPA
-  /// translated by `s2` when given (else by a v1 walk from the DTE root).
+  /// translated by `s2` when given (else by a v1 walk from the DTE root). `from` starts the v2
+  /// walk at a cached table (its address a GPA when nested) with the rights above it.
   Result translate_guest(const DeviceContext& ctx, const GuestContext& g, const Request& req,
-                         const Stage2Hook* s2 = nullptr) const;
+                         const Stage2Hook* s2 = nullptr, const pt::WalkStart* from = nullptr) const;
+  /// Rights the v2 walk starts with from the root: the DTE's IR/IW without host translation
+  /// (Mode 0), else none taken away (the host walk applies them).
+  static pt::Perms guest_root_perms(const Dte& d) {
+    return d.mode == kModeNone ? dte_perms(d) : pt::Perms::all();
+  }
 
   // --- Formats (the model builds its page-directory caches on them) -------------------------
   std::optional<pt::AmdV1Format> host_format(unsigned mode) const;
