@@ -1,6 +1,7 @@
 #include "sim/registry.h"
 
 #include "models/amdvi/amdvi_iommu.h"
+#include "models/amdvi/host_driver.h"
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
 #include "models/none/none_iommu.h"
@@ -29,6 +30,7 @@ void register_builtin_components() {
   register_scenario_port();
   register_generator();
   register_tce_guest();
+  register_amdvi_host();
 }
 
 }  // namespace isim

@@ -1,0 +1,137 @@
+// The `amdvi-host` device: a DMA engine whose buffers a host driver maps the way Linux's
+// amd_iommu driver does (drivers/iommu/amd: init.c, iommu.c, io_pgtable.c), programming the
+// `amdvi` model only through its registers and memory:
+//
+// - bring-up: read the Extended Feature Register, allocate the device table (sized for the
+//   device's DeviceID), a 512-entry command buffer and event log, zero the head/tail pointers,
+//   write the DTE (V, TV, Mode 3, IR, IW, DomainID), enable (IommuEn, EventLogEn, CmdBufEn),
+//   then INVALIDATE_DEVTAB_ENTRY + COMPLETION_WAIT;
+// - per buffer: map it in a Mode 3 v1 table (4 KiB pages, IR/IW), run the DMA at its IOVA,
+//   unmap it and queue INVALIDATE_IOMMU_PAGES (DomainID, the range, PDE = 1); every
+//   `flush_batch` unmaps a COMPLETION_WAIT with a store that the driver polls for (1: strict,
+//   Linux's iommu.strict=1; more: a flush queue as with lazy invalidation).
+//
+// Register accesses go to the IOMMU's register socket and cost `mmio_latency` each (an
+// uncached CPU access; the CPU side of the bus is not modelled here); table and command
+// writes are CPU stores into memory (zero time). Not modelled yet: v2 tables and PASIDs (SVA),
+// nested guest-over-host setup, ATS, event log servicing, several devices per domain.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "hw/device_base.h"
+#include "hw/phys_allocator.h"
+#include "hw/sparse_memory.h"
+#include "models/amdvi/commands.h"
+#include "models/devices/generator.h"
+#include "pagetable/page_table.h"
+#include "sim/params.h"
+
+namespace isim {
+
+struct ComponentSpec;
+struct BuildContext;
+class IommuBase;
+
+/// Driver choices and where its allocations live. Latencies are ESTIMATES.
+struct AmdviHostParams {
+  uint16_t domain_id = 1;    ///< DomainID of the device's DTE (Linux allocates from 1)
+  unsigned flush_batch = 1;  ///< unmaps per COMPLETION_WAIT (1: strict)
+  uint64_t pool_base = uint64_t{768} << 20;   ///< driver memory: device table, queues, tables
+  uint64_t pool_size = uint64_t{64} << 20;    ///< size of that memory
+  uint64_t iova_base = uint64_t{1} << 32;     ///< first IOVA handed out (Mode 3 reaches 2^39)
+  unsigned iova_slots = 1024;                 ///< buffers' IOVAs cycle through this many slots
+  Latency mmio_latency = Latency::ns(300);    ///< one uncached register access (estimate)
+  Latency poll_interval = Latency::ns(1000);  ///< between reads of the completion store
+  Latency wait_timeout = Latency::ns(1e6);    ///< give up on a COMPLETION_WAIT after this
+
+  template <class V>
+  void visit(V& v) {
+    using cfg::Range;
+    using cfg::Unit;
+    v.param("domain_id", domain_id, "DomainID written into the device's DTE");
+    v.param("flush_batch", flush_batch, "unmaps per COMPLETION_WAIT (1: strict invalidation)",
+            Range<unsigned>{1, 256});
+    v.param("pool_base", pool_base, "driver memory for the device table, queues and tables",
+            Unit::address);
+    v.param("pool_size", pool_size, "size of the driver memory", Unit::bytes,
+            Range<uint64_t>{uint64_t{1} << 20, uint64_t{1} << 40});
+    v.param("iova_base", iova_base, "first IOVA handed out", Unit::address);
+    v.param("iova_slots", iova_slots, "IOVA slots the buffers cycle through",
+            Range<unsigned>{1, 1u << 20});
+    v.param("mmio_latency", mmio_latency, "one uncached register access");
+    v.param("poll_interval", poll_interval, "between reads of the COMPLETION_WAIT store");
+    v.param("wait_timeout", wait_timeout, "give up waiting for a COMPLETION_WAIT after this");
+  }
+};
+
+/// What the engine transfers.
+struct AmdviHostWorkload {
+  uint64_t base = uint64_t{256} << 20;      ///< first byte of the buffer area (physical)
+  uint64_t footprint = uint64_t{16} << 20;  ///< size of the buffer area
+  uint64_t size = 4096;                     ///< bytes per buffer
+  DmaOp op = DmaOp::read;                   ///< DMA direction (read: device reads memory)
+  uint64_t count = 64;                      ///< buffers to transfer
+
+  template <class V>
+  void visit(V& v) {
+    using cfg::Range;
+    using cfg::Unit;
+    v.param("base", base, "start of the buffer area (physical address)", Unit::address);
+    v.param("footprint", footprint, "size of the buffer area", Unit::bytes,
+            Range<uint64_t>{1, uint64_t{1} << 40});
+    v.param("size", size, "bytes per DMA buffer", Unit::bytes, Range<uint64_t>{1, 1 << 21});
+    v.param("op", op, "DMA direction (read or write; mix counts as write)");
+    v.param("count", count, "buffers to transfer");
+  }
+  template <class C>
+  void validate(C& c) const {
+    if (footprint < size) c.fail("footprint", "must hold at least one buffer");
+  }
+};
+
+class AmdviHostDriver final : public DeviceBase {
+ public:
+  AmdviHostDriver(const ComponentSpec& spec, const AmdviHostParams& p, BuildContext& ctx);
+  ~AmdviHostDriver() override;
+
+ private:
+  void run() override;
+  bool bring_up();
+  uint64_t mmio_read(uint32_t offset);
+  void mmio_write(uint32_t offset, uint64_t value);
+  void write_qwords(uint64_t pa, std::initializer_list<uint64_t> v);
+  /// Appends a command at the tail (waiting for room) and writes the tail register.
+  void queue(const amdvi::Command& c);
+  /// COMPLETION_WAIT with a store of a new sequence number; polls for it. False on timeout.
+  bool completion_wait();
+
+  AmdviHostParams p_;
+  AmdviHostWorkload w_;
+  SparseMemory& mem_;
+  IommuBase* iommu_ = nullptr;
+  PhysAllocator pool_;
+  std::unique_ptr<pt::PageTable> table_;
+  uint64_t cmd_base_ = 0;
+  uint64_t cmd_tail_ = 0;
+  uint64_t sem_ = 0;
+  uint64_t seq_ = 0;
+  std::vector<uint8_t> buffer_;
+
+  stats::Counter& buffers_;
+  stats::Counter& bytes_;
+  stats::Counter& errors_;
+  stats::Counter& maps_;
+  stats::Counter& invalidations_;
+  stats::Counter& completion_waits_;
+  stats::Counter& wait_timeouts_;
+  stats::Counter& mmio_accesses_;
+  stats::Counter& wait_time_;
+};
+
+/// Registers device type `amdvi-host`.
+void register_amdvi_host();
+
+}  // namespace isim
