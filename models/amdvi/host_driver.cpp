@@ -7,6 +7,7 @@
 #include "hw/sc_time_util.h"
 #include "models/amdvi/amdvi_iommu.h"
 #include "models/amdvi/dte.h"
+#include "models/amdvi/gcr3.h"
 #include "models/amdvi/regs.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
@@ -137,6 +138,9 @@ bool AmdviHostDriver::bring_up() {
   // Linux init.c: the features first (a Mode 3 table needs HATS to allow 3 levels: always).
   const Features f = Features::decode(mmio_read(reg::kEfr));
   if (f.max_host_levels() < kMode) return false;
+  const bool sva = p_.pasid >= 0;
+  if (sva && !(f.gt_sup && f.gio_sup && static_cast<unsigned>(p_.pasid) >> f.pasid_bits() == 0))
+    return false;
 
   // Device table sized for this DeviceID, command buffer, event log, completion semaphore.
   const uint64_t dt_pages = uint64_t{rid()} * kDteBytes / kPage + 1;
@@ -151,15 +155,31 @@ bool AmdviHostDriver::bring_up() {
   cmd_base_ = *cmd;
   sem_ = *sem;
 
-  table_ =
-      pt::make_page_table(pt::FormatVariant{pt::AmdV1Format(pt::AmdV1Config{kMode})}, mem_, pool_);
-  if (!table_) return false;
   Dte d;
   d.v = d.tv = true;
-  d.mode = kMode;
-  d.pt_root = table_->root();
   d.ir = d.iw = true;
   d.domain_id = p_.domain_id;
+  if (sva) {
+    // Linux v2 domain: DTE Mode 0 with GV and GIoV; the GCR3 table holds the v2 root.
+    const auto gcr3 = pool_.alloc(kPage, kPage);
+    if (!gcr3) return false;
+    mem_.write(*gcr3, zeros.data(), kPage);
+    table_ =
+        pt::make_page_table(pt::FormatVariant{pt::X86Format(pt::amd_v2_config(4))}, mem_, pool_);
+    if (!table_) return false;
+    write_qwords(*gcr3 + static_cast<uint64_t>(p_.pasid) * kGcr3EntryBytes,
+                 {Gcr3Entry{true, table_->root()}.encode()});
+    d.mode = kModeNone;
+    d.gv = d.giov = true;
+    d.glx = 0;
+    d.gcr3_root = *gcr3;
+  } else {
+    table_ = pt::make_page_table(pt::FormatVariant{pt::AmdV1Format(pt::AmdV1Config{kMode})}, mem_,
+                                 pool_);
+    if (!table_) return false;
+    d.mode = kMode;
+    d.pt_root = table_->root();
+  }
   const Qw4 q = d.encode();
   write_qwords(*dt + uint64_t{rid()} * kDteBytes, {q[0], q[1], q[2], q[3]});
 
@@ -170,9 +190,9 @@ bool AmdviHostDriver::bring_up() {
   mmio_write(reg::kEventLogBase, ring_base::make(*evt, kRingLen));
   mmio_write(reg::kEventHead, 0);
   mmio_write(reg::kEventTail, 0);
-  mmio_write(reg::kControl, (uint64_t{1} << control::kIommuEn) |
-                                (uint64_t{1} << control::kEventLogEn) |
-                                (uint64_t{1} << control::kCmdBufEn));
+  mmio_write(reg::kControl,
+             (uint64_t{1} << control::kIommuEn) | (uint64_t{1} << control::kEventLogEn) |
+                 (uint64_t{1} << control::kCmdBufEn) | (sva ? uint64_t{1} << control::kGTEn : 0));
   // Linux device_flush_dte after writing a DTE.
   queue(Command::invalidate_devtab_entry(rid()));
   return completion_wait();
@@ -200,6 +220,8 @@ void AmdviHostDriver::run() {
     r.rid = rid();
     r.addr = iova + (pa - pa_page);
     r.write = w_.op != DmaOp::read;
+    r.has_pasid = p_.pasid >= 0;
+    r.pasid = r.has_pasid ? static_cast<uint32_t>(p_.pasid) : 0;
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
     const DmaResult res = transport(r, std::span(buffer_.data(), buffer_.size()), d);
     sc_core::wait(d);
@@ -212,7 +234,7 @@ void AmdviHostDriver::run() {
     // Linux unmap: clear the PTEs, then flush the range with PDE set
     // (amd_iommu_domain_flush_pages).
     table_->unmap(iova, len);
-    queue(Command::invalidate_iommu_pages(p_.domain_id, iova, len, true));
+    queue(Command::invalidate_iommu_pages(p_.domain_id, iova, len, true, r.has_pasid, r.pasid));
     ++invalidations_;
     if (++pending >= p_.flush_batch) {
       completion_wait();

@@ -6,15 +6,18 @@
 //   device's DeviceID), a 512-entry command buffer and event log, zero the head/tail pointers,
 //   write the DTE (V, TV, Mode 3, IR, IW, DomainID), enable (IommuEn, EventLogEn, CmdBufEn),
 //   then INVALIDATE_DEVTAB_ENTRY + COMPLETION_WAIT;
-// - per buffer: map it in a Mode 3 v1 table (4 KiB pages, IR/IW), run the DMA at its IOVA,
-//   unmap it and queue INVALIDATE_IOMMU_PAGES (DomainID, the range, PDE = 1); every
+// - per buffer: map it in a Mode 3 v1 table (IR/IW), run the DMA at its IOVA, unmap it and
+//   queue INVALIDATE_IOMMU_PAGES (DomainID, the range, PDE = 1); every
 //   `flush_batch` unmaps a COMPLETION_WAIT with a store that the driver polls for (1: strict,
 //   Linux's iommu.strict=1; more: a flush queue as with lazy invalidation).
+// - with `pasid` (SVA, Linux's v2 page-table domains): GTEn, a DTE with Mode 0, GV, GIoV and
+//   a 1-level GCR3 table whose entry for the PASID points at a 4-level v2 (x86-64) table; DMA
+//   carries the PASID; invalidations are INVALIDATE_IOMMU_PAGES with GN = 1 and the PASID.
 //
 // Register accesses go to the IOMMU's register socket and cost `mmio_latency` each (an
 // uncached CPU access; the CPU side of the bus is not modelled here); table and command
-// writes are CPU stores into memory (zero time). Not modelled yet: v2 tables and PASIDs (SVA),
-// nested guest-over-host setup, ATS, event log servicing, several devices per domain.
+// writes are CPU stores into memory (zero time). Not modelled yet: nested guest-over-host
+// setup, ATS flushes, event log servicing, several devices or PASIDs per domain.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +42,7 @@ class IommuBase;
 struct AmdviHostParams {
   uint16_t domain_id = 1;    ///< DomainID of the device's DTE (Linux allocates from 1)
   unsigned flush_batch = 1;  ///< unmaps per COMPLETION_WAIT (1: strict)
+  int pasid = -1;  ///< SVA: DMA carries this PASID, mapped by v2 tables via GCR3 (-1: v1 only)
   uint64_t pool_base = uint64_t{768} << 20;   ///< driver memory: device table, queues, tables
   uint64_t pool_size = uint64_t{64} << 20;    ///< size of that memory
   uint64_t iova_base = uint64_t{1} << 32;     ///< first IOVA handed out (Mode 3 reaches 2^39)
@@ -54,6 +58,10 @@ struct AmdviHostParams {
     v.param("domain_id", domain_id, "DomainID written into the device's DTE");
     v.param("flush_batch", flush_batch, "unmaps per COMPLETION_WAIT (1: strict invalidation)",
             Range<unsigned>{1, 256});
+    v.param("pasid", pasid,
+            "PASID of the DMA, mapped with v2 tables through a 1-level GCR3 table (-1: none, "
+            "v1 tables)",
+            Range<int>{-1, 511});
     v.param("pool_base", pool_base, "driver memory for the device table, queues and tables",
             Unit::address);
     v.param("pool_size", pool_size, "size of the driver memory", Unit::bytes,

@@ -10,7 +10,7 @@
 namespace isim {
 namespace {
 
-std::string config(unsigned flush_batch) {
+std::string config(unsigned flush_batch, int pasid = -1) {
   return fmt::format(R"(
 sim: {{seed: 1, duration: 2ms}}
 memory: {{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}}
@@ -21,18 +21,19 @@ devices:
     type: amdvi-host
     iommu: iommu0
     rid: 0x0100
-    params: {{domain_id: 3, flush_batch: {}}}
+    params: {{domain_id: 3, flush_batch: {}, pasid: {}}}
     workload: {{base: 0x10000000, footprint: 1MiB, size: 6KiB, op: write, count: 40}}
 )",
-                     flush_batch);
+                     flush_batch, pasid);
 }
 
 struct Counts {
-  uint64_t buffers, errors, waits, invals, blocked, walks, stores, dev_accesses;
+  uint64_t buffers, errors, waits, invals, blocked, walks, stores, dev_accesses, guest_invals,
+      gcr3_misses;
 };
 
-Counts run(unsigned flush_batch) {
-  Platform pf(test::platform_config(config(flush_batch)));
+Counts run(unsigned flush_batch, int pasid = -1) {
+  Platform pf(test::platform_config(config(flush_batch, pasid)));
   EXPECT_TRUE(test::run_thread([] { sc_core::wait(sc_core::sc_time(2, sc_core::SC_MS)); },
                                sc_core::sc_time(3, sc_core::SC_MS)));
   const stats::Group& dev = *pf.stats().find_group("nic0");
@@ -44,7 +45,9 @@ Counts run(unsigned flush_batch) {
           test::counter(io, "blocked"),
           test::counter(io, "walks"),
           test::counter(io, "commands.completion_stores"),
-          pf.memory_module().device_accesses()};
+          pf.memory_module().device_accesses(),
+          test::counter(io, "invalidations.iommu_pages_guest"),
+          test::counter(io, "gcr3_cache.misses")};
 }
 
 TEST(AmdviHostDriver, StrictFlushWaitsForEveryUnmap) {
@@ -73,6 +76,17 @@ TEST(AmdviHostDriver, BatchedFlushWaitsOncePerBatch) {
   // 1 (DTE) + 40 / 16 rounded up.
   EXPECT_EQ(c.waits, 4u);
   EXPECT_EQ(c.stores, 4u);
+}
+
+TEST(AmdviHostDriver, SvaMapsThroughGcr3WithPasidInvalidations) {
+  const Counts c = run(1, 5);
+  EXPECT_EQ(c.buffers, 40u);
+  EXPECT_EQ(c.errors, 0u);
+  EXPECT_EQ(c.blocked, 0u);
+  // Every unmap is a GN = 1 invalidation of PASID 5, which also drops the cached GCR3 entry.
+  EXPECT_EQ(c.guest_invals, 40u);
+  EXPECT_EQ(c.gcr3_misses, 40u);
+  EXPECT_EQ(c.dev_accesses, c.walks);
 }
 
 }  // namespace
