@@ -44,6 +44,7 @@ AmdviHostDriver::AmdviHostDriver(const ComponentSpec& spec, const AmdviHostParam
       errors_(stats().counter("errors", "failed DMAs, maps or bring-up", "count")),
       maps_(stats().counter("maps", "buffers mapped in the v1 table", "count")),
       invalidations_(stats().counter("invalidations", "INVALIDATE_IOMMU_PAGES queued", "count")),
+      atc_flushes_(stats().counter("atc_flushes", "INVALIDATE_IOTLB_PAGES queued", "count")),
       completion_waits_(stats().counter("completion_waits", "COMPLETION_WAITs queued", "count")),
       wait_timeouts_(stats().counter("wait_timeouts", "COMPLETION_WAITs given up on", "count")),
       mmio_accesses_(stats().counter("mmio_accesses", "register reads and writes", "count")),
@@ -159,6 +160,7 @@ bool AmdviHostDriver::bring_up() {
   d.v = d.tv = true;
   d.ir = d.iw = true;
   d.domain_id = p_.domain_id;
+  d.i = p_.ats;
   if (sva) {
     // Linux v2 domain: DTE Mode 0 with GV and GIoV; the GCR3 table holds the v2 root.
     const auto gcr3 = pool_.alloc(kPage, kPage);
@@ -236,6 +238,11 @@ void AmdviHostDriver::run() {
     table_->unmap(iova, len);
     queue(Command::invalidate_iommu_pages(p_.domain_id, iova, len, true, r.has_pasid, r.pasid));
     ++invalidations_;
+    if (p_.ats) {
+      queue(Command::invalidate_iotlb_pages(rid(), static_cast<uint8_t>(p_.ats_qdep), iova, len,
+                                            r.has_pasid, r.pasid));
+      ++atc_flushes_;
+    }
     if (++pending >= p_.flush_batch) {
       completion_wait();
       pending = 0;

@@ -13,11 +13,13 @@
 // - with `pasid` (SVA, Linux's v2 page-table domains): GTEn, a DTE with Mode 0, GV, GIoV and
 //   a 1-level GCR3 table whose entry for the PASID points at a 4-level v2 (x86-64) table; DMA
 //   carries the PASID; invalidations are INVALIDATE_IOMMU_PAGES with GN = 1 and the PASID.
+// - with `ats`: DTE.I = 1, and each unmap also queues INVALIDATE_IOTLB_PAGES for the device
+//   (Linux device_flush_iotlb), so the COMPLETION_WAIT waits for its ATC.
 //
 // Register accesses go to the IOMMU's register socket and cost `mmio_latency` each (an
 // uncached CPU access; the CPU side of the bus is not modelled here); table and command
 // writes are CPU stores into memory (zero time). Not modelled yet: nested guest-over-host
-// setup, ATS flushes, event log servicing, several devices or PASIDs per domain.
+// setup, an engine that uses its ATC, event log servicing, several devices or PASIDs per domain.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,9 @@ class IommuBase;
 struct AmdviHostParams {
   uint16_t domain_id = 1;    ///< DomainID of the device's DTE (Linux allocates from 1)
   unsigned flush_batch = 1;  ///< unmaps per COMPLETION_WAIT (1: strict)
-  int pasid = -1;  ///< SVA: DMA carries this PASID, mapped by v2 tables via GCR3 (-1: v1 only)
+  int pasid = -1;    ///< SVA: DMA carries this PASID, mapped by v2 tables via GCR3 (-1: v1 only)
+  bool ats = false;  ///< the function has ATS enabled: DTE.I, and ATC flushes on unmap
+  unsigned ats_qdep = 32;  ///< ATS invalidate queue depth the function reports (Maxpend)
   uint64_t pool_base = uint64_t{768} << 20;   ///< driver memory: device table, queues, tables
   uint64_t pool_size = uint64_t{64} << 20;    ///< size of that memory
   uint64_t iova_base = uint64_t{1} << 32;     ///< first IOVA handed out (Mode 3 reaches 2^39)
@@ -62,6 +66,9 @@ struct AmdviHostParams {
             "PASID of the DMA, mapped with v2 tables through a 1-level GCR3 table (-1: none, "
             "v1 tables)",
             Range<int>{-1, 511});
+    v.param("ats", ats, "ATS enabled: DTE.I set, INVALIDATE_IOTLB_PAGES after each unmap");
+    v.param("ats_qdep", ats_qdep, "ATS invalidate queue depth (INVALIDATE_IOTLB_PAGES Maxpend)",
+            Range<unsigned>{0, 255});
     v.param("pool_base", pool_base, "driver memory for the device table, queues and tables",
             Unit::address);
     v.param("pool_size", pool_size, "size of the driver memory", Unit::bytes,
@@ -133,6 +140,7 @@ class AmdviHostDriver final : public DeviceBase {
   stats::Counter& errors_;
   stats::Counter& maps_;
   stats::Counter& invalidations_;
+  stats::Counter& atc_flushes_;
   stats::Counter& completion_waits_;
   stats::Counter& wait_timeouts_;
   stats::Counter& mmio_accesses_;

@@ -10,7 +10,7 @@
 namespace isim {
 namespace {
 
-std::string config(unsigned flush_batch, int pasid = -1) {
+std::string config(unsigned flush_batch, int pasid = -1, bool ats = false) {
   return fmt::format(R"(
 sim: {{seed: 1, duration: 2ms}}
 memory: {{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}}
@@ -21,19 +21,19 @@ devices:
     type: amdvi-host
     iommu: iommu0
     rid: 0x0100
-    params: {{domain_id: 3, flush_batch: {}, pasid: {}}}
+    params: {{domain_id: 3, flush_batch: {}, pasid: {}, ats: {}}}
     workload: {{base: 0x10000000, footprint: 1MiB, size: 6KiB, op: write, count: 40}}
 )",
-                     flush_batch, pasid);
+                     flush_batch, pasid, ats);
 }
 
 struct Counts {
   uint64_t buffers, errors, waits, invals, blocked, walks, stores, dev_accesses, guest_invals,
-      gcr3_misses;
+      gcr3_misses, atc_invals, device_atc_invals;
 };
 
-Counts run(unsigned flush_batch, int pasid = -1) {
-  Platform pf(test::platform_config(config(flush_batch, pasid)));
+Counts run(unsigned flush_batch, int pasid = -1, bool ats = false) {
+  Platform pf(test::platform_config(config(flush_batch, pasid, ats)));
   EXPECT_TRUE(test::run_thread([] { sc_core::wait(sc_core::sc_time(2, sc_core::SC_MS)); },
                                sc_core::sc_time(3, sc_core::SC_MS)));
   const stats::Group& dev = *pf.stats().find_group("nic0");
@@ -47,7 +47,9 @@ Counts run(unsigned flush_batch, int pasid = -1) {
           test::counter(io, "commands.completion_stores"),
           pf.memory_module().device_accesses(),
           test::counter(io, "invalidations.iommu_pages_guest"),
-          test::counter(io, "gcr3_cache.misses")};
+          test::counter(io, "gcr3_cache.misses"),
+          test::counter(io, "invalidations.iotlb_pages"),
+          test::counter(dev, "ats_invalidations")};
 }
 
 TEST(AmdviHostDriver, StrictFlushWaitsForEveryUnmap) {
@@ -76,6 +78,18 @@ TEST(AmdviHostDriver, BatchedFlushWaitsOncePerBatch) {
   // 1 (DTE) + 40 / 16 rounded up.
   EXPECT_EQ(c.waits, 4u);
   EXPECT_EQ(c.stores, 4u);
+  EXPECT_EQ(c.atc_invals, 0u);
+}
+
+TEST(AmdviHostDriver, AtsDeviceGetsAnAtcFlushPerUnmap) {
+  const Counts c = run(4, -1, true);
+  EXPECT_EQ(c.buffers, 40u);
+  EXPECT_EQ(c.errors, 0u);
+  EXPECT_EQ(c.invals, 40u);
+  EXPECT_EQ(c.atc_invals, 40u);
+  // The invalidation requests reached the function itself.
+  EXPECT_EQ(c.device_atc_invals, 40u);
+  EXPECT_EQ(c.waits, 11u);
 }
 
 TEST(AmdviHostDriver, SvaMapsThroughGcr3WithPasidInvalidations) {
