@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <ranges>
 
 #include "base/rng.h"
 #include "hw/dma_attrs.h"
@@ -263,19 +264,17 @@ pt::WalkStart AmdviIommu::guest_start(const DeviceContext& ctx, const GuestConte
   const auto fmt = translator_.guest_format(ctx.dte.gpm);
   if (!fmt) return start;
   walk += lat_t(p_.pde_lookup);
-  for (unsigned level = 0; level < fmt->top_level(); ++level) {
-    const GuestPdeKey k{ctx.dte.domain_id, g.pasid, static_cast<uint8_t>(level),
-                        pde_prefix(va, level)};
-    if (const PdeEntry* e = guest_pde_cache_.peek(k)) {
-      guest_pde_cache_.lookup(k);
-      start.table = e->table;
-      start.level = level;
-      start.perms = e->perms;
-      from_cache = true;
-      return start;
-    }
+  const auto hit =
+      guest_pde_cache_.lookup_any(std::views::iota(0u, fmt->top_level()), [&](unsigned level) {
+        return GuestPdeKey{ctx.dte.domain_id, g.pasid, static_cast<uint8_t>(level),
+                           pde_prefix(va, level)};
+      });
+  if (hit) {
+    start.table = hit.value->table;
+    start.level = static_cast<unsigned>(hit.probe);
+    start.perms = hit.value->perms;
+    from_cache = true;
   }
-  guest_pde_cache_.lookup(GuestPdeKey{ctx.dte.domain_id, g.pasid, 0xff, 0});
   return start;
 }
 
@@ -294,20 +293,18 @@ pt::WalkStart AmdviIommu::host_start(const DeviceContext& ctx, uint64_t va, bool
   start.perms = Translator::dte_perms(d);
   from_cache = false;
   if (d.mode == kModeNone || d.mode > p_.features.max_host_levels()) return start;
-  // Deepest cached table first: the fewer levels left to read, the better.
+  // Deepest cached table first: the fewer levels left to read, the better. One lookup (one
+  // hit or miss) probes every level below the root.
   walk += lat_t(p_.pde_lookup);
-  for (unsigned level = 0; level + 1 < d.mode; ++level) {
-    const PdeKey k{d.domain_id, static_cast<uint8_t>(level), pde_prefix(va, level)};
-    if (const PdeEntry* e = pde_cache_.peek(k)) {
-      pde_cache_.lookup(k);  // count the hit, refresh replacement
-      start.table = e->table;
-      start.level = level;
-      start.perms = e->perms;
-      from_cache = true;
-      return start;
-    }
+  const auto hit = pde_cache_.lookup_any(std::views::iota(0u, d.mode - 1), [&](unsigned level) {
+    return PdeKey{d.domain_id, static_cast<uint8_t>(level), pde_prefix(va, level)};
+  });
+  if (hit) {
+    start.table = hit.value->table;
+    start.level = static_cast<unsigned>(hit.probe);
+    start.perms = hit.value->perms;
+    from_cache = true;
   }
-  pde_cache_.lookup(PdeKey{d.domain_id, 0xff, 0});  // no level hit: count one miss
   return start;
 }
 
