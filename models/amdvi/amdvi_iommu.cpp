@@ -103,6 +103,10 @@ AmdviIommu::AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildCon
           inval_stats_.counter("iotlb_timeouts", "ATS invalidations timed out", "count")),
       walks_merged_(
           stats_.counter("walks_merged", "misses that waited for a walk in flight", "count")),
+      walk_time_(stats_.histogram("walk_time", "time a walk holds its walker", "ps")),
+      walker_wait_(stats_.histogram("walker_wait", "time a walk waits for a free walker", "ps")),
+      translation_time_(stats_.histogram(
+          "translation_time", "time to translate one page: lookups, walker wait and walk", "ps")),
       ppr_stats_(stats_, "ppr"),
       ppr_requests_(ppr_stats_.counter("requests", "page requests received", "count")),
       ppr_refused_(ppr_stats_.counter("refused", "page requests refused (PPR off)", "count")),
@@ -451,6 +455,8 @@ Result AmdviIommu::translate(const Request& req, sc_core::sc_time& delay) {
   const Tick start = walkers_.acquire(ready, to_ticks(walk));
   inflight_.start(flight, start + to_ticks(walk), ready);
   delay += from_ticks(start - ready) + walk;
+  walk_time_.record(to_ticks(walk));
+  walker_wait_.record(start - ready);
   const bool zero_answer = r.ok() && r.tr.perms == pt::Perms::none();
   if (r.ok() && cacheable(r.tr.type) && !zero_answer) {
     const unsigned lg2 = r.tr.page_lg2;
@@ -535,7 +541,9 @@ void AmdviIommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay)
   std::vector<Piece> pieces;
   for (unsigned done = 0; done < len || (len == 0 && pieces.empty());) {
     req.addr = addr + done;
+    const sc_core::sc_time before = delay;
     const Result r = translate(req, delay);
+    translation_time_.record(to_ticks(delay - before));
     if (!r.ok()) {
       report(r.fault, delay);
       ++blocked_;

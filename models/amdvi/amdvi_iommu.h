@@ -169,6 +169,9 @@ class AmdviIommu final : public IommuBase {
   stats::Counter& inv_iotlb_pages_;
   stats::Counter& iotlb_inv_timeouts_;
   stats::Counter& walks_merged_;
+  stats::Histogram& walk_time_;         ///< per walk: walker booking start to end
+  stats::Histogram& walker_wait_;       ///< per walk: time waiting for a free walker
+  stats::Histogram& translation_time_;  ///< per translated page: lookups + wait + walk
   stats::Group ppr_stats_;
   stats::Counter& ppr_requests_;
   stats::Counter& ppr_refused_;
