@@ -48,7 +48,12 @@ AmdviHostDriver::AmdviHostDriver(const ComponentSpec& spec, const AmdviHostParam
       completion_waits_(stats().counter("completion_waits", "COMPLETION_WAITs queued", "count")),
       wait_timeouts_(stats().counter("wait_timeouts", "COMPLETION_WAITs given up on", "count")),
       mmio_accesses_(stats().counter("mmio_accesses", "register reads and writes", "count")),
-      wait_time_(stats().counter("wait_time", "time spent polling COMPLETION_WAIT stores", "ps")) {
+      wait_time_(stats().counter("wait_time", "time spent polling COMPLETION_WAIT stores", "ps")),
+      late_dmas_(
+          stats().counter("late_dmas", "DMAs issued after their buffer was unmapped", "count")),
+      late_blocked_(stats().counter("late_blocked", "late DMAs the IOMMU blocked", "count")),
+      events_(stats().counter("events", "event log entries the driver consumed", "count")),
+      io_page_faults_(stats().counter("io_page_faults", "IO_PAGE_FAULT events consumed", "count")) {
   // The IOMMU is built before any device: find it by its (top-level) module name.
   iommu_ = dynamic_cast<AmdviIommu*>(sc_core::sc_find_object(spec.iommu.c_str()));
   if (iommu_ == nullptr) {
@@ -132,7 +137,21 @@ bool AmdviHostDriver::completion_wait() {
     sc_core::wait(from_ticks(p_.poll_interval.to_ticks(kCpuMhz)));
   }
   wait_time_ += to_ticks(sc_core::sc_time_stamp()) - start;
+  service_events();
   return true;
+}
+
+void AmdviHostDriver::service_events() {
+  const uint64_t tail = ring_ptr::offset(mmio_read(reg::kEventTail));
+  if (tail == evt_head_) return;
+  while (evt_head_ != tail) {
+    Qw2 e{};
+    mem_.read(evt_base_ + evt_head_, e.data(), kEventBytes);
+    ++events_;
+    if (Event::decode(e).code == EventCode::IoPageFault) ++io_page_faults_;
+    evt_head_ = (evt_head_ + kEventBytes) % kRingBytes;
+  }
+  mmio_write(reg::kEventHead, evt_head_);
 }
 
 bool AmdviHostDriver::bring_up() {
@@ -154,6 +173,7 @@ bool AmdviHostDriver::bring_up() {
   mem_.write(*dt, zeros.data(), zeros.size());
   mem_.write(*sem, zeros.data(), kPage);
   cmd_base_ = *cmd;
+  evt_base_ = *evt;
   sem_ = *sem;
 
   Dte d;
@@ -247,8 +267,17 @@ void AmdviHostDriver::run() {
       completion_wait();
       pending = 0;
     }
+    if (w_.late_every != 0 && (i + 1) % w_.late_every == 0) {
+      // The device touches the buffer once more after the driver unmapped it. Strict
+      // invalidation has already dropped the translation; a pending flush may not have.
+      ++late_dmas_;
+      d = sc_core::SC_ZERO_TIME;
+      if (!transport(r, std::span(buffer_.data(), buffer_.size()), d).ok()) ++late_blocked_;
+      sc_core::wait(d);
+    }
   }
   if (pending) completion_wait();
+  service_events();
 }
 
 void register_amdvi_host() {

@@ -18,8 +18,9 @@
 //
 // Register accesses go to the IOMMU's register socket and cost `mmio_latency` each (an
 // uncached CPU access; the CPU side of the bus is not modelled here); table and command
-// writes are CPU stores into memory (zero time). Not modelled yet: nested guest-over-host
-// setup, an engine that uses its ATC, event log servicing, several devices or PASIDs per domain.
+// writes are CPU stores into memory (zero time). The driver reads the event log after every
+// COMPLETION_WAIT (Linux polls it from the IOMMU interrupt thread). Not modelled yet: nested
+// guest-over-host setup, an engine that uses its ATC, several devices or PASIDs per domain.
 #pragma once
 
 #include <cstdint>
@@ -89,6 +90,9 @@ struct AmdviHostWorkload {
   uint64_t size = 4096;                     ///< bytes per buffer
   DmaOp op = DmaOp::read;                   ///< DMA direction (read: device reads memory)
   uint64_t count = 64;                      ///< buffers to transfer
+  /// Every Nth buffer the device DMAs again after the driver unmapped and flushed it (a
+  /// use-after-unmap bug); 0: never.
+  uint64_t late_every = 0;
 
   template <class V>
   void visit(V& v) {
@@ -100,6 +104,9 @@ struct AmdviHostWorkload {
     v.param("size", size, "bytes per DMA buffer", Unit::bytes, Range<uint64_t>{1, 1 << 21});
     v.param("op", op, "DMA direction (read or write; mix counts as write)");
     v.param("count", count, "buffers to transfer");
+    v.param("late_every", late_every,
+            "every Nth buffer is DMAed again after its unmap (0: never), to show what the "
+            "invalidation policy lets through");
   }
   template <class C>
   void validate(C& c) const {
@@ -122,6 +129,9 @@ class AmdviHostDriver final : public DeviceBase {
   void queue(const amdvi::Command& c);
   /// COMPLETION_WAIT with a store of a new sequence number; polls for it. False on timeout.
   bool completion_wait();
+  /// Consumes the event log (Linux iommu_poll_events): entries from head to tail, counted by
+  /// code, then the new head.
+  void service_events();
 
   AmdviHostParams p_;
   AmdviHostWorkload w_;
@@ -131,6 +141,8 @@ class AmdviHostDriver final : public DeviceBase {
   std::unique_ptr<pt::PageTable> table_;
   uint64_t cmd_base_ = 0;
   uint64_t cmd_tail_ = 0;
+  uint64_t evt_base_ = 0;
+  uint64_t evt_head_ = 0;
   uint64_t sem_ = 0;
   uint64_t seq_ = 0;
   std::vector<uint8_t> buffer_;
@@ -145,6 +157,10 @@ class AmdviHostDriver final : public DeviceBase {
   stats::Counter& wait_timeouts_;
   stats::Counter& mmio_accesses_;
   stats::Counter& wait_time_;
+  stats::Counter& late_dmas_;
+  stats::Counter& late_blocked_;
+  stats::Counter& events_;
+  stats::Counter& io_page_faults_;
 };
 
 /// Registers device type `amdvi-host`.

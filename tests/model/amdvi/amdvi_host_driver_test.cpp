@@ -10,7 +10,7 @@
 namespace isim {
 namespace {
 
-std::string config(unsigned flush_batch, int pasid = -1, bool ats = false) {
+std::string config(unsigned flush_batch, int pasid = -1, bool ats = false, unsigned late = 0) {
   return fmt::format(R"(
 sim: {{seed: 1, duration: 2ms}}
 memory: {{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}}
@@ -22,18 +22,19 @@ devices:
     iommu: iommu0
     rid: 0x0100
     params: {{domain_id: 3, flush_batch: {}, pasid: {}, ats: {}}}
-    workload: {{base: 0x10000000, footprint: 1MiB, size: 6KiB, op: write, count: 40}}
+    workload: {{base: 0x10000000, footprint: 1MiB, size: 6KiB, op: write, count: 40,
+               late_every: {}}}
 )",
-                     flush_batch, pasid, ats);
+                     flush_batch, pasid, ats, late);
 }
 
 struct Counts {
   uint64_t buffers, errors, waits, invals, blocked, walks, stores, dev_accesses, guest_invals,
-      gcr3_misses, atc_invals, device_atc_invals;
+      gcr3_misses, atc_invals, device_atc_invals, late, late_blocked, iopf_consumed;
 };
 
-Counts run(unsigned flush_batch, int pasid = -1, bool ats = false) {
-  Platform pf(test::platform_config(config(flush_batch, pasid, ats)));
+Counts run(unsigned flush_batch, int pasid = -1, bool ats = false, unsigned late = 0) {
+  Platform pf(test::platform_config(config(flush_batch, pasid, ats, late)));
   EXPECT_TRUE(test::run_thread([] { sc_core::wait(sc_core::sc_time(2, sc_core::SC_MS)); },
                                sc_core::sc_time(3, sc_core::SC_MS)));
   const stats::Group& dev = *pf.stats().find_group("nic0");
@@ -49,7 +50,10 @@ Counts run(unsigned flush_batch, int pasid = -1, bool ats = false) {
           test::counter(io, "invalidations.iommu_pages_guest"),
           test::counter(io, "gcr3_cache.misses"),
           test::counter(io, "invalidations.iotlb_pages"),
-          test::counter(dev, "ats_invalidations")};
+          test::counter(dev, "ats_invalidations"),
+          test::counter(dev, "late_dmas"),
+          test::counter(dev, "late_blocked"),
+          test::counter(dev, "io_page_faults")};
 }
 
 TEST(AmdviHostDriver, StrictFlushWaitsForEveryUnmap) {
@@ -101,6 +105,23 @@ TEST(AmdviHostDriver, SvaMapsThroughGcr3WithPasidInvalidations) {
   EXPECT_EQ(c.guest_invals, 40u);
   EXPECT_EQ(c.gcr3_misses, 40u);
   EXPECT_EQ(c.dev_accesses, c.walks);
+}
+
+TEST(AmdviHostDriver, StrictFlushBlocksEveryLateDmaAndTheDriverSeesTheFaults) {
+  const Counts c = run(1, -1, false, 4);
+  EXPECT_EQ(c.late, 10u);
+  EXPECT_EQ(c.late_blocked, 10u);
+  EXPECT_EQ(c.blocked, 10u);
+  // Each blocked DMA logged an IO_PAGE_FAULT that the driver consumed from the event log.
+  EXPECT_EQ(c.iopf_consumed, 10u);
+}
+
+TEST(AmdviHostDriver, BatchedFlushLetsLateDmasThroughStaleEntries) {
+  // Flushing every 16 unmaps: a late DMA before the flush still finds its IOTLB entry.
+  const Counts c = run(16, -1, false, 4);
+  EXPECT_EQ(c.late, 10u);
+  EXPECT_LT(c.late_blocked, 10u);
+  EXPECT_EQ(c.iopf_consumed, c.late_blocked);
 }
 
 }  // namespace
