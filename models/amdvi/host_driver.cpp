@@ -29,6 +29,25 @@ constexpr unsigned kMode = 3;
 // Latencies given in cycles count at this clock (the driver has no clock of its own).
 constexpr double kCpuMhz = 1000.0;
 
+/// Guest-physical memory: [0, size) at system address `base`.
+class GuestRam final : public PhysMem {
+ public:
+  GuestRam(PhysMem& m, uint64_t base, uint64_t size) : m_(m), base_(base), size_(size) {}
+  bool read(uint64_t pa, void* dst, size_t len) override {
+    return inside(pa, len) && m_.read(base_ + pa, dst, len);
+  }
+  bool write(uint64_t pa, const void* src, size_t len) override {
+    return inside(pa, len) && m_.write(base_ + pa, src, len);
+  }
+  uint64_t size() const override { return size_; }
+
+ private:
+  bool inside(uint64_t pa, size_t len) const { return pa <= size_ && len <= size_ - pa; }
+  PhysMem& m_;
+  uint64_t base_;
+  uint64_t size_;
+};
+
 }  // namespace
 
 AmdviHostDriver::AmdviHostDriver(const ComponentSpec& spec, const AmdviHostParams& p,
@@ -63,6 +82,10 @@ AmdviHostDriver::AmdviHostDriver(const ComponentSpec& spec, const AmdviHostParam
   }
   if (p.pool_base + p.pool_size > ctx.config.memory.size) {
     throw cfg::ConfigError(spec.name + ": pool_base + pool_size is beyond memory.size");
+  }
+  if (p.nested && p.pasid < 0) throw cfg::ConfigError(spec.name + ": nested needs a pasid");
+  if (p.nested && p.guest_ram_spa + p.guest_ram_size > ctx.config.memory.size) {
+    throw cfg::ConfigError(spec.name + ": guest RAM is beyond memory.size");
   }
 }
 
@@ -186,12 +209,27 @@ bool AmdviHostDriver::bring_up() {
     const auto gcr3 = pool_.alloc(kPage, kPage);
     if (!gcr3) return false;
     mem_.write(*gcr3, zeros.data(), kPage);
-    table_ =
-        pt::make_page_table(pt::FormatVariant{pt::X86Format(pt::amd_v2_config(4))}, mem_, pool_);
+    d.mode = kModeNone;
+    if (p_.nested) {
+      // The hypervisor maps guest RAM; the guest's tables come from the upper half of it.
+      host_table_ = pt::make_page_table(pt::FormatVariant{pt::AmdV1Format(pt::AmdV1Config{kMode})},
+                                        mem_, pool_);
+      if (!host_table_ || host_table_->map_range(0, p_.guest_ram_spa, p_.guest_ram_size,
+                                                 pt::MapAttrs::rw()) != pt::MapStatus::Ok)
+        return false;
+      guest_mem_ = std::make_unique<GuestRam>(mem_, p_.guest_ram_spa, p_.guest_ram_size);
+      guest_pool_ = std::make_unique<PhysAllocator>(p_.guest_ram_size / 2, p_.guest_ram_size);
+      table_ = pt::make_page_table(pt::FormatVariant{pt::X86Format(pt::amd_v2_config(4))},
+                                   *guest_mem_, *guest_pool_);
+      d.mode = kMode;
+      d.pt_root = host_table_->root();
+    } else {
+      table_ =
+          pt::make_page_table(pt::FormatVariant{pt::X86Format(pt::amd_v2_config(4))}, mem_, pool_);
+    }
     if (!table_) return false;
     write_qwords(*gcr3 + static_cast<uint64_t>(p_.pasid) * kGcr3EntryBytes,
                  {Gcr3Entry{true, table_->root()}.encode()});
-    d.mode = kModeNone;
     d.gv = d.giov = true;
     d.glx = 0;
     d.gcr3_root = *gcr3;
@@ -233,7 +271,10 @@ void AmdviHostDriver::run() {
     const uint64_t pa_page = align_down(pa, kPageLg2);
     const uint64_t len = align_up(pa - pa_page + w_.size, kPageLg2);
     const uint64_t iova = p_.iova_base + (i % p_.iova_slots) * slot;
-    if (table_->map_range(iova, pa_page, len, pt::MapAttrs::rw()) != pt::MapStatus::Ok) {
+    // Nested: the guest maps its guest-physical address of the buffer.
+    const uint64_t out = p_.nested ? pa_page - p_.guest_ram_spa : pa_page;
+    if ((p_.nested && (pa_page < p_.guest_ram_spa || out + len > p_.guest_ram_size / 2)) ||
+        table_->map_range(iova, out, len, pt::MapAttrs::rw()) != pt::MapStatus::Ok) {
       ++errors_;
       continue;
     }

@@ -13,6 +13,10 @@
 // - with `pasid` (SVA, Linux's v2 page-table domains): GTEn, a DTE with Mode 0, GV, GIoV and
 //   a 1-level GCR3 table whose entry for the PASID points at a 4-level v2 (x86-64) table; DMA
 //   carries the PASID; invalidations are INVALIDATE_IOMMU_PAGES with GN = 1 and the PASID.
+// - with `nested` too (a guest's SVA over the hypervisor's table, Linux nested.c): the DTE
+//   has Mode 3 with a v1 table mapping guest RAM, GV and GIoV; the GCR3 table (hypervisor
+//   memory) holds the guest CR3, a GPA; the guest's v2 tables live in guest RAM. Buffers must
+//   lie in guest RAM.
 // - with `ats`: DTE.I = 1, and each unmap also queues INVALIDATE_IOTLB_PAGES for the device
 //   (Linux device_flush_iotlb), so the COMPLETION_WAIT waits for its ATC.
 //
@@ -47,6 +51,12 @@ struct AmdviHostParams {
   unsigned flush_batch = 1;  ///< unmaps per COMPLETION_WAIT (1: strict)
   int pasid = -1;    ///< SVA: DMA carries this PASID, mapped by v2 tables via GCR3 (-1: v1 only)
   bool ats = false;  ///< the function has ATS enabled: DTE.I, and ATC flushes on unmap
+  /// Nested (with `pasid`): the engine belongs to a guest whose RAM, guest-physical
+  /// [0, guest_ram_size), sits at system address guest_ram_spa; the hypervisor maps it with a
+  /// v1 host table, the guest builds its v2 tables in its own RAM (GPAs).
+  bool nested = false;
+  uint64_t guest_ram_spa = uint64_t{512} << 20;   ///< where guest-physical 0 is in memory
+  uint64_t guest_ram_size = uint64_t{256} << 20;  ///< guest RAM size
   unsigned ats_qdep = 32;  ///< ATS invalidate queue depth the function reports (Maxpend)
   uint64_t pool_base = uint64_t{768} << 20;   ///< driver memory: device table, queues, tables
   uint64_t pool_size = uint64_t{64} << 20;    ///< size of that memory
@@ -68,6 +78,11 @@ struct AmdviHostParams {
             "v1 tables)",
             Range<int>{-1, 511});
     v.param("ats", ats, "ATS enabled: DTE.I set, INVALIDATE_IOTLB_PAGES after each unmap");
+    v.param("nested", nested, "with pasid: guest v2 tables (GPAs) over a v1 host table");
+    v.param("guest_ram_spa", guest_ram_spa, "nested: system address of guest-physical 0",
+            Unit::address);
+    v.param("guest_ram_size", guest_ram_size, "nested: guest RAM size", Unit::bytes,
+            Range<uint64_t>{uint64_t{1} << 21, uint64_t{1} << 40});
     v.param("ats_qdep", ats_qdep, "ATS invalidate queue depth (INVALIDATE_IOTLB_PAGES Maxpend)",
             Range<unsigned>{0, 255});
     v.param("pool_base", pool_base, "driver memory for the device table, queues and tables",
@@ -138,7 +153,10 @@ class AmdviHostDriver final : public DeviceBase {
   SparseMemory& mem_;
   IommuBase* iommu_ = nullptr;
   PhysAllocator pool_;
-  std::unique_ptr<pt::PageTable> table_;
+  std::unique_ptr<PhysMem> guest_mem_;  ///< nested: guest-physical view of memory
+  std::unique_ptr<PhysAllocator> guest_pool_;
+  std::unique_ptr<pt::PageTable> host_table_;  ///< nested: GPA -> SPA
+  std::unique_ptr<pt::PageTable> table_;       ///< the table buffers are mapped in
   uint64_t cmd_base_ = 0;
   uint64_t cmd_tail_ = 0;
   uint64_t evt_base_ = 0;

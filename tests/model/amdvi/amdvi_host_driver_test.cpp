@@ -107,6 +107,39 @@ TEST(AmdviHostDriver, SvaMapsThroughGcr3WithPasidInvalidations) {
   EXPECT_EQ(c.dev_accesses, c.walks);
 }
 
+TEST(AmdviHostDriver, NestedGuestSvaOverTheHostTable) {
+  // Guest RAM at 512 MiB; buffers at system 512 MiB + 1 MiB (guest-physical 1 MiB).
+  Platform pf(test::platform_config(R"(
+sim: {seed: 1, duration: 2ms}
+memory: {size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}
+iommus:
+  - {name: iommu0, type: amdvi}
+devices:
+  - name: nic0
+    type: amdvi-host
+    iommu: iommu0
+    rid: 0x0100
+    params: {domain_id: 3, pasid: 9, nested: true, guest_ram_spa: 0x20000000,
+             guest_ram_size: 64MiB}
+    workload: {base: 0x20100000, footprint: 1MiB, size: 4KiB, op: write, count: 20}
+)"));
+  ASSERT_TRUE(test::run_thread([] { sc_core::wait(sc_core::sc_time(2, sc_core::SC_MS)); },
+                               sc_core::sc_time(3, sc_core::SC_MS)));
+  const stats::Group& dev = *pf.stats().find_group("nic0");
+  const stats::Group& io = pf.iommu("iommu0")->stats();
+  EXPECT_EQ(test::counter(dev, "buffers"), 20u);
+  EXPECT_EQ(test::counter(dev, "errors"), 0u);
+  EXPECT_EQ(test::counter(io, "blocked"), 0u);
+  EXPECT_EQ(test::counter(io, "invalidations.iommu_pages_guest"), 20u);
+  // Every buffer's IOVA is new (and flushed after use), so IOTLB hits can only be the nested
+  // walks' GPA -> SPA steps served by host entries: the walks really were nested.
+  EXPECT_GT(test::counter(io, "iotlb.hits"), 0u);
+  // The engine's writes landed in guest RAM at the buffers' system addresses.
+  uint8_t b = 0;
+  ASSERT_TRUE(pf.memory().read(0x20100000 + 19 * 4096, &b, 1));
+  EXPECT_EQ(b, 0x5a);
+}
+
 TEST(AmdviHostDriver, StrictFlushBlocksEveryLateDmaAndTheDriverSeesTheFaults) {
   const Counts c = run(1, -1, false, 4);
   EXPECT_EQ(c.late, 10u);
