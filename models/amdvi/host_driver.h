@@ -7,9 +7,9 @@
 //   write the DTE (V, TV, Mode 3, IR, IW, DomainID), enable (IommuEn, EventLogEn, CmdBufEn),
 //   then INVALIDATE_DEVTAB_ENTRY + COMPLETION_WAIT;
 // - per buffer: map it in a Mode 3 v1 table (IR/IW), run the DMA at its IOVA, unmap it and
-//   queue INVALIDATE_IOMMU_PAGES (DomainID, the range, PDE = 1); every
-//   `flush_batch` unmaps a COMPLETION_WAIT with a store that the driver polls for (1: strict,
-//   Linux's iommu.strict=1; more: a flush queue as with lazy invalidation).
+//   queue INVALIDATE_IOMMU_PAGES (DomainID, the range, PDE = 1); every `flush_batch` unmaps a
+//   COMPLETION_WAIT with a store that the driver polls for (1: strict, Linux's iommu.strict=1;
+//   more: a flush queue as with lazy invalidation).
 // - with `pasid` (SVA, Linux's v2 page-table domains): GTEn, a DTE with Mode 0, GV, GIoV and
 //   a 1-level GCR3 table whose entry for the PASID points at a 4-level v2 (x86-64) table; DMA
 //   carries the PASID; invalidations are INVALIDATE_IOMMU_PAGES with GN = 1 and the PASID.
@@ -23,8 +23,9 @@
 // Register accesses go to the IOMMU's register socket and cost `mmio_latency` each (an
 // uncached CPU access; the CPU side of the bus is not modelled here); table and command
 // writes are CPU stores into memory (zero time). The driver reads the event log after every
-// COMPLETION_WAIT (Linux polls it from the IOMMU interrupt thread). Not modelled yet: nested
-// guest-over-host setup, an engine that uses its ATC, several devices or PASIDs per domain.
+// COMPLETION_WAIT (Linux polls it from the IOMMU interrupt thread). Not modelled yet: an engine
+// that uses its ATC, several devices or PASIDs per domain, a 2-level GCR3 table, the guest's
+// own (virtual) IOMMU driver.
 #pragma once
 
 #include <cstdint>
