@@ -123,6 +123,50 @@ TEST(Generator, BandwidthBoundLoopIssuesOneRequestPerTransferTime) {
             static_cast<double>(expected * m.line_time + m.latency));
 }
 
+// Open loop: request n is due at n * (1 / rate) whatever the completions; with enough slots
+// none is late and `duration` stops the issue.
+TEST(Generator, OpenLoopIssuesAtTheRateForTheDuration) {
+  Platform pf(test::platform_config(config_yaml(
+      kFastChannel, "20us",
+      fmt::format("pattern: sequential, base: {:#x}, footprint: 1MiB, size: 64B, op: read, "
+                  "outstanding: 32, rate: 10000000, duration: 5us",
+                  kBase))));
+  pf.run();
+  EXPECT_EQ(stat(pf, "dma0.reads"), 50u) << "one every 100 ns for 5 us";
+  EXPECT_EQ(stat(pf, "dma0.late"), 0u);
+  // The last one issued at 4.9 us and took L + T.
+  EXPECT_EQ(test::scalar(pf.stats(), "dma0.active_time"),
+            static_cast<double>(4'900'000 + kFastChannel.latency + kFastChannel.line_time));
+}
+
+// With one slot and a latency above the interval, every request after the first waits for the
+// previous one: late, and the issue rate falls to 1 / (L + T).
+TEST(Generator, OpenLoopCountsRequestsHeldBackByTheOutstandingLimit) {
+  Platform pf(test::platform_config(config_yaml(
+      kFastChannel, "1010ns",
+      fmt::format("pattern: sequential, base: {:#x}, footprint: 1MiB, size: 64B, op: read, "
+                  "outstanding: 1, rate: 20000000",
+                  kBase))));
+  pf.run();
+  EXPECT_EQ(stat(pf, "dma0.reads"), 10u) << "issued at 0, P, ..., 9P < 1010 ns";
+  EXPECT_EQ(stat(pf, "dma0.late"), 9u);
+}
+
+// The nic pattern with op write is a receive ring: per packet a descriptor read, the packet
+// written into its buffer, the descriptor written back.
+TEST(Generator, NicRingReceivesPackets) {
+  Platform pf(test::platform_config(config_yaml(
+      kFastChannel, "100us",
+      fmt::format("pattern: nic, base: {:#x}, footprint: 1MiB, size: 1500B, stride: 2KiB, "
+                  "ring_entries: 8, op: write, outstanding: 4, count: 30",
+                  kBase))));
+  pf.run();
+  EXPECT_EQ(stat(pf, "dma0.reads"), 10u);
+  EXPECT_EQ(stat(pf, "dma0.writes"), 20u);
+  EXPECT_EQ(stat(pf, "dma0.bytes"), 10u * (16 + 1500 + 16));
+  EXPECT_EQ(stat(pf, "memory.bytes_written"), 10u * (1500 + 16));
+}
+
 class GeneratorRunEnd : public testing::TestWithParam<Tick> {};
 
 // One request in flight issues every P = L + T. With the run lasting exactly K periods the

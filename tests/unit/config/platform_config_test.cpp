@@ -153,6 +153,23 @@ devices:
   EXPECT_NE(e.find("devices.0.link.speed: unknown key"), std::string::npos) << e;
 }
 
+TEST(PlatformConfig, PatternSpecificWorkloadChecks) {
+  const auto e = load_error(R"(
+iommus: [{name: a, type: none}]
+devices:
+  - {name: s, type: generator, rid: 1, workload: {pattern: storage, size: 4KiB, block: 6KiB}}
+  - {name: n, type: generator, rid: 2, workload: {pattern: nic, footprint: 64KiB, size: 1500B,
+                                                  stride: 2KiB, ring_entries: 64}}
+  - {name: g, type: generator, rid: 3, workload: {pattern: gpu, size: 3000B, footprint: 3000B}}
+  - {name: z, type: generator, rid: 4, workload: {pattern: zipf, theta: 0}}
+)");
+  EXPECT_NE(e.find("devices.0.workload.block: must be a multiple of size"), std::string::npos) << e;
+  EXPECT_NE(e.find("devices.1.workload.footprint: nic: must hold the ring"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("devices.2.workload.size: gpu: must divide 4KiB"), std::string::npos) << e;
+  EXPECT_NE(e.find("devices.3.workload.theta"), std::string::npos) << e;
+}
+
 TEST(PlatformConfig, WorkloadOnlyForTypesThatTakeOne) {
   const auto e = load_error(R"(
 iommus: [{name: a, type: none}]

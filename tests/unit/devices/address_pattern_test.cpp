@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <ostream>
+#include <set>
 #include <vector>
 
 namespace isim {
@@ -140,6 +143,116 @@ TEST(AddressPattern, PatternsIgnoreTheRngExceptRandom) {
     const Params pr = params(pat, 4096, 64, 512);
     AddressPattern a(pr, Rng(1)), b(pr, Rng(999));
     EXPECT_EQ(take(a, 200), take(b, 200)) << static_cast<int>(pat);
+  }
+}
+
+}  // namespace
+}  // namespace isim
+
+namespace isim {
+namespace {
+
+TEST(ZipfSampler, RankFrequenciesFollowThePowerLaw) {
+  for (double theta : {0.5, 0.99, 1.0, 1.5}) {
+    ZipfSampler z(1000, theta);
+    Rng rng(42);
+    std::vector<uint64_t> count(1001);
+    constexpr int kDraws = 400000;
+    for (int i = 0; i < kDraws; ++i) {
+      const uint64_t k = z.sample(rng);
+      ASSERT_GE(k, 1u);
+      ASSERT_LE(k, 1000u);
+      ++count[k];
+    }
+    double norm = 0;
+    for (int k = 1; k <= 1000; ++k) norm += std::pow(k, -theta);
+    for (int k : {1, 2, 3, 10, 100}) {
+      const double want = kDraws * std::pow(k, -theta) / norm;
+      EXPECT_NEAR(static_cast<double>(count[k]), want, 5 * std::sqrt(want) + 0.01 * want)
+          << "theta " << theta << " rank " << k;
+    }
+  }
+}
+
+TEST(AddressPattern, ZipfScattersAHotSetOverTheFootprint) {
+  constexpr uint64_t kSlots = 4096, kSize = 64;
+  AddressPattern p(params(AccessPattern::zipf, kSlots * kSize, kSize), Rng(3));
+  std::map<uint64_t, uint64_t> hits;
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t a = p.next();
+    ASSERT_GE(a, kBase);
+    ASSERT_LT(a, kBase + kSlots * kSize);
+    ASSERT_EQ((a - kBase) % kSize, 0u);
+    ++hits[a];
+  }
+  // The two hottest slots are about 2^0.99 apart in frequency and not neighbours.
+  std::vector<std::pair<uint64_t, uint64_t>> by_count;
+  for (auto [a, n] : hits) by_count.emplace_back(n, a);
+  std::sort(by_count.rbegin(), by_count.rend());
+  const double ratio = static_cast<double>(by_count[0].first) / by_count[1].first;
+  EXPECT_NEAR(ratio, std::pow(2.0, 0.99), 0.25);
+  const uint64_t d = by_count[0].second > by_count[1].second
+                         ? by_count[0].second - by_count[1].second
+                         : by_count[1].second - by_count[0].second;
+  EXPECT_GT(d, kSize);
+  // Same seed, same hot slot.
+  AddressPattern q(params(AccessPattern::zipf, kSlots * kSize, kSize), Rng(3));
+  std::map<uint64_t, uint64_t> hits_q;
+  for (int i = 0; i < 100000; ++i) ++hits_q[q.next()];
+  EXPECT_EQ(hits_q, hits);
+}
+
+TEST(AddressPattern, StorageIssuesWholeBlocksAtBlockAlignedPlaces) {
+  Params pp = params(AccessPattern::storage, 64 << 20, 4096);
+  pp.block = 128 << 10;
+  AddressPattern p(pp, Rng(5));
+  std::set<uint64_t> starts;
+  for (int b = 0; b < 50; ++b) {
+    const uint64_t first = p.next();
+    ASSERT_EQ((first - kBase) % pp.block, 0u) << "block " << b;
+    starts.insert(first);
+    for (uint64_t i = 1; i < pp.block / 4096; ++i) ASSERT_EQ(p.next(), first + i * 4096);
+  }
+  EXPECT_GT(starts.size(), 40u) << "blocks are chosen at random";
+}
+
+TEST(AddressPattern, GpuBurstsStayInOnePage) {
+  Params pp = params(AccessPattern::gpu, 16 << 20, 128);
+  pp.burst = 8;
+  AddressPattern p(pp, Rng(9));
+  std::set<uint64_t> pages;
+  for (int b = 0; b < 200; ++b) {
+    const uint64_t first = p.next();
+    pages.insert(first & ~uint64_t{0xfff});
+    for (int i = 1; i < 8; ++i) {
+      const uint64_t a = p.next();
+      ASSERT_EQ(a, first + i * 128u);
+      ASSERT_EQ(a & ~uint64_t{0xfff}, first & ~uint64_t{0xfff}) << "burst left its page";
+    }
+  }
+  EXPECT_GT(pages.size(), 190u);
+}
+
+TEST(AddressPattern, NicReadsADescriptorMovesThePacketAndWritesTheDescriptorBack) {
+  Params pp = params(AccessPattern::nic, 1 << 20, 1500);
+  pp.stride = 2048;
+  pp.ring_entries = 4;
+  pp.desc_size = 16;
+  EXPECT_EQ(AddressPattern::nic_span(pp), 4096u + 4 * 2048);
+  AddressPattern p(pp, Rng(1));
+  for (uint64_t pkt = 0; pkt < 10; ++pkt) {
+    const uint64_t slot = pkt % 4;
+    const PatternAccess d = p.next_access();
+    EXPECT_EQ(d.addr, kBase + slot * 16);
+    EXPECT_EQ(d.size, 16u);
+    EXPECT_EQ(d.write, std::optional<bool>(false));
+    const PatternAccess data = p.next_access();
+    EXPECT_EQ(data.addr, kBase + 4096 + slot * 2048);
+    EXPECT_EQ(data.size, 1500u);
+    EXPECT_FALSE(data.write.has_value()) << "the op decides: rx writes, tx reads";
+    const PatternAccess wb = p.next_access();
+    EXPECT_EQ(wb.addr, d.addr);
+    EXPECT_EQ(wb.write, std::optional<bool>(true));
   }
 }
 
