@@ -50,11 +50,16 @@ const char* to_string(EventCode c);
 /// Hardware-error Type field (DEV_TAB / PAGE_TAB / COMMAND_HARDWARE_ERROR).
 enum class HwErrorType : uint8_t { Reserved = 0, MasterAbort = 1, TargetAbort = 2, DataError = 3 };
 
-/// INVALID_DEVICE_REQUEST Type field (2.5.9). [UNVERIFIED] values from memory of the spec table;
-/// only the two this model produces are named.
+/// INVALID_DEVICE_REQUEST Type field (2.5.9, event bits 59:57). Only the value this model
+/// produces is named. Type 1 is the "pretranslated transaction from a device whose DTE has I = 0
+/// or V = 0" row; the TR flag (bit 56) tells a translation request from a translated one.
+/// [UNVERIFIED] against the spec table: Type 5 is the posted write to the interrupt/EOI range
+/// with IntCtl = 00b (a Linux-logged event with flags 0x0a00 quotes the spec text for it), so
+/// the earlier choice of 5 for translation requests was wrong; no separate Type for an ATS
+/// translation request with I = 0 is known, so the model uses Type 1 with TR = 1.
 enum class InvalidRequestType : uint8_t {
   TranslatedWithoutIotlb = 1,   ///< pretranslated request from a device whose DTE has I = 0
-  TranslationWithoutIotlb = 5,  ///< ATS translation request from a device whose DTE has I = 0
+  TranslationWithoutIotlb = 1,  ///< ATS translation request, DTE I = 0 (TR = 1)
 };
 
 /// One event log entry, decoded. Fields an event type does not have stay zero and are not

@@ -149,6 +149,22 @@ RegIds add_registers(RegBank& bank, const Features& k) {
     ids.ppr_head = bank.add(R{.name = "PPR_HEAD", .offset = reg::kPprHead, .width = 8, .rw = ptr});
     ids.ppr_tail = bank.add(R{.name = "PPR_TAIL", .offset = reg::kPprTail, .width = 8, .rw = ptr});
   }
+  if (k.msi_cap_mmio_sup) {
+    // PCI MSI capability: ID 05h (RO), Message Control Enable (RW); a 32-bit address, DWORD
+    // aligned, its upper half, and 16 bits of data.
+    ids.msi_cap = bank.add(R{.name = "MSI_CAP_HDR",
+                             .offset = reg::kMsiCapHdr,
+                             .width = 4,
+                             .reset = msi::kCapId,
+                             .rw = uint64_t{1} << msi::kEnable,
+                             .ro = mask(7, 0)});
+    ids.msi_addr_lo = bank.add(
+        R{.name = "MSI_ADDR_LO", .offset = reg::kMsiAddrLo, .width = 4, .rw = mask(31, 2)});
+    ids.msi_addr_hi = bank.add(
+        R{.name = "MSI_ADDR_HI", .offset = reg::kMsiAddrHi, .width = 4, .rw = mask(31, 0)});
+    ids.msi_data =
+        bank.add(R{.name = "MSI_DATA", .offset = reg::kMsiData, .width = 4, .rw = mask(15, 0)});
+  }
   return ids;
 }
 

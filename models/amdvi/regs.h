@@ -31,6 +31,13 @@ inline constexpr uint32_t kExclBase = 0x0020;
 inline constexpr uint32_t kExclLimit = 0x0028;
 inline constexpr uint32_t kEfr = 0x0030;
 inline constexpr uint32_t kPprLogBase = 0x0038;
+/// 3.4.x MSI capability registers mirrored in MMIO (present with EFR.MsiCapMmioSup; Linux
+/// MMIO_MSI_ADDR_LO/HI/DATA_OFFSET 0x15C/0x160/0x164). The header at 0x158 carries the PCI
+/// MSI Message Control word in 31:16 (MSI Enable = bit 16) [UNVERIFIED offset of the header].
+inline constexpr uint32_t kMsiCapHdr = 0x0158;
+inline constexpr uint32_t kMsiAddrLo = 0x015C;
+inline constexpr uint32_t kMsiAddrHi = 0x0160;
+inline constexpr uint32_t kMsiData = 0x0164;
 inline constexpr uint32_t kCmdHead = 0x2000;
 inline constexpr uint32_t kCmdTail = 0x2008;
 inline constexpr uint32_t kEventHead = 0x2010;
@@ -146,6 +153,12 @@ inline constexpr uint64_t kW1c = (1u << kEventOverflow) | (1u << kEventLogInt) |
                                  (1u << kComWaitInt) | (1u << kPprOverflow) | (1u << kPprInt);
 }  // namespace status
 
+/// PCI MSI capability (PCI Local Bus 6.8.1) as mirrored at reg::kMsiCapHdr.
+namespace msi {
+inline constexpr unsigned kEnable = 16;  ///< Message Control bit 0
+inline constexpr uint32_t kCapId = 0x05;
+}  // namespace msi
+
 /// 3.4.5: Exclusion Base (ExEn bit 0, Allow bit 1, base 51:12) and Limit (51:12; the low 12
 /// bits read as ones, the limit is inclusive).
 namespace excl {
@@ -192,7 +205,7 @@ struct Features {
   unsigned marc_sup = 0;              ///< 43:42
   bool blk_stop_mrk_sup = false;      ///< 44
   bool perf_opt_sup = false;          ///< 45
-  bool msi_cap_mmio_sup = false;      ///< 46
+  bool msi_cap_mmio_sup = true;       ///< 46    MSI capability mirrored in MMIO
   bool gio_sup = true;                ///< 48    guest I/O protection (GIoV)
   bool ha_sup = false;                ///< 49    host access bits
   bool eph_sup = false;               ///< 50    enhanced PPR handling
@@ -269,6 +282,7 @@ struct RegIds {
   RegBank::RegId ppr_log_base = kNone;
   RegBank::RegId cmd_head, cmd_tail, event_head, event_tail, status;
   RegBank::RegId ppr_head = kNone, ppr_tail = kNone;
+  RegBank::RegId msi_cap = kNone, msi_addr_lo = kNone, msi_addr_hi = kNone, msi_data = kNone;
 };
 
 /// Adds every register the features call for to `bank` (window at least reg::kMmioBytes), with

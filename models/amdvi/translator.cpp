@@ -238,7 +238,8 @@ std::optional<pt::X86Format> Translator::guest_format(unsigned gpm) const {
 }
 
 // --- Host path: 2.2.3 -------------------------------------------------------------------------
-Result Translator::translate_host(const DeviceContext& ctx, const Request& req) const {
+Result Translator::translate_host(const DeviceContext& ctx, const Request& req,
+                                  const pt::WalkStart* from) const {
   Result r;
   const Dte& d = ctx.dte;
   r.tr.domain_id = d.domain_id;
@@ -266,8 +267,12 @@ Result Translator::translate_host(const DeviceContext& ctx, const Request& req) 
     return r;
   }
   pt::WalkStart start;
-  start.table = d.pt_root;
-  start.perms = dte_perms(d);  // 2.2.3: IR/IW of the DTE are ANDed with every level
+  if (from != nullptr) {
+    start = *from;
+  } else {
+    start.table = d.pt_root;
+    start.perms = dte_perms(d);  // 2.2.3: IR/IW of the DTE are ANDed with every level
+  }
   pt::WalkOptions opt;
   opt.stage = kHostStage;
   const pt::StageResult w = pt::walk_stage(*fmt, *mem_, start, req.addr, ar, opt, r.log);
@@ -289,7 +294,8 @@ Result Translator::translate_host(const DeviceContext& ctx, const Request& req) 
 
 // --- Guest path: 2.2.6 / 2.2.7 ---------------------------------------------------------------
 Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext& g,
-                                   const Request& req) const {
+                                   const Request& req, const Stage2Hook* s2,
+                                   const pt::WalkStart* from) const {
   Result r;
   const Dte& d = ctx.dte;
   r.tr.domain_id = d.domain_id;
@@ -309,6 +315,8 @@ Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext&
   const AccessReq ar = access_for(req, priv);
   pt::WalkStart start;
   start.table = g.gcr3;
+  start.perms = guest_root_perms(d);
+  if (from != nullptr) start = *from;
 
   pt::Fault wf;
   bool ok = false;
@@ -316,7 +324,6 @@ Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext&
   if (d.mode == kModeNone) {
     // Guest tables in system physical memory; IR/IW still bound the access.
     r.tr.type = TranslationType::Guest;
-    start.perms = dte_perms(d);
     pt::WalkOptions opt;
     opt.stage = kGuestStage;
     const pt::StageResult w = pt::walk_stage(*gfmt, *mem_, start, req.addr, ar, opt, r.log);
@@ -335,13 +342,19 @@ Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext&
     pt::WalkStart host_root;
     host_root.table = d.pt_root;
     host_root.perms = dte_perms(d);
+    pt::WalkOptions s1_opts;
+    s1_opts.stage = kGuestStage;
+    auto hook = [s2](uint64_t gpa, const AccessReq& a, pt::WalkLog& l) { return (*s2)(gpa, a, l); };
     const pt::WalkResult w =
-        pt::walk_nested(*gfmt, *mem_, start, req.addr, ar,
-                        pt::Stage2Walker<pt::AmdV1Format>(*hfmt, *mem_, host_root));
+        s2 != nullptr
+            ? pt::walk_nested(*gfmt, *mem_, start, req.addr, ar, hook, s1_opts)
+            : pt::walk_nested(*gfmt, *mem_, start, req.addr, ar,
+                              pt::Stage2Walker<pt::AmdV1Format>(*hfmt, *mem_, host_root), s1_opts);
     append(r.log, w.log);
     ok = w.ok();
     wf = w.fault;
     t = w.tr;
+    r.tr.gpa = w.s1.oa;
   }
   if (!ok) {
     if (is_tr(req) && wf.kind == pt::FaultKind::NotPresent) {
@@ -355,6 +368,61 @@ Result Translator::translate_guest(const DeviceContext& ctx, const GuestContext&
   r.tr.page_lg2 = t.page_lg2;
   r.tr.perms = t.perms;
   return r;
+}
+
+// --- Routing: 2.3 -----------------------------------------------------------------------------
+Route Translator::route(const UnitState& st, const DeviceContext& ctx, const Request& req) const {
+  Route rt;
+  const Dte& d = ctx.dte;
+  auto done = [&](const Fault& f) {
+    rt.done.fault = f;
+    return rt;
+  };
+  // ATS (2.3, DTE.I): translated requests and translation requests need I = 1 (and a DTE with
+  // translation information for the latter).
+  if (req.at == AtsType::Translated) {
+    if (!(d.v && d.i)) {
+      return done(event_only(Event::invalid_device_request(
+          req.device_id, req.addr, InvalidRequestType::TranslatedWithoutIotlb, false)));
+    }
+    rt.done.tr.type = TranslationType::Translated;
+    rt.done.tr.oa = req.addr;
+    rt.done.tr.domain_id = d.domain_id;
+    rt.done.tr.iotlb = true;
+    return rt;
+  }
+  if (req.at == AtsType::TranslationRequest && !(d.v && d.tv && d.i)) {
+    return done(event_only(Event::invalid_device_request(
+        req.device_id, req.addr, InvalidRequestType::TranslationWithoutIotlb, true)));
+  }
+  if (!d.v) {  // 2.2.2.1 V = 0: DMA passes untranslated
+    rt.done.tr.type = TranslationType::Untranslated;
+    rt.done.tr.oa = req.addr;
+    return rt;
+  }
+  if (!d.tv) {
+    // V = 1, TV = 0: no translation information; the request is aborted with an IO_PAGE_FAULT
+    // (Linux uses this as its blocked DTE when SNP forbids Mode 0). [UNVERIFIED] event choice.
+    return done(io_page_fault(ctx, req, req.pasid.has_value(), req.pasid.value_or(0)));
+  }
+  if (excluded(st, d, req.addr)) {
+    rt.done.tr.type = TranslationType::Exclusion;
+    rt.done.tr.oa = req.addr;
+    rt.done.tr.domain_id = d.domain_id;
+    return rt;
+  }
+  if (const std::optional<uint32_t> pasid = guest_pasid(st, d, req)) {
+    rt.kind = Route::Kind::Guest;
+    rt.pasid = *pasid;
+    return rt;
+  }
+  if (req.pasid) {
+    // A PASID-tagged request with guest translation off: no table can serve it. [UNVERIFIED]
+    // reported as a guest IO_PAGE_FAULT.
+    return done(io_page_fault(ctx, req, true, *req.pasid));
+  }
+  rt.kind = Route::Kind::Host;
+  return rt;
 }
 
 // --- The whole flow: 2.3 ------------------------------------------------------------------------
@@ -374,60 +442,23 @@ Result Translator::translate(const UnitState& st, const Request& req) const {
     return r;
   };
   if (!ctx.ok()) return early(ctx.fault);
-  const Dte& d = ctx.value.dte;
 
-  // ATS (2.3, DTE.I): translated requests and translation requests need I = 1 (and a DTE with
-  // translation information for the latter).
-  if (req.at == AtsType::Translated) {
-    if (!(d.v && d.i)) {
-      return early(event_only(Event::invalid_device_request(
-          req.device_id, req.addr, InvalidRequestType::TranslatedWithoutIotlb, false)));
-    }
-    Result r;
-    r.tr.type = TranslationType::Translated;
-    r.tr.oa = req.addr;
-    r.tr.domain_id = d.domain_id;
-    r.tr.iotlb = true;
-    r.log = log;
-    return r;
-  }
-  if (req.at == AtsType::TranslationRequest && !(d.v && d.tv && d.i)) {
-    return early(event_only(Event::invalid_device_request(
-        req.device_id, req.addr, InvalidRequestType::TranslationWithoutIotlb, true)));
-  }
-
-  if (!d.v) {  // 2.2.2.1 V = 0: DMA passes untranslated
-    Result r;
-    r.tr.type = TranslationType::Untranslated;
-    r.tr.oa = req.addr;
-    r.log = log;
-    return r;
-  }
-  if (!d.tv) {
-    // V = 1, TV = 0: no translation information; the request is aborted with an IO_PAGE_FAULT
-    // (Linux uses this as its blocked DTE when SNP forbids Mode 0). [UNVERIFIED] event choice.
-    return early(io_page_fault(ctx.value, req, req.pasid.has_value(), req.pasid.value_or(0)));
-  }
-  if (excluded(st, d, req.addr)) {
-    Result r;
-    r.tr.type = TranslationType::Exclusion;
-    r.tr.oa = req.addr;
-    r.tr.domain_id = d.domain_id;
-    r.log = log;
-    return r;
-  }
-
+  const Route rt = route(st, ctx.value, req);
   Result r;
-  if (const std::optional<uint32_t> pasid = guest_pasid(st, d, req)) {
-    const Step<GuestContext> g = fetch_gcr3(ctx.value, *pasid, req, log);
-    if (!g.ok()) return early(g.fault);
-    r = translate_guest(ctx.value, g.value, req);
-  } else if (req.pasid) {
-    // A PASID-tagged request with guest translation off: no table can serve it. [UNVERIFIED]
-    // reported as a guest IO_PAGE_FAULT.
-    return early(io_page_fault(ctx.value, req, true, *req.pasid));
-  } else {
-    r = translate_host(ctx.value, req);
+  switch (rt.kind) {
+    case Route::Kind::Done:
+      r = rt.done;
+      r.log = log;
+      return r;
+    case Route::Kind::Guest: {
+      const Step<GuestContext> g = fetch_gcr3(ctx.value, rt.pasid, req, log);
+      if (!g.ok()) return early(g.fault);
+      r = translate_guest(ctx.value, g.value, req);
+      break;
+    }
+    case Route::Kind::Host:
+      r = translate_host(ctx.value, req);
+      break;
   }
   pt::WalkLog walk = r.log;
   r.log = log;

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "hw/phys_mem.h"
@@ -93,6 +94,7 @@ struct Translation {
   TranslationType type = TranslationType::Disabled;
   bool iotlb = false;              ///< DTE.I: the device may cache it (ATS)
   bool untranslated_only = false;  ///< v1 leaf U bit: ATS answers must say "untranslated only"
+  uint64_t gpa = 0;                ///< nested: the guest-physical address the v2 walk produced
 };
 
 /// The architected outcome of a failed request: the event to log (if any) and whether the
@@ -128,6 +130,15 @@ struct DeviceContext {
   Dte dte;
 };
 
+/// Where a request goes once its DTE is known: finished (pass-through, exclusion, ATS
+/// translated, or a fault), through the v1 host table, or through the GCR3 table for `pasid`.
+struct Route {
+  enum class Kind : uint8_t { Done, Host, Guest };
+  Kind kind = Kind::Done;
+  Result done;  ///< Kind::Done: the outcome (no memory reads logged)
+  uint32_t pasid = 0;
+};
+
 /// The GCR3 entry serving one (device, PASID).
 struct GuestContext {
   uint32_t pasid = 0;
@@ -152,6 +163,10 @@ class Translator {
   /// The DTE for `req.device_id`, read and checked (device table size, read error -> DEV_TAB_
   /// HARDWARE_ERROR, illegal DTE with V=1 -> ILLEGAL_DEV_TABLE_ENTRY).
   Step<DeviceContext> fetch_dte(const UnitState& st, const Request& req, pt::WalkLog& log) const;
+  /// The 2.3 decisions between the DTE and the tables: IommuEn is assumed set (translate()
+  /// handles it), ATS type checks against DTE.I, V = 0, TV = 0, the exclusion range, and the
+  /// choice between the GCR3 (guest) path and the host path.
+  Route route(const UnitState& st, const DeviceContext& ctx, const Request& req) const;
   /// Whether `req` falls in the exclusion range for this device (2.3.?: ExEn and (Allow or EX)).
   static bool excluded(const UnitState& st, const Dte& dte, uint64_t addr);
   /// Whether the request is translated through the GCR3 table (GV honoured and either a PASID
@@ -161,10 +176,23 @@ class Translator {
   /// The GCR3 entry for `pasid` (PASmax and GLX range checks, V, reserved bits).
   Step<GuestContext> fetch_gcr3(const DeviceContext& ctx, uint32_t pasid, const Request& req,
                                 pt::WalkLog& log) const;
-  /// Host-only path: Mode 0 (IR/IW) or a v1 walk of Mode levels from the DTE root.
-  Result translate_host(const DeviceContext& ctx, const Request& req) const;
-  /// Guest path: v2 walk from the GCR3 root; nested over the v1 table when Mode != 0.
-  Result translate_guest(const DeviceContext& ctx, const GuestContext& g, const Request& req) const;
+  /// Host-only path: Mode 0 (IR/IW) or a v1 walk of Mode levels from the DTE root, or from
+  /// `from` (a table a page-directory cache supplied, with the rights of the levels above).
+  Result translate_host(const DeviceContext& ctx, const Request& req,
+                        const pt::WalkStart* from = nullptr) const;
+  /// Translates a GPA for a nested walk (a model's cached stage 2); appends its reads to the log.
+  using Stage2Hook =
+      std::function<pt::StageResult(uint64_t gpa, const pt::AccessReq& req, pt::WalkLog& log)>;
+  /// Guest path: v2 walk from the GCR3 root; nested over the v1 table when Mode != 0, each GPA
+  /// translated by `s2` when given (else by a v1 walk from the DTE root). `from` starts the v2
+  /// walk at a cached table (its address a GPA when nested) with the rights above it.
+  Result translate_guest(const DeviceContext& ctx, const GuestContext& g, const Request& req,
+                         const Stage2Hook* s2 = nullptr, const pt::WalkStart* from = nullptr) const;
+  /// Rights the v2 walk starts with from the root: the DTE's IR/IW without host translation
+  /// (Mode 0), else none taken away (the host walk applies them).
+  static pt::Perms guest_root_perms(const Dte& d) {
+    return d.mode == kModeNone ? dte_perms(d) : pt::Perms::all();
+  }
 
   // --- Formats (the model builds its page-directory caches on them) -------------------------
   std::optional<pt::AmdV1Format> host_format(unsigned mode) const;

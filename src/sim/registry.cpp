@@ -1,5 +1,7 @@
 #include "sim/registry.h"
 
+#include "models/amdvi/amdvi_iommu.h"
+#include "models/amdvi/host_driver.h"
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
 #include "models/none/none_iommu.h"
@@ -26,9 +28,11 @@ void register_builtin_components() {
   register_none_iommu();
   register_tce_iommu();
   register_vtd_iommu();
+  register_amdvi_iommu();
   register_scenario_port();
   register_generator();
   register_tce_guest();
+  register_amdvi_host();
 }
 
 }  // namespace isim

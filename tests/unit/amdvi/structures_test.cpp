@@ -130,7 +130,7 @@ TEST(AmdviEvents, OtherLayouts) {
   idr.us = true;
   q = idr.encode();
   EXPECT_EQ(bits(q[0], 63, 60), 0x8u);
-  EXPECT_EQ(bits(q[0], 59, 57), 5u);
+  EXPECT_EQ(bits(q[0], 59, 57), 1u);
   EXPECT_TRUE(bit(q[0], 49) && bit(q[0], 56));
   EXPECT_EQ(Event::decode(q), idr);
 }
