@@ -127,6 +127,9 @@ inline constexpr unsigned kPrivAbrtEnLo = 37, kPrivAbrtEnHi = 38;
 inline constexpr unsigned kPprAutoRspEn = 39;
 inline constexpr unsigned kMarcEn = 40;
 inline constexpr unsigned kBlkStopMrkEn = 41;
+// UNVERIFIED: Linux's amd_iommu_types.h puts PPRAutoRspAon at bit 48 (shared here with
+// GDUpdateDis), Linux's vIOMMU guest-register code at bit 42. Unused: the model keeps Control
+// bits 16:0 only (kModelled).
 inline constexpr unsigned kPprAutoRspAon = 42;
 inline constexpr unsigned kEPHEn = 45;
 inline constexpr unsigned kHADUpdateLo = 46, kHADUpdateHi = 47;
