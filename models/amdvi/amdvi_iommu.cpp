@@ -2,6 +2,8 @@
 // Command buffer, event log and interrupts are in amdvi_queues.cpp.
 #include "models/amdvi/amdvi_iommu.h"
 
+#include "hw/translated_dma.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -529,51 +531,19 @@ void AmdviIommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay)
   }
   if (attrs->ats == isim::AtsType::translated) req.at = AmdviAts::Translated;
 
-  // Translate every page the access touches before moving a byte: a DMA blocked anywhere
-  // reaches memory nowhere.
-  const uint64_t addr = tx.get_address();
-  const unsigned len = tx.get_data_length();
-  struct Piece {
-    uint64_t out;
-    unsigned off;
-    unsigned len;
-  };
-  std::vector<Piece> pieces;
-  for (unsigned done = 0; done < len || (len == 0 && pieces.empty());) {
-    req.addr = addr + done;
-    const sc_core::sc_time before = delay;
-    const Result r = translate(req, delay);
-    translation_time_.record(to_ticks(delay - before));
-    if (!r.ok()) {
-      report(r.fault, delay);
-      ++blocked_;
-      tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-      return;
-    }
-    const unsigned lg2 = r.tr.page_lg2;
-    const uint64_t page_end =
-        lg2 >= 64 ? ~uint64_t{0} : align_down(req.addr, lg2) + (uint64_t{1} << lg2);
-    const unsigned n = static_cast<unsigned>(std::min<uint64_t>(len - done, page_end - req.addr));
-    pieces.push_back({r.tr.oa, done, n});
-    if (n == 0) break;
-    done += n;
-  }
-  unsigned char* data = tx.get_data_ptr();
-  for (const Piece& pc : pieces) {
-    tx.set_address(pc.out);
-    tx.set_data_ptr(data + pc.off);
-    tx.set_data_length(pc.len);
-    tx.set_streaming_width(pc.len);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    downstream->b_transport(tx, delay);
-    if (tx.get_response_status() != tlm::TLM_OK_RESPONSE) break;
-  }
-  const tlm::tlm_response_status rs = tx.get_response_status();
-  tx.set_address(addr);
-  tx.set_data_ptr(data);
-  tx.set_data_length(len);
-  tx.set_streaming_width(len);
-  tx.set_response_status(rs);
+  forward_translated(tx, downstream, delay, pieces_,
+                     [&](uint64_t a) -> std::optional<PageTranslation> {
+                       req.addr = a;
+                       const sc_core::sc_time before = delay;
+                       const Result r = translate(req, delay);
+                       translation_time_.record(to_ticks(delay - before));
+                       if (!r.ok()) {
+                         report(r.fault, delay);
+                         ++blocked_;
+                         return std::nullopt;
+                       }
+                       return PageTranslation{r.tr.oa, r.tr.page_lg2};
+                     });
 }
 
 unsigned AmdviIommu::dma_debug(int, tlm::tlm_generic_payload& tx) {

@@ -34,6 +34,7 @@
 #include "hw/reg_bank.h"
 #include "hw/resource_pool.h"
 #include "hw/sparse_memory.h"
+#include "hw/translated_dma.h"
 #include "models/amdvi/amdvi_caches.h"
 #include "models/amdvi/amdvi_params.h"
 
@@ -178,6 +179,7 @@ class AmdviIommu final : public IommuBase {
   stats::Counter& ppr_logged_;
   stats::Counter& ppr_overflows_;
   stats::Counter& ppr_responses_;
+  std::vector<DmaPiece> pieces_;  // reused by every DMA: no allocation per request
 };
 
 /// Registers type `amdvi`.

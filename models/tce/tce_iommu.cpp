@@ -8,6 +8,7 @@
 #include "base/rng.h"
 #include "hw/dma_attrs.h"
 #include "hw/sc_time_util.h"
+#include "hw/translated_dma.h"
 #include "sim/build_context.h"
 #include "sim/registry.h"
 
@@ -219,47 +220,16 @@ void TceIommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     tx.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
     return;
   }
-  const uint64_t addr = tx.get_address();
-  const unsigned len = tx.get_data_length();
   const bool write = tx.is_write();
-  // Translate every TCE page the access touches before moving a byte: a DMA that is blocked
-  // anywhere reaches memory nowhere.
-  struct Piece {
-    uint64_t out;
-    unsigned off;
-    unsigned len;
-  };
-  std::vector<Piece> pieces;
-  for (unsigned done = 0; done < len || (len == 0 && pieces.empty());) {
-    const tce::TceResult r = translate({attrs->rid, addr + done, write}, delay);
-    if (!r.ok()) {
-      count_block(r.reason);
-      tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-      return;
-    }
-    const uint64_t page_end = align_down(addr + done, r.page_lg2) + lg2_size(r.page_lg2);
-    const unsigned n =
-        static_cast<unsigned>(std::min<uint64_t>(len - done, page_end - (addr + done)));
-    pieces.push_back({r.out, done, n});
-    if (n == 0) break;
-    done += n;
-  }
-  unsigned char* data = tx.get_data_ptr();
-  for (const Piece& pc : pieces) {
-    tx.set_address(pc.out);
-    tx.set_data_ptr(data + pc.off);
-    tx.set_data_length(pc.len);
-    tx.set_streaming_width(pc.len);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    downstream->b_transport(tx, delay);
-    if (tx.get_response_status() != tlm::TLM_OK_RESPONSE) break;
-  }
-  const tlm::tlm_response_status st = tx.get_response_status();
-  tx.set_address(addr);
-  tx.set_data_ptr(data);
-  tx.set_data_length(len);
-  tx.set_streaming_width(len);
-  tx.set_response_status(st);
+  forward_translated(tx, downstream, delay, pieces_,
+                     [&](uint64_t a) -> std::optional<PageTranslation> {
+                       const tce::TceResult r = translate({attrs->rid, a, write}, delay);
+                       if (!r.ok()) {
+                         count_block(r.reason);
+                         return std::nullopt;
+                       }
+                       return PageTranslation{r.out, r.page_lg2};
+                     });
 }
 
 unsigned TceIommu::dma_debug(int, tlm::tlm_generic_payload& tx) {

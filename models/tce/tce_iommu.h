@@ -24,6 +24,7 @@
 #include "hw/iommu_base.h"
 #include "hw/papr_if.h"
 #include "hw/phys_allocator.h"
+#include "hw/translated_dma.h"
 #include "models/tce/papr_calls.h"
 #include "models/tce/translator.h"
 #include "sim/params.h"
@@ -174,6 +175,7 @@ class TceIommu final : public IommuBase, public PaprInterface {
   stats::Counter& rtas_remove_;
   stats::Counter& rtas_reset_;
   stats::Counter& rtas_errors_;
+  std::vector<DmaPiece> pieces_;  // reused by every DMA: no allocation per request
 };
 
 /// Registers type `tce`.

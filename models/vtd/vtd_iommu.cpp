@@ -1,5 +1,7 @@
 #include "models/vtd/vtd_iommu.h"
 
+#include "hw/translated_dma.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -352,47 +354,17 @@ void VtdIommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     return;
   }
 
-  const uint64_t addr = tx.get_address();
-  const unsigned len = tx.get_data_length();
-  // Translate every page the access touches before moving a byte: a DMA blocked anywhere
-  // reaches memory nowhere.
-  struct Piece {
-    uint64_t out;
-    unsigned off;
-    unsigned len;
-  };
-  std::vector<Piece> pieces;
-  for (unsigned done = 0; done < len || (len == 0 && pieces.empty());) {
-    req.addr = addr + done;
-    const Result r = translate(req, delay);
-    if (!r.ok()) {
-      ++st_->blocked;
-      report_fault(r.fault, delay);
-      tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-      return;
-    }
-    const uint64_t page_end = align_down(req.addr, r.tr.page_lg2) + lg2_size(r.tr.page_lg2);
-    const unsigned n = static_cast<unsigned>(std::min<uint64_t>(len - done, page_end - req.addr));
-    pieces.push_back({r.tr.oa, done, n});
-    if (n == 0) break;
-    done += n;
-  }
-  unsigned char* data = tx.get_data_ptr();
-  for (const Piece& pc : pieces) {
-    tx.set_address(pc.out);
-    tx.set_data_ptr(data + pc.off);
-    tx.set_data_length(pc.len);
-    tx.set_streaming_width(pc.len);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    downstream->b_transport(tx, delay);
-    if (tx.get_response_status() != tlm::TLM_OK_RESPONSE) break;
-  }
-  const tlm::tlm_response_status status = tx.get_response_status();
-  tx.set_address(addr);
-  tx.set_data_ptr(data);
-  tx.set_data_length(len);
-  tx.set_streaming_width(len);
-  tx.set_response_status(status);
+  forward_translated(tx, downstream, delay, pieces_,
+                     [&](uint64_t a) -> std::optional<PageTranslation> {
+                       req.addr = a;
+                       const Result r = translate(req, delay);
+                       if (!r.ok()) {
+                         ++st_->blocked;
+                         report_fault(r.fault, delay);
+                         return std::nullopt;
+                       }
+                       return PageTranslation{r.tr.oa, r.tr.page_lg2};
+                     });
 }
 
 void VtdIommu::answer_translation_request(const Request& req0, tlm::tlm_generic_payload& tx,

@@ -37,6 +37,7 @@
 #include "hw/pcie_msg.h"
 #include "hw/reg_bank.h"
 #include "hw/resource_pool.h"
+#include "hw/translated_dma.h"
 #include "models/vtd/fault_recorder.h"
 #include "models/vtd/inv_desc.h"
 #include "models/vtd/translator.h"
@@ -142,6 +143,7 @@ class VtdIommu final : public IommuBase {
 
   sc_core::sc_time* mmio_delay_ = nullptr;  // the access in progress, for register hooks
   std::unique_ptr<VtdStats> st_;
+  std::vector<DmaPiece> pieces_;  // reused by every DMA: no allocation per request
 };
 
 /// Registers type `vtd`.
