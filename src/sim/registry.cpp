@@ -3,6 +3,7 @@
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
 #include "models/none/none_iommu.h"
+#include "models/smmuv3/smmuv3_iommu.h"
 #include "models/tce/guest_driver.h"
 #include "models/tce/tce_iommu.h"
 
@@ -24,6 +25,7 @@ void register_builtin_components() {
   done = true;
   register_none_iommu();
   register_tce_iommu();
+  register_smmuv3_iommu();
   register_scenario_port();
   register_generator();
   register_tce_guest();
