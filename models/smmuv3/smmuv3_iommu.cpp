@@ -43,6 +43,30 @@ smmuv3::AtsType ats_of(isim::AtsType t) {
   }
 }
 
+constexpr EventType kEventTypes[] = {EventType::kF_UUT,
+                                     EventType::kC_BAD_STREAMID,
+                                     EventType::kF_STE_FETCH,
+                                     EventType::kC_BAD_STE,
+                                     EventType::kF_BAD_ATS_TREQ,
+                                     EventType::kF_STREAM_DISABLED,
+                                     EventType::kF_TRANSL_FORBIDDEN,
+                                     EventType::kC_BAD_SUBSTREAMID,
+                                     EventType::kF_CD_FETCH,
+                                     EventType::kC_BAD_CD,
+                                     EventType::kF_WALK_EABT,
+                                     EventType::kF_TRANSLATION,
+                                     EventType::kF_ADDR_SIZE,
+                                     EventType::kF_ACCESS,
+                                     EventType::kF_PERMISSION};
+
+constexpr Opcode kOpcodes[] = {
+    Opcode::kPrefetchConfig, Opcode::kPrefetchAddr, Opcode::kCfgiSte,     Opcode::kCfgiSteRange,
+    Opcode::kCfgiCd,         Opcode::kCfgiCdAll,    Opcode::kTlbiNhAll,   Opcode::kTlbiNhAsid,
+    Opcode::kTlbiNhVa,       Opcode::kTlbiNhVaa,    Opcode::kTlbiEl3All,  Opcode::kTlbiEl3Va,
+    Opcode::kTlbiEl2All,     Opcode::kTlbiEl2Asid,  Opcode::kTlbiEl2Va,   Opcode::kTlbiEl2Vaa,
+    Opcode::kTlbiS12Vmall,   Opcode::kTlbiS2Ipa,    Opcode::kTlbiNsnhAll, Opcode::kAtcInv,
+    Opcode::kPriResp,        Opcode::kResume,       Opcode::kStallTerm,   Opcode::kSync};
+
 bool is_table_read(ReadKind k) {
   return k == ReadKind::kS1Table || k == ReadKind::kS2Table;
 }
@@ -222,15 +246,13 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
   cache_group("cd", caches_.cd.stats());
   cache_group("tlb", caches_.tlb.stats());
   cache_group("ipa", caches_.ipa.stats());
-  for (unsigned t = 1; t < 256; ++t) {
-    const char* n = to_string(static_cast<EventType>(t));
-    if (std::string_view(n) != "?")
-      ev_by_type_[t] = &ev_stats_.counter(n, "event records of this type written", "count");
+  for (EventType t : kEventTypes) {
+    ev_by_type_[static_cast<uint8_t>(t)] =
+        &ev_stats_.counter(to_string(t), "event records of this type written", "count");
   }
-  for (unsigned op = 1; op < 256; ++op) {
-    const char* n = opcode_name(static_cast<uint8_t>(op));
-    if (std::string_view(n) != "?")
-      cmd_by_op_[op] = &cmd_stats_.counter(n, "commands of this opcode consumed", "count");
+  for (Opcode op : kOpcodes) {
+    cmd_by_op_[static_cast<uint8_t>(op)] = &cmd_stats_.counter(
+        opcode_name(static_cast<uint8_t>(op)), "commands of this opcode consumed", "count");
   }
 
   SC_HAS_PROCESS(SmmuV3Iommu);

@@ -1,0 +1,536 @@
+#!/usr/bin/env python3
+"""Writes the SMMUv3 directed scenarios of this folder.
+
+Each scenario programs the SMMU the way a driver does -- structures written into memory,
+registers through MMIO -- and checks what the hardware does. The encodings here are written
+from IHI 0070 (sections cited beside each helper) independently of the model's C++ encoders, so
+the scenarios check the model rather than repeat it. Run it from anywhere; it rewrites the
+*.yaml files next to it:  python3 configs/scenarios/smmuv3/make_scenarios.py
+"""
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def mask(hi, lo):
+    return ((1 << (hi - lo + 1)) - 1) << lo
+
+
+# --- IHI 0070 6.2 register offsets (page 1 at +0x10000).
+IDR0, IDR1, IDR3, IDR5, IIDR, AIDR = 0x0, 0x4, 0xC, 0x14, 0x18, 0x1C
+CR0, CR0ACK, CR1, CR2, GBPA = 0x20, 0x24, 0x28, 0x2C, 0x44
+IRQ_CTRL, IRQ_CTRLACK, GERROR, GERRORN = 0x50, 0x54, 0x60, 0x64
+GERROR_IRQ_CFG0, GERROR_IRQ_CFG1 = 0x68, 0x70
+STRTAB_BASE, STRTAB_BASE_CFG = 0x80, 0x88
+CMDQ_BASE, CMDQ_PROD, CMDQ_CONS = 0x90, 0x98, 0x9C
+EVENTQ_BASE, EVENTQ_IRQ_CFG0, EVENTQ_IRQ_CFG1 = 0xA0, 0xB0, 0xB8
+EVENTQ_PROD, EVENTQ_CONS = 0x100A8, 0x100AC
+
+# CR0 bits (6.3.9)
+SMMUEN, EVENTQEN, CMDQEN = 1 << 0, 1 << 2, 1 << 3
+
+# --- Memory layout every scenario shares.
+STRTAB = 0x100000      # linear stream table, 256 STEs (LOG2SIZE 8)
+CMDQ = 0x200000        # 256 commands
+EVTQ = 0x210000        # 32 events unless a scenario says otherwise
+MSI = 0x220000         # MSI targets
+TABLES = 0x400000      # CDs and translation tables are allocated upward from here
+DATA = 0x1000000       # data pages
+
+
+class Alloc:
+    def __init__(self, base):
+        self.next = base
+
+    def take(self, size, align=None):
+        align = align or size
+        self.next = (self.next + align - 1) & ~(align - 1)
+        a = self.next
+        self.next += size
+        return a
+
+
+# --- 5.2 STE (64 bytes).
+CFG_ABORT, CFG_BYPASS, CFG_S1, CFG_S2, CFG_NESTED = 0b000, 0b100, 0b101, 0b110, 0b111
+
+
+def ste(config, s1ctx=0, s1fmt=0, s1cdmax=0, s1dss=0, eats=0, vmid=0, s2t0sz=0, s2sl0=0,
+        s2tg=0, s2ps=5, s2ttb=0, s2r=1, s2s=0, valid=1):
+    w0 = valid | config << 1 | s1fmt << 4 | (s1ctx & mask(55, 6)) | s1cdmax << 59
+    w1 = s1dss | eats << 28
+    w2 = 0
+    if config & 0b110 == 0b110:  # stage 2 fields matter only with stage 2 enabled
+        w2 = (vmid | s2t0sz << 32 | s2sl0 << 38 | s2tg << 46 | s2ps << 48 | 1 << 51 |
+              s2s << 57 | s2r << 58)
+    else:
+        w2 = vmid  # S2VMID tags stage-1 TLB entries when stage 2 is implemented (3.17)
+    w3 = s2ttb & mask(55, 4)
+    return [w0, w1, w2, w3, 0, 0, 0, 0]
+
+
+# --- 5.4 CD (64 bytes). TG0: 00 4K, 01 64K, 10 16K.
+TG0 = {12: 0, 16: 1, 14: 2}
+
+
+def cd(ttb0, t0sz, granule=12, asid=0, ips=5, a=1, r=1, s=0, aset=0, valid=1, epd0=0):
+    w0 = (t0sz | TG0[granule] << 6 | epd0 << 14 | 1 << 30 | valid << 31 | ips << 32 | 1 << 41 |
+          s << 44 | r << 45 | a << 46 | aset << 47 | asid << 48)
+    return [w0, ttb0 & mask(55, 4), 0, 0, 0, 0, 0, 0]
+
+
+# --- VMSAv8-64 descriptors (Arm ARM D8.3). Stage 1: AP[2:1] = 01 (read/write at EL1 and EL0),
+# AF; stage 2: S2AP = 11 (read/write), MemAttr 1111, AF.
+AF = 1 << 10
+S1_RW = 1 << 6
+S1_RO = 3 << 6
+S1_NG = 1 << 11
+S2_RW = 3 << 6 | 0xF << 2
+
+
+class Tables:
+    """Translation tables of one stage, written as descriptor stores into memory."""
+
+    def __init__(self, alloc, granule, ia_bits, start_level, writes, to_pa=lambda a: a):
+        self.g = granule
+        self.stride = granule - 3
+        self.ia = ia_bits
+        self.start = start_level
+        self.alloc = alloc
+        self.writes = writes  # list of (pa, value, comment)
+        self.to_pa = to_pa    # table addresses are IPAs for a nested stage 1
+        # The starting table holds 2^(IA - span of one of its entries) descriptors (more than one
+        # granule of them for concatenated stage-2 tables), aligned to its size (Arm ARM D8.2).
+        entries = 1 << (ia_bits - self.item_lg2(start_level))
+        self.root = alloc.take(8 * entries, max(8 * entries, 64))
+        self.tables = {}
+
+    def item_lg2(self, level):
+        return self.g + self.stride * (3 - level)
+
+    def index(self, va, level):
+        lg2 = self.item_lg2(level)
+        if level == self.start:
+            return (va >> lg2) & ((1 << (self.ia - lg2)) - 1)
+        return (va >> lg2) & ((1 << self.stride) - 1)
+
+    def map(self, va, pa, attrs, level=3, note=''):
+        table = self.root
+        for lvl in range(self.start, level):
+            key = (lvl, va >> self.item_lg2(lvl))
+            if key not in self.tables:
+                t = self.alloc.take(1 << self.g)
+                self.tables[key] = t
+                self.writes.append((self.to_pa(table) + 8 * self.index(va, lvl), t | 0b11,
+                                    f'L{lvl} table -> {t:#x}'))
+            table = self.tables[key]
+        kind = 0b11 if level == 3 else 0b01
+        self.writes.append((self.to_pa(table) + 8 * self.index(va, level), pa | attrs | kind,
+                            note or f'L{level} {"page" if level == 3 else "block"} {va:#x} -> {pa:#x}'))
+
+
+def s1_start_level(granule, ia):
+    stride = granule - 3
+    levels = -(-(ia - granule) // stride)
+    return 4 - levels
+
+
+# --- 4 Commands (16 bytes).
+OP = dict(PREFETCH_CONFIG=0x01, CFGI_STE=0x03, CFGI_STE_RANGE=0x04, CFGI_CD=0x05,
+          CFGI_CD_ALL=0x06, TLBI_NH_ALL=0x10, TLBI_NH_ASID=0x11, TLBI_NH_VA=0x12,
+          TLBI_NH_VAA=0x13, TLBI_S12_VMALL=0x28, TLBI_S2_IPA=0x2A, TLBI_NSNH_ALL=0x30, SYNC=0x46)
+
+
+def cmd(name, sid=0, ssid=None, vmid=0, asid=0, addr=0, leaf=0, tg=0, num=0, scale=0, ttl=0,
+        rng=0, cs=0, msi_addr=0, msi_data=0, opcode=None):
+    op = OP[name] if opcode is None else opcode
+    w0, w1 = op, 0
+    if name.startswith('CFGI') or name == 'PREFETCH_CONFIG':
+        w0 |= sid << 32
+        if ssid is not None:
+            w0 |= ssid << 12
+        w1 = rng if name == 'CFGI_STE_RANGE' else leaf
+    elif name.startswith('TLBI'):
+        w0 |= num << 12 | scale << 20 | vmid << 32 | asid << 48
+        w1 = leaf | ttl << 8 | tg << 10 | (addr & mask(63, 12))
+    elif name == 'SYNC':
+        w0 |= cs << 12 | msi_data << 32
+        w1 = msi_addr & mask(55, 2)
+    return [w0, w1]
+
+
+class Scenario:
+    def __init__(self, name, description):
+        self.name = name
+        self.description = description
+        self.lines = []
+        self.cmd_index = 0
+        self.alloc = Alloc(TABLES)
+
+    def c(self, text):
+        self.lines.append(f'  # {text}')
+
+    def step(self, s):
+        self.lines.append(f'  - {s}')
+
+    def mw(self, addr, words, note=None):
+        if note:
+            self.c(note)
+        self.step(f'mem_write: {{addr: {addr:#x}, u64: [{", ".join(hex(w) for w in words)}]}}')
+
+    def mr(self, addr, words, mask_=None, poll=False):
+        m = f', mask: {mask_:#x}' if mask_ is not None else ''
+        kind = 'mem_poll' if poll else 'mem_read'
+        self.step(f'{kind}: {{addr: {addr:#x}, u64: [{", ".join(hex(w) for w in words)}]{m}}}')
+
+    def mmw(self, off, val, width=32):
+        self.step(f'mmio_write: {{target: iommu0, offset: {off:#x}, u{width}: {val:#x}}}')
+
+    def mmr(self, off, val, mask_=None, width=32, poll=False):
+        m = f', mask: {mask_:#x}' if mask_ is not None else ''
+        kind = 'mmio_poll' if poll else 'mmio_read'
+        self.step(f'{kind}: {{target: iommu0, offset: {off:#x}, u{width}: {val:#x}{m}}}')
+
+    def dma(self, rid, addr, words=None, write=False, pasid=None, fault=False, priv=False):
+        kind = 'dma_write' if write else 'dma_read'
+        parts = [f'rid: {rid:#x}', f'addr: {addr:#x}']
+        if pasid is not None:
+            parts.append(f'pasid: {pasid:#x}')
+        if priv:
+            parts.append('priv: true')
+        if words is not None:
+            parts.append(f'u64: [{", ".join(hex(w) for w in words)}]')
+        if fault:
+            parts.append('fault: true')
+        self.step(f'{kind}: {{{", ".join(parts)}}}')
+
+    def wait(self, t):
+        self.step(f'wait: {t}')
+
+    # --- driver-like sequences
+    def writes(self, ws, note=None):
+        if note:
+            self.c(note)
+        for pa, v, comment in ws:
+            self.mw(pa, [v], comment)
+
+    def init(self, strtab_cfg=8, evtq_log2=5, cr2=0, enable=True):
+        self.c('Stream table, Command queue and Event queue bases, then enable the queues and the SMMU '
+               '(each CR0 write acknowledged in CR0ACK).')
+        self.mmw(STRTAB_BASE, STRTAB, 64)
+        self.mmw(STRTAB_BASE_CFG, strtab_cfg)
+        self.mmw(CMDQ_BASE, CMDQ | 8, 64)
+        self.mmw(CMDQ_PROD, 0)
+        self.mmw(CMDQ_CONS, 0)
+        self.mmw(EVENTQ_BASE, EVTQ | evtq_log2, 64)
+        self.mmw(EVENTQ_PROD, 0)
+        self.mmw(EVENTQ_CONS, 0)
+        if cr2:
+            self.mmw(CR2, cr2)
+        self.mmw(CR0, CMDQEN | EVENTQEN)
+        self.mmr(CR0ACK, CMDQEN | EVENTQEN, poll=True)
+        if enable:
+            self.mmw(CR0, CMDQEN | EVENTQEN | SMMUEN)
+            self.mmr(CR0ACK, CMDQEN | EVENTQEN | SMMUEN, poll=True)
+
+    def set_ste(self, sid, words, note=None):
+        self.mw(STRTAB + 64 * sid, words, note or f'STE {sid:#x}')
+
+    def commands(self, cmds, note=None):
+        """Writes commands at the queue's PROD, publishes them, waits until all are consumed."""
+        if note:
+            self.c(note)
+        for words in cmds:
+            self.mw(CMDQ + 16 * (self.cmd_index % 256), words)
+            self.cmd_index += 1
+        self.mmw(CMDQ_PROD, self.cmd_index % 512)
+        self.mmr(CMDQ_CONS, self.cmd_index % 512, mask_=mask(19, 0), poll=True)
+
+    def sync(self):
+        return cmd('SYNC')
+
+    def expect_event(self, index, w0, w1=None, w2=None, w3=None, m0=None, m1=None, m3=None):
+        """Checks fields of the event record at `index` (7.3: 32 bytes)."""
+        base = EVTQ + 32 * index
+        self.mr(base, [w0], m0)
+        if w1 is not None:
+            self.mr(base + 8, [w1], m1)
+        if w2 is not None:
+            self.mr(base + 16, [w2])
+        if w3 is not None:
+            self.mr(base + 24, [w3], m3)
+
+    def write(self):
+        path = os.path.join(HERE, self.name + '.yaml')
+        with open(path, 'w') as f:
+            f.write('# Generated by make_scenarios.py; edit that script, not this file.\n')
+            f.write('description: >\n')
+            for ln in self.description.strip().split('\n'):
+                f.write(f'  {ln.strip()}\n')
+            f.write('platform: ../../platforms/smmuv3.yaml\n')
+            f.write('steps:\n')
+            f.write('\n'.join(self.lines) + '\n')
+
+
+# --- 7.3 event records: word 0 = EventID | SSV << 11 | SubstreamID << 12 | StreamID << 32;
+# word 1: Stall 31, PnU 33, InD 34, RnW 35, S2 39, CLASS 41:40 (00 CD, 01 TT, 10 IN).
+EV = dict(F_UUT=0x01, C_BAD_STREAMID=0x02, F_STE_FETCH=0x03, C_BAD_STE=0x04,
+          F_BAD_ATS_TREQ=0x05, F_STREAM_DISABLED=0x06, F_TRANSL_FORBIDDEN=0x07,
+          C_BAD_SUBSTREAMID=0x08, F_CD_FETCH=0x09, C_BAD_CD=0x0A, F_WALK_EABT=0x0B,
+          F_TRANSLATION=0x10, F_ADDR_SIZE=0x11, F_ACCESS=0x12, F_PERMISSION=0x13)
+
+
+def ev0(name, sid, ssid=None):
+    w = EV[name] | sid << 32
+    if ssid is not None:
+        w |= 1 << 11 | ssid << 12
+    return w
+
+
+def ev1(rnw=1, s2=0, cls=0b10, pnu=0, ind=0):
+    return rnw << 35 | s2 << 39 | cls << 40 | pnu << 33 | ind << 34
+
+
+EV1_MASK = 1 << 31 | 1 << 33 | 1 << 34 | 1 << 35 | 1 << 39 | mask(41, 40)
+
+
+ALL = []
+
+
+def scenario(fn):
+    ALL.append(fn)
+    return fn
+
+
+# =====================================================================================
+# Scenarios
+# =====================================================================================
+
+@scenario
+def registers():
+    s = Scenario('registers', '''
+        Register pages at their architected offsets (IHI 0070 6.2): ID registers computed from the
+        default params, CR0 acknowledged in CR0ACK only after the acknowledgement latency, the
+        GBPA.Update handshake (a write without Update is ignored), IRQ_CTRL/IRQ_CTRLACK, GERRORN's
+        implemented bits, address masks of STRTAB_BASE and the page-1 Event queue pointers.''')
+    idr0 = (1 << 27 | 0b10 << 21 | 1 << 19 | 1 << 18 | 1 << 16 | 1 << 13 | 1 << 12 | 1 << 10 |
+            0b01 << 6 | 1 << 4 | 0b10 << 2 | 1 << 1 | 1)
+    s.c('IDR0: ST_LEVEL 01, TTENDIAN 10 (LE), CD2L, VMID16, PRI, MSI, ASID16, ATS, HTTU 01, COHACC, '
+        'TTF 10 (AArch64), S1P, S2P')
+    s.mmr(IDR0, idr0)
+    s.c('IDR1: CMDQS 8, EVENTQS 8, PRIQS 8, SSIDSIZE 20, SIDSIZE 16')
+    s.mmr(IDR1, 8 << 21 | 8 << 16 | 8 << 11 | 20 << 6 | 16)
+    s.c('IDR3: RIL, HAD; IDR5: GRAN64K, GRAN16K, GRAN4K, OAS 101 (48 bits); IIDR: Arm (0x43b); AIDR: v3.2')
+    s.mmr(IDR3, 1 << 10 | 1 << 2)
+    s.mmr(IDR5, 1 << 6 | 1 << 5 | 1 << 4 | 0b101)
+    s.mmr(IIDR, 0x43b)
+    s.mmr(AIDR, 0x2)
+    s.c('ID registers are read-only.')
+    s.mmw(IDR0, 0)
+    s.mmr(IDR0, idr0)
+    s.c('CR0: the write is visible at once, CR0ACK follows after the acknowledgement latency.')
+    s.mmw(CR0, CMDQEN | EVENTQEN)
+    s.mmr(CR0, CMDQEN | EVENTQEN)
+    s.mmr(CR0ACK, 0)
+    s.mmr(CR0ACK, CMDQEN | EVENTQEN, poll=True)
+    s.c('GBPA resets to SHCFG = 01 (use incoming), ABORT = 0. A write without Update is ignored '
+        '(6.3.14.1, SMMUv3.2).')
+    s.mmr(GBPA, 0x1000)
+    s.mmw(GBPA, 1 << 20)
+    s.mmr(GBPA, 0x1000)
+    s.c('With Update = 1 the value shows at once; Update clears when the new attributes apply.')
+    s.mmw(GBPA, 1 << 31 | 1 << 20)
+    s.mmr(GBPA, 1 << 31 | 1 << 20)
+    s.mmr(GBPA, 1 << 20, poll=True)
+    s.c('IRQ_CTRL is acknowledged in IRQ_CTRLACK.')
+    s.mmw(IRQ_CTRL, 0b101)
+    s.mmr(IRQ_CTRLACK, 0b101, poll=True)
+    s.c('GERRORN keeps only the implemented error bits (SFM..EVENTQ_ABT, CMDQ); GERROR is read-only.')
+    s.mmw(GERRORN, 0xffffffff)
+    s.mmr(GERRORN, 0x1fd)
+    s.mmw(GERROR, 0xffffffff)
+    s.mmr(GERROR, 0)
+    s.mmw(GERRORN, 0)
+    s.c('STRTAB_BASE keeps RA (62) and ADDR (55:6); queue bases keep RWA, ADDR 55:5, LOG2SIZE.')
+    s.mmw(STRTAB_BASE, 0xffffffffffffffff, 64)
+    s.mmr(STRTAB_BASE, 0x40ffffffffffffc0, width=64)
+    s.mmw(CMDQ_BASE, 0xffffffffffffffff, 64)
+    s.mmr(CMDQ_BASE, 0x40ffffffffffffff, width=64)
+    s.c('Event queue pointers live on page 1 (0x100A8/0x100AC): OVFLG/OVACKFLG 31, WR/RD 19:0.')
+    s.mmw(EVENTQ_PROD, 0xffffffff)
+    s.mmr(EVENTQ_PROD, 0x800fffff)
+    s.mmw(EVENTQ_CONS, 0x80000003)
+    s.mmr(EVENTQ_CONS, 0x80000003)
+    s.c('Nothing at the page-0 alias offsets or IDR6: RAZ/WI.')
+    s.mmr(0xA8, 0)
+    s.mmr(0x190, 0)
+    return s
+
+
+@scenario
+def bypass_abort():
+    s = Scenario('bypass_abort', '''
+        Traffic while the SMMU is disabled follows GBPA (bypass, then abort after a GBPA update);
+        with the SMMU enabled, STE.Config = bypass passes traffic untranslated, Config = abort
+        terminates it without an event, and an invalid STE terminates it with C_BAD_STE.''')
+    s.mw(DATA, [0x1111], 'data at a physical address')
+    s.c('SMMUEN = 0 and GBPA.ABORT = 0: every stream bypasses.')
+    s.dma(0x10, DATA, [0x1111])
+    s.set_ste(0x10, ste(CFG_BYPASS), 'STE 0x10: Config 100 (bypass)')
+    s.set_ste(0x11, ste(CFG_ABORT), 'STE 0x11: V = 1, Config 000 (abort, no event)')
+    s.set_ste(0x12, ste(CFG_BYPASS, valid=0), 'STE 0x12: V = 0 (C_BAD_STE)')
+    s.init()
+    s.dma(0x10, DATA, [0x1111])
+    s.dma(0x10, DATA + 8, [0x2222], write=True)
+    s.mr(DATA + 8, [0x2222])
+    s.dma(0x11, DATA, fault=True)
+    s.mmr(EVENTQ_PROD, 0)
+    s.dma(0x12, DATA, fault=True, write=True, words=[0xbad])
+    s.c('C_BAD_STE: StreamID 0x12, no SubstreamID.')
+    s.mmr(EVENTQ_PROD, 1)
+    s.expect_event(0, ev0('C_BAD_STE', 0x12))
+    s.c('Disable the SMMU and make GBPA abort: traffic is terminated, and no event is written.')
+    s.mmw(CR0, CMDQEN | EVENTQEN)
+    s.mmr(CR0ACK, CMDQEN | EVENTQEN, poll=True)
+    s.mmw(GBPA, 1 << 31 | 1 << 20)
+    s.mmr(GBPA, 1 << 20, poll=True)
+    s.dma(0x10, DATA, fault=True)
+    s.mmr(EVENTQ_PROD, 1)
+    s.c('GBPA bypass again.')
+    s.mmw(GBPA, 1 << 31)
+    s.mmr(GBPA, 0, poll=True)
+    s.dma(0x13, DATA, [0x1111])
+    return s
+
+
+def s1_stream(s, sid, granule, va, pa, t0sz=16, asid=1, vmid=0, note=''):
+    """An STE with stage 1 only and one CD; maps va -> pa with a page of the granule."""
+    ia = 64 - t0sz
+    ws = []
+    t = Tables(s.alloc, granule, ia, s1_start_level(granule, ia), ws)
+    t.map(va, pa, AF | S1_RW | S1_NG)
+    cd_addr = s.alloc.take(64)
+    s.writes(ws, f'{note}stage-1 tables ({1 << (granule - 10)} KiB granule, {ia}-bit VA, root {t.root:#x})')
+    s.mw(cd_addr, cd(t.root, t0sz, granule, asid=asid), f'CD: T0SZ {t0sz}, ASID {asid}, TTB0 {t.root:#x}')
+    s.set_ste(sid, ste(CFG_S1, s1ctx=cd_addr, vmid=vmid), f'STE {sid:#x}: Config 101 (stage 1), one CD at {cd_addr:#x}')
+    return t
+
+
+@scenario
+def stage1_granules():
+    s = Scenario('stage1_granules', '''
+        Stage-1 translation through one CD with each translation granule (4 KiB, 16 KiB, 64 KiB;
+        48-bit VAs), a 2 MiB block, reads and writes landing at the translated addresses, and an
+        unmapped address terminated.''')
+    for i, g in enumerate((12, 14, 16)):
+        sid = 0x20 + i
+        va = 0x7f1234560000 & ~((1 << g) - 1)
+        pa = DATA + 0x100000 * (i + 1)
+        s.mw(pa + 0x238, [0xa0 + i], f'data behind stream {sid:#x}')
+        s1_stream(s, sid, g, va, pa, asid=i + 1)
+    s.c('A 2 MiB block (level 2, 4 KiB granule) for stream 0x23.')
+    ws = []
+    t = Tables(s.alloc, 12, 48, 0, ws)
+    t.map(0x40000000, 0x2000000, AF | S1_RW, level=2)
+    s.writes(ws)
+    cd_addr = s.alloc.take(64)
+    s.mw(cd_addr, cd(t.root, 16, 12, asid=9), 'CD for stream 0x23')
+    s.set_ste(0x23, ste(CFG_S1, s1ctx=cd_addr))
+    s.mw(0x2000000 + 0x1ff000, [0xb10c])
+    s.init()
+    for i, g in enumerate((12, 14, 16)):
+        va = 0x7f1234560000 & ~((1 << g) - 1)
+        pa = DATA + 0x100000 * (i + 1)
+        s.dma(0x20 + i, va + 0x238, [0xa0 + i])
+        s.dma(0x20 + i, va + 0x300, [0xc0ffee00 + i], write=True)
+        s.mr(pa + 0x300, [0xc0ffee00 + i])
+    s.dma(0x23, 0x40000000 + 0x1ff000, [0xb10c])
+    s.c('An unmapped address of stream 0x20 is terminated (F_TRANSLATION, see events.yaml).')
+    s.dma(0x20, 0x7f1234560000 + 0x10000000, fault=True)
+    return s
+
+
+@scenario
+def stage2_concat():
+    s = Scenario('stage2_concat', '''
+        Stage-2-only streams: a 4 KiB-granule 40-bit IPA space whose starting level (level 1,
+        S2SL0 = 01) is two concatenated tables, with pages in both of them; and a 16 KiB-granule
+        36-bit IPA space starting at level 2.''')
+    ws = []
+    t = Tables(s.alloc, 12, 40, 1, ws)
+    s.c(f'4 KiB granule, S2T0SZ 24: the level-1 table has 1024 entries = 2 concatenated tables at {t.root:#x}')
+    t.map(0x10000000, DATA + 0x10000, AF | S2_RW, note='first table: IPA 0x10000000 -> DATA + 0x10000')
+    t.map(0x8040000000, DATA + 0x20000, AF | S2_RW, note='second table: IPA 0x8040000000 -> DATA + 0x20000')
+    s.writes(ws)
+    s.set_ste(0x30, ste(CFG_S2, vmid=5, s2t0sz=24, s2sl0=1, s2tg=0, s2ttb=t.root),
+              'STE 0x30: Config 110, VMID 5, S2T0SZ 24, S2SL0 01, S2TG 4K')
+    ws = []
+    t16 = Tables(s.alloc, 14, 36, 2, ws)
+    t16.map(0x8004000, DATA + 0x30000, AF | S2_RW, note='16 KiB page: IPA 0x8004000 -> DATA + 0x30000')
+    s.writes(ws)
+    s.set_ste(0x31, ste(CFG_S2, vmid=6, s2t0sz=28, s2sl0=1, s2tg=2, s2ttb=t16.root),
+              'STE 0x31: Config 110, VMID 6, S2T0SZ 28, S2SL0 01 (level 2 with 16K), S2TG 16K')
+    s.mw(DATA + 0x10040, [0x51])
+    s.mw(DATA + 0x20040, [0x52])
+    s.mw(DATA + 0x33040, [0x53])
+    s.init()
+    s.dma(0x30, 0x10000040, [0x51])
+    s.dma(0x30, 0x8040000040, [0x52])
+    s.dma(0x31, 0x8007040, [0x53])
+    s.dma(0x30, 0x8040001000, fault=True)
+    s.c('Stage-2 fault: F_TRANSLATION with S2 = 1, CLASS = IN, IPA = the input address.')
+    s.expect_event(0, ev0('F_TRANSLATION', 0x30), ev1(s2=1), 0x8040001000, 0x8040001000,
+                   m1=EV1_MASK, m3=mask(55, 12))
+    return s
+
+
+@scenario
+def nested():
+    s = Scenario('nested', '''
+        Nested translation (STE.Config 111): the CD and every stage-1 table are IPAs translated by
+        stage 2 (a 2 MiB block moves the guest's table window), and the stage-1 output IPA is
+        translated by stage 2 again.''')
+    ipa_win, pa_win = 0x40000000, 0x800000
+    ws = []
+    s2 = Tables(s.alloc, 12, 40, 1, ws)
+    s2.map(ipa_win, pa_win, AF | S2_RW, level=2, note='S2: IPA 0x40000000 (2 MiB) -> PA 0x800000 (guest tables)')
+    s2.map(0x50000000, DATA + 0x40000, AF | S2_RW, note='S2: IPA 0x50000000 -> DATA + 0x40000 (guest data)')
+    s.writes(ws, 'stage 2: 4 KiB granule, 40-bit IPA, level-1 start (2 concatenated tables)')
+    galloc = Alloc(ipa_win)
+    ws = []
+    s1 = Tables(galloc, 12, 39, 1, ws, to_pa=lambda ipa: ipa - ipa_win + pa_win)
+    s1.map(0x12345000, 0x50000000, AF | S1_RW | S1_NG, note='S1: VA 0x12345000 -> IPA 0x50000000')
+    s.writes([(pa, v, c) for pa, v, c in ws],
+             'stage 1 (guest): tables at IPAs in the window, written at their PAs')
+    cd_ipa = galloc.take(64)
+    s.mw(cd_ipa - ipa_win + pa_win, cd(s1.root, 25, 12, asid=3),
+         f'CD at IPA {cd_ipa:#x}: T0SZ 25, ASID 3, TTB0 = IPA {s1.root:#x}')
+    s.set_ste(0x40, ste(CFG_NESTED, s1ctx=cd_ipa, vmid=7, s2t0sz=24, s2sl0=1, s2ttb=s2.root),
+              'STE 0x40: Config 111, S1ContextPtr is an IPA, VMID 7')
+    s.mw(DATA + 0x40008, [0x4e57])
+    s.init()
+    s.dma(0x40, 0x12345008, [0x4e57])
+    s.dma(0x40, 0x12345010, [0x77], write=True)
+    s.mr(DATA + 0x40010, [0x77])
+    s.c('A stage-1 output IPA stage 2 does not map: stage-2 F_TRANSLATION, CLASS = IN, IPA recorded.')
+    s.mw(s1_entry_pa(s1, 0x12346000), [0x50001000 | AF | S1_RW | 0b11], 'S1: VA 0x12346000 -> IPA 0x50001000 (unmapped in S2)')
+    s.dma(0x40, 0x12346000, fault=True)
+    s.expect_event(0, ev0('F_TRANSLATION', 0x40), ev1(s2=1, cls=0b10), 0x12346000, 0x50001000,
+                   m1=EV1_MASK, m3=mask(55, 12))
+    return s
+
+
+def s1_entry_pa(t, va):
+    """PA of the level-3 descriptor for va (its table must exist)."""
+    table = t.root
+    for lvl in range(t.start, 3):
+        table = t.tables[(lvl, va >> t.item_lg2(lvl))]
+    return t.to_pa(table) + 8 * t.index(va, 3)
+
+
+def main():
+    for fn in ALL:
+        fn().write()
+
+
+if __name__ == '__main__':
+    main()
