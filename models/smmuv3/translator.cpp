@@ -462,7 +462,9 @@ TranslateResult translate(const SmmuState& st, PhysMem& mem, const Request& in,
     return finish(bypass(req.addr));
   }
 
-  if (ste.bypass()) return finish(bypass(req.addr));
+  // 5.2 S1Fmt: with stage 1 disabled, including full bypass, a SubstreamID is
+  // C_BAD_SUBSTREAMID (select_substream reports it).
+  if (ste.bypass() && !req.ssid) return finish(bypass(req.addr));
 
   const SubstreamStep sub = select_substream(st, sc, req);
   if (sub.stop) return finish(from_stop(*sub.stop, req));

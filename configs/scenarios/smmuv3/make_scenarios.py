@@ -519,6 +519,392 @@ def nested():
     return s
 
 
+@scenario
+def two_level():
+    s = Scenario('two_level', '''
+        A 2-level stream table (LOG2SIZE 16, SPLIT 8) and a 2-level CD table (S1Fmt 01, 4 KiB
+        leaves, S1CDMax 8): two SubstreamIDs in different leaf tables translate through their own
+        CDs and ASIDs, traffic without a SubstreamID bypasses stage 1 (S1DSS 01). Invalid level-1
+        descriptors give C_BAD_STREAMID (CR2.RECINVSID = 1) or C_BAD_SUBSTREAMID, and an L1STD
+        pointing outside memory gives F_STE_FETCH with the STE's address.''')
+    sid = 0x1234
+    l2 = s.alloc.take(64 << 8)
+    s.mw(STRTAB + 8 * 0x12, [l2 | 9], f'L1STD[0x12]: Span 9 (256 STEs), L2Ptr {l2:#x}')
+    s.mw(STRTAB + 8 * 0x07, [0], 'L1STD[0x07]: Span 0 (invalid)')
+    l2b = s.alloc.take(64)
+    s.mw(STRTAB + 8 * 0x08, [l2b | 1], 'L1STD[0x08]: Span 1 (only StreamID 0x800)')
+    s.mw(STRTAB + 8 * 0x09, [0x100000000 | 1], 'L1STD[0x09]: L2Ptr 0x100000000, beyond memory')
+    l1cd = s.alloc.take(64)
+    leaves = {}
+    for ssid, pa in ((0x41, DATA + 0x50000), (0x85, DATA + 0x60000)):
+        idx = ssid >> 6
+        if idx not in leaves:
+            leaves[idx] = s.alloc.take(4096)
+            s.mw(l1cd + 8 * idx, [leaves[idx] | 1], f'L1CD[{idx}]: V, L2Ptr {leaves[idx]:#x}')
+        ws = []
+        t = Tables(s.alloc, 12, 48, 0, ws)
+        t.map(0x10000, pa, AF | S1_RW | S1_NG)
+        s.writes(ws, f'tables of SubstreamID {ssid:#x}')
+        s.mw(leaves[idx] + 64 * (ssid & 63), cd(t.root, 16, 12, asid=ssid),
+             f'CD for SubstreamID {ssid:#x} (ASID {ssid:#x})')
+        s.mw(pa + 0x10, [0x5500 + ssid])
+    s.mw(l1cd + 8 * 3, [0], 'L1CD[3]: V = 0')
+    s.mw(l2 + 64 * 0x34, ste(CFG_S1, s1ctx=l1cd, s1fmt=1, s1cdmax=8, s1dss=1),
+         'STE 0x1234: Config 101, S1Fmt 01, S1CDMax 8, S1DSS 01 (bypass), S1ContextPtr -> L1CD table')
+    s.mw(0x10010, [0xb7])
+    s.init(strtab_cfg=1 << 16 | 8 << 6 | 16, cr2=1 << 1)
+    s.dma(sid, 0x10010, [0x5541], pasid=0x41)
+    s.dma(sid, 0x10010, [0x5585], pasid=0x85)
+    s.c('No SubstreamID: S1DSS 01 bypasses stage 1.')
+    s.dma(sid, 0x10010, [0xb7])
+    s.c('L1CD[3] invalid: C_BAD_SUBSTREAMID, SubstreamID 0xc1 (7.3.9: no SSV bit).')
+    s.dma(sid, 0x10010, pasid=0xc1, fault=True)
+    s.expect_event(0, ev0('C_BAD_SUBSTREAMID', sid) | 0xc1 << 12)
+    s.c('L1STD Span 0, and a StreamID beyond the span: C_BAD_STREAMID.')
+    s.dma(0x0700, 0x10010, fault=True)
+    s.expect_event(1, ev0('C_BAD_STREAMID', 0x0700))
+    s.dma(0x0812, 0x10010, fault=True)
+    s.expect_event(2, ev0('C_BAD_STREAMID', 0x0812))
+    s.c('StreamID 0x900: the STE read at 0x100000000 aborts: F_STE_FETCH, FetchAddr = the STE.')
+    s.dma(0x0900, 0x10010, fault=True)
+    s.expect_event(3, ev0('F_STE_FETCH', 0x0900), w3=0x100000000, m3=mask(55, 3))
+    s.c('StreamID 0x10000 is beyond LOG2SIZE: C_BAD_STREAMID (the 16-bit requester ID cannot '
+        'carry it, so use a StreamID beyond SPLIT with an L1 descriptor never written: 0xff00).')
+    s.dma(0xff00, 0x10010, fault=True)
+    s.expect_event(4, ev0('C_BAD_STREAMID', 0xff00))
+    s.mmr(EVENTQ_PROD, 5)
+    return s
+
+
+@scenario
+def s1dss():
+    s = Scenario('s1dss', '''
+        STE.S1DSS for traffic without a SubstreamID when substreams are enabled (S1CDMax 2, a
+        linear table of 4 CDs): 00 terminates with F_STREAM_DISABLED, 01 bypasses stage 1, 10 uses
+        CD 0 and then terminates SubstreamID 0 with F_STREAM_DISABLED. A SubstreamID beyond
+        S1CDMax, or on a stream without stage 1, is C_BAD_SUBSTREAMID.''')
+    cds = s.alloc.take(4 * 64, 256)
+    for i in range(4):
+        ws = []
+        t = Tables(s.alloc, 12, 48, 0, ws)
+        t.map(0x20000, DATA + 0x1000 * (0x70 + i), AF | S1_RW | S1_NG)
+        s.writes(ws, f'tables of CD {i}')
+        s.mw(cds + 64 * i, cd(t.root, 16, 12, asid=0x10 + i), f'CD {i}: ASID {0x10 + i:#x}')
+        s.mw(DATA + 0x1000 * (0x70 + i) + 8, [0xcd0 + i])
+    s.mw(0x20008, [0xb9])
+    for sid, dss in ((0x50, 0), (0x51, 1), (0x52, 2)):
+        s.set_ste(sid, ste(CFG_S1, s1ctx=cds, s1cdmax=2, s1dss=dss), f'STE {sid:#x}: S1CDMax 2, S1DSS {dss:02b}')
+    s.set_ste(0x53, ste(CFG_BYPASS), 'STE 0x53: bypass (no stage 1)')
+    s.init()
+    s.dma(0x50, 0x20008, [0xcd1], pasid=1)
+    s.dma(0x50, 0x20008, fault=True)
+    s.expect_event(0, ev0('F_STREAM_DISABLED', 0x50))
+    s.dma(0x51, 0x20008, [0xb9])
+    s.dma(0x51, 0x20008, [0xcd2], pasid=2)
+    s.dma(0x52, 0x20008, [0xcd0])
+    s.dma(0x52, 0x20008, [0xcd3], pasid=3)
+    s.dma(0x52, 0x20008, pasid=0, fault=True)
+    s.expect_event(1, ev0('F_STREAM_DISABLED', 0x52), m0=0xffffffff000000ff)
+    s.dma(0x52, 0x20008, pasid=4, fault=True)
+    s.expect_event(2, ev0('C_BAD_SUBSTREAMID', 0x52) | 4 << 12)
+    s.dma(0x53, 0x20008, pasid=1, fault=True)
+    s.expect_event(3, ev0('C_BAD_SUBSTREAMID', 0x53) | 1 << 12)
+    s.mmr(EVENTQ_PROD, 4)
+    return s
+
+
+@scenario
+def events():
+    s = Scenario('events', '''
+        One transaction per event type the model raises from a stream or context configuration or
+        a walk, with the record's fields checked in memory (IHI 0070 7.3): C_BAD_CD, F_CD_FETCH,
+        F_WALK_EABT, F_TRANSLATION, F_ADDR_SIZE, F_ACCESS, F_PERMISSION (write to a read-only
+        page), and the RnW, PnU, InD, S2, CLASS, InputAddr and FetchAddr fields.''')
+    base_va = 0x30000
+    ws = []
+    t = Tables(s.alloc, 12, 48, 0, ws)
+    t.map(base_va, DATA + 0x80000, AF | S1_RW | S1_NG, note='VA 0x30000: read/write')
+    t.map(base_va + 0x1000, DATA + 0x81000, AF | S1_RO | S1_NG, note='VA 0x31000: read-only')
+    t.map(base_va + 0x2000, DATA + 0x82000, S1_RW | S1_NG, note='VA 0x32000: AF = 0')
+    t.map(base_va + 0x3000, 0x1000000000, AF | S1_RW | S1_NG, note='VA 0x33000: OA 0x1000000000 (beyond a 32-bit IPS)')
+    s.writes(ws, 'stage-1 tables')
+    good = s.alloc.take(64)
+    s.mw(good, cd(t.root, 16, 12, asid=1, ips=0), 'CD: IPS 000 (32 bits), R = 1, A = 1')
+    s.set_ste(0x70, ste(CFG_S1, s1ctx=good), 'STE 0x70: stage 1')
+    bad = s.alloc.take(64)
+    s.mw(bad, cd(t.root, 16, 12, asid=1, valid=0), 'CD with V = 0')
+    s.set_ste(0x71, ste(CFG_S1, s1ctx=bad), 'STE 0x71: its CD is invalid (C_BAD_CD)')
+    s.set_ste(0x72, ste(CFG_S1, s1ctx=0x100000000), 'STE 0x72: CD at 0x100000000, beyond memory (F_CD_FETCH)')
+    far = s.alloc.take(64)
+    s.mw(far, cd(0x200000000, 16, 12, asid=2), 'CD with TTB0 0x200000000, beyond memory')
+    s.set_ste(0x73, ste(CFG_S1, s1ctx=far), 'STE 0x73: the first table read aborts (F_WALK_EABT)')
+    s.init()
+    s.dma(0x70, base_va, [0], write=True)
+    n = 0
+    s.c('C_BAD_CD: StreamID, no SubstreamID.')
+    s.dma(0x71, base_va, fault=True)
+    s.expect_event(n, ev0('C_BAD_CD', 0x71)); n += 1
+    s.c('F_CD_FETCH: FetchAddr = the CD address.')
+    s.dma(0x72, base_va, fault=True)
+    s.expect_event(n, ev0('F_CD_FETCH', 0x72), w3=0x100000000, m3=mask(55, 3)); n += 1
+    s.c('F_WALK_EABT: CLASS = TT, S2 = 0, FetchAddr = the level-0 descriptor (0x200000000 + 8 * 0).')
+    s.dma(0x73, base_va + 0x8, fault=True)
+    s.expect_event(n, ev0('F_WALK_EABT', 0x73), ev1(rnw=1, cls=0b01), base_va + 0x8, 0x200000000,
+                   m1=EV1_MASK, m3=mask(55, 3)); n += 1
+    s.c('F_TRANSLATION: an unmapped VA; a privileged instruction read (PnU = 1, InD = 1, CLASS IN).')
+    s.step(f'dma_read: {{rid: 0x70, addr: {base_va + 0x10000:#x}, priv: true, exec: true, size: 8, fault: true}}')
+    s.expect_event(n, ev0('F_TRANSLATION', 0x70), ev1(rnw=1, pnu=1, ind=1), base_va + 0x10000,
+                   m1=EV1_MASK); n += 1
+    s.c('F_PERMISSION: a write to a read-only page (RnW = 0).')
+    s.dma(0x70, base_va + 0x1008, [0xbad], write=True, fault=True)
+    s.expect_event(n, ev0('F_PERMISSION', 0x70), ev1(rnw=0), base_va + 0x1008, m1=EV1_MASK); n += 1
+    s.mr(DATA + 0x81008, [0])
+    s.c('F_ACCESS: AF = 0 and no hardware update (CD.HA = 0).')
+    s.dma(0x70, base_va + 0x2000, fault=True)
+    s.expect_event(n, ev0('F_ACCESS', 0x70), ev1(), base_va + 0x2000, m1=EV1_MASK); n += 1
+    s.c('F_ADDR_SIZE: the output address is beyond the CD\'s 32-bit IPS.')
+    s.dma(0x70, base_va + 0x3000, fault=True)
+    s.expect_event(n, ev0('F_ADDR_SIZE', 0x70), ev1(), base_va + 0x3000, m1=EV1_MASK); n += 1
+    s.c('The good page still works, and the PASID-less faults used SSV = 0.')
+    s.dma(0x70, base_va, [0])
+    s.mmr(EVENTQ_PROD, n)
+    return s
+
+
+@scenario
+def stale_tlbi():
+    s = Scenario('stale_tlbi', '''
+        The TLB is a real cache: a page-table change is not seen until the matching TLB
+        invalidation and CMD_SYNC. CMD_TLBI_NH_VA with Leaf and with a range (TG/NUM/SCALE) removes
+        exactly its pages; CMD_TLBI_NH_VA of another ASID leaves the entry, CMD_TLBI_NH_VAA removes
+        it. Entries are tagged by VMID and ASID, not by stream: two streams with the same VMID and
+        ASID share entries; TLBI_NH_ASID of one VMID leaves the other VMID's entry; TLBI_NH_ALL
+        and TLBI_S12_VMALL clear a VMID; a global (nG = 0) entry survives TLBI_NH_ASID.''')
+    va = 0x100000
+    t = {}
+    for sid, vmid, asid in ((0x60, 1, 1), (0x61, 2, 1), (0x62, 1, 1)):
+        ws = []
+        t[sid] = Tables(s.alloc, 12, 48, 0, ws)
+        t[sid].map(va, DATA + 0x1000 * sid, AF | S1_RW | S1_NG)
+        for k in range(4):
+            t[sid].map(0x200000 + 0x1000 * k, DATA + 0x100000 + 0x1000 * k, AF | S1_RW | S1_NG)
+        t[sid].map(0x300000, DATA + 0x200000, AF | S1_RW, note='VA 0x300000: a global page (nG = 0)')
+        s.writes(ws, f'tables of stream {sid:#x}')
+        c = s.alloc.take(64)
+        s.mw(c, cd(t[sid].root, 16, 12, asid=asid), f'CD: ASID {asid}')
+        s.set_ste(sid, ste(CFG_S1, s1ctx=c, vmid=vmid), f'STE {sid:#x}: stage 1, S2VMID {vmid}, ASID {asid}')
+        s.mw(DATA + 0x1000 * sid, [0x1000 + sid])
+    for k in range(4):
+        s.mw(DATA + 0x100000 + 0x1000 * k, [0xa0 + k])
+        s.mw(DATA + 0x180000 + 0x1000 * k, [0xb0 + k])
+    s.mw(DATA + 0x200000, [0x6106a1])
+    s.mw(DATA + 0x280000, [0x6106a2])
+    s.mw(DATA + 0x7000, [0x7777])
+    s.init()
+
+    def remap(sid, v, pa, attrs=AF | S1_RW | S1_NG):
+        s.mw(s1_entry_pa(t[sid], v), [pa | attrs | 0b11], f'stream {sid:#x}: VA {v:#x} -> {pa:#x} (memory only)')
+
+    s.dma(0x60, va, [0x1060])
+    remap(0x60, va, DATA + 0x7000)
+    s.c('Stale: the TLB still holds the old translation.')
+    s.dma(0x60, va, [0x1060])
+    s.commands([cmd('TLBI_NH_VA', vmid=1, asid=1, addr=va, leaf=1), s.sync()],
+               'CMD_TLBI_NH_VA (VMID 1, ASID 1, Leaf) + CMD_SYNC')
+    s.dma(0x60, va, [0x7777])
+    s.c('Stream 0x62 has the same VMID and ASID: it hits the entry stream 0x60 filled, not its own tables.')
+    s.dma(0x62, va, [0x7777])
+    s.c('Range: four pages cached, all four remapped in memory, a 2-page range invalidated.')
+    for k in range(4):
+        s.dma(0x60, 0x200000 + 0x1000 * k, [0xa0 + k])
+    for k in range(4):
+        remap(0x60, 0x200000 + 0x1000 * k, DATA + 0x180000 + 0x1000 * k)
+    s.commands([cmd('TLBI_NH_VA', vmid=1, asid=1, addr=0x200000, tg=1, num=1, scale=0, ttl=3, leaf=1),
+                s.sync()], 'TLBI_NH_VA range: TG 4K, NUM 1, SCALE 0 = 2 pages from 0x200000, TTL 3')
+    for k in range(4):
+        s.dma(0x60, 0x200000 + 0x1000 * k, [(0xb0 if k < 2 else 0xa0) + k])
+    s.commands([cmd('TLBI_NH_VA', vmid=1, asid=2, addr=0x202000), s.sync()],
+               'TLBI_NH_VA of ASID 2: the ASID 1 entry stays')
+    s.dma(0x60, 0x202000, [0xa2])
+    s.commands([cmd('TLBI_NH_VAA', vmid=1, addr=0x202000), s.sync()], 'TLBI_NH_VAA: every ASID')
+    s.dma(0x60, 0x202000, [0xb2])
+    s.dma(0x60, 0x203000, [0xa3])
+    s.c('VMID scoping: streams 0x60 (VMID 1) and 0x61 (VMID 2), both ASID 1.')
+    s.dma(0x61, va, [0x1061])
+    remap(0x61, va, DATA + 0x7000)
+    s.commands([cmd('TLBI_NH_ASID', vmid=1, asid=1), s.sync()], 'TLBI_NH_ASID VMID 1, ASID 1')
+    s.dma(0x61, va, [0x1061])
+    s.commands([cmd('TLBI_NH_ASID', vmid=2, asid=1), s.sync()], 'TLBI_NH_ASID VMID 2, ASID 1')
+    s.dma(0x61, va, [0x7777])
+    s.c('A global entry survives TLBI_NH_ASID and goes with TLBI_NH_ALL of its VMID.')
+    s.dma(0x60, 0x300000, [0x6106a1])
+    remap(0x60, 0x300000, DATA + 0x280000, AF | S1_RW)
+    s.commands([cmd('TLBI_NH_ASID', vmid=1, asid=1), s.sync()])
+    s.dma(0x60, 0x300000, [0x6106a1])
+    s.commands([cmd('TLBI_NH_ALL', vmid=1), s.sync()], 'TLBI_NH_ALL VMID 1')
+    s.dma(0x60, 0x300000, [0x6106a2])
+    s.dma(0x60, 0x203000, [0xb3])
+    s.c('TLBI_S12_VMALL of VMID 2 clears stream 0x61 too.')
+    remap(0x61, va, DATA + 0x1000 * 0x61)
+    s.dma(0x61, va, [0x7777])
+    s.commands([cmd('TLBI_S12_VMALL', vmid=2), s.sync()])
+    s.dma(0x61, va, [0x1061])
+    return s
+
+
+@scenario
+def stale_config():
+    s = Scenario('stale_config', '''
+        The configuration caches hold STEs and CDs until CMD_CFGI_*: an STE changed in memory
+        keeps its cached behaviour until CMD_CFGI_STE + CMD_SYNC; a CD's new TTB0 is used only after
+        CMD_CFGI_CD (and a TLB invalidation for the old translations); CMD_CFGI_ALL clears
+        everything; CMD_CFGI_STE_RANGE covers its aligned range.''')
+    ws = []
+    t1 = Tables(s.alloc, 12, 48, 0, ws)
+    t1.map(0x40000, DATA + 0x1000, AF | S1_RW | S1_NG)
+    t2 = Tables(s.alloc, 12, 48, 0, ws)
+    t2.map(0x40000, DATA + 0x2000, AF | S1_RW | S1_NG)
+    s.writes(ws, 'two sets of tables: VA 0x40000 -> DATA + 0x1000 or DATA + 0x2000')
+    c = s.alloc.take(64)
+    s.mw(c, cd(t1.root, 16, 12, asid=4), 'CD: TTB0 = first tables')
+    s.set_ste(0x80, ste(CFG_S1, s1ctx=c))
+    s.set_ste(0x81, ste(CFG_BYPASS))
+    s.mw(DATA + 0x1000, [0x1])
+    s.mw(DATA + 0x2000, [0x2])
+    s.mw(0x40000, [0xbb])
+    s.init()
+    s.dma(0x80, 0x40000, [0x1])
+    s.dma(0x81, 0x40000, [0xbb])
+    s.mw(c, cd(t2.root, 16, 12, asid=5), 'CD: TTB0 = second tables, ASID 5 (memory only)')
+    s.commands([cmd('TLBI_NH_ALL'), s.sync()], 'TLB invalidated, CD cache not: the old CD (ASID 4) refills')
+    s.dma(0x80, 0x40000, [0x1])
+    s.commands([cmd('CFGI_CD', sid=0x80, ssid=0, leaf=1), s.sync()], 'CMD_CFGI_CD (SID 0x80, SubstreamID 0)')
+    s.dma(0x80, 0x40000, [0x2])
+    s.set_ste(0x81, ste(CFG_ABORT), 'STE 0x81 -> abort (memory only)')
+    s.dma(0x81, 0x40000, [0xbb])
+    s.commands([cmd('CFGI_STE_RANGE', sid=0x90, rng=3), s.sync()], 'CFGI_STE_RANGE 0x90..0x9f: not 0x81')
+    s.dma(0x81, 0x40000, [0xbb])
+    s.commands([cmd('CFGI_STE_RANGE', sid=0x83, rng=1), s.sync()], 'CFGI_STE_RANGE 0x80..0x83')
+    s.dma(0x81, 0x40000, fault=True)
+    s.set_ste(0x81, ste(CFG_BYPASS), 'STE 0x81 -> bypass again (memory only)')
+    s.dma(0x81, 0x40000, fault=True)
+    s.commands([cmd('CFGI_STE', sid=0x81, leaf=1), s.sync()])
+    s.dma(0x81, 0x40000, [0xbb])
+    s.dma(0x80, 0x40000, [0x2])
+    s.set_ste(0x80, ste(CFG_BYPASS), 'STE 0x80 -> bypass (memory only)')
+    s.dma(0x80, 0x40000, [0x2])
+    s.commands([cmd('CFGI_STE_RANGE', rng=31), s.sync()], 'CMD_CFGI_ALL (CFGI_STE_RANGE, Range 31)')
+    s.dma(0x80, 0x40000, [0xbb])
+    return s
+
+
+@scenario
+def cmdq():
+    s = Scenario('cmdq', '''
+        The Command queue: nothing is consumed while CMDQEN is clear; CMD_SYNC completion is
+        signalled by CMDQ_CONS and by its MSI write (CS = SIG_IRQ); an illegal command stops the
+        queue with CMDQ_CONS.ERR = CERROR_ILL at the failing entry, raises GERROR.CMDQ_ERR (with the
+        GERROR MSI), and the queue resumes from that entry once software fixes it and
+        acknowledges in GERRORN.''')
+    s.init(enable=False)
+    s.mmw(CR0, EVENTQEN)
+    s.mmr(CR0ACK, EVENTQEN, poll=True)
+    s.mw(CMDQ, cmd('SYNC'), 'a CMD_SYNC written and published while CMDQEN = 0')
+    s.mmw(CMDQ_PROD, 1)
+    s.wait('1us')
+    s.mmr(CMDQ_CONS, 0)
+    s.mmw(CR0, EVENTQEN | CMDQEN)
+    s.mmr(CMDQ_CONS, 1, poll=True)
+    s.cmd_index = 1
+    s.c('CMD_SYNC with CS = SIG_IRQ: MSIData written to MSIAddress when it completes.')
+    s.mw(CMDQ + 16, cmd('SYNC', cs=1, msi_addr=MSI, msi_data=0xdeadbeef))
+    s.mmw(CMDQ_PROD, 2)
+    s.mr(MSI, [0xdeadbeef], mask_=0xffffffff, poll=True)
+    s.mmr(CMDQ_CONS, 2, poll=True)
+    s.c('GERROR MSI configuration, then a reserved opcode (0x7f) followed by a CMD_SYNC.')
+    s.mmw(GERROR_IRQ_CFG0, MSI + 0x10, 64)
+    s.mmw(GERROR_IRQ_CFG1, 0x6e6e)
+    s.mmw(IRQ_CTRL, 1)
+    s.mmr(IRQ_CTRLACK, 1, poll=True)
+    s.mw(CMDQ + 32, cmd('SYNC', opcode=0x7f))
+    s.mw(CMDQ + 48, cmd('SYNC', cs=1, msi_addr=MSI + 8, msi_data=0x5a5a))
+    s.mmw(CMDQ_PROD, 4)
+    s.mmr(GERROR, 1, mask_=1, poll=True)
+    s.mr(MSI + 0x10, [0x6e6e], mask_=0xffffffff, poll=True)
+    s.c('CONS.RD stays at the illegal command (index 2), CONS.ERR = 0x01 (CERROR_ILL).')
+    s.mmr(CMDQ_CONS, 1 << 24 | 2)
+    s.wait('1us')
+    s.mmr(CMDQ_CONS, 1 << 24 | 2)
+    s.mr(MSI + 8, [0])
+    s.c('Software replaces the command with a CMD_SYNC and acknowledges: the queue resumes there.')
+    s.mw(CMDQ + 32, cmd('SYNC'))
+    s.mmw(GERRORN, 1)
+    s.mmr(CMDQ_CONS, 4, mask_=mask(19, 0), poll=True)
+    s.mr(MSI + 8, [0x5a5a], mask_=0xffffffff, poll=True)
+    s.c('A TLBI range form without range support fields (TG 4K, NUM = SCALE = TTL = 0) is CERROR_ILL.')
+    s.mw(CMDQ + 64, cmd('TLBI_NH_VA', vmid=1, asid=1, addr=0x1000, tg=1))
+    s.mmw(CMDQ_PROD, 5)
+    s.mmr(GERROR, 0, mask_=1, poll=True)
+    s.mmr(CMDQ_CONS, 1 << 24 | 4)
+    s.mw(CMDQ + 64, cmd('TLBI_NH_VA', vmid=1, asid=1, addr=0x1000, tg=1, ttl=3))
+    s.mmw(GERRORN, 0)
+    s.mmr(CMDQ_CONS, 5, mask_=mask(19, 0), poll=True)
+    s.c('Wrap: the queue pointer carries the wrap flag in bit LOG2SIZE (8). CMDQ_CONS is set '
+        'while CMDQEN = 0.')
+    s.mmw(CR0, EVENTQEN)
+    s.mmr(CR0ACK, EVENTQEN, poll=True)
+    s.mmw(CMDQ_CONS, 255)
+    s.mmw(CMDQ_PROD, 255)
+    s.mmw(CR0, EVENTQEN | CMDQEN)
+    s.mmr(CR0ACK, EVENTQEN | CMDQEN, poll=True)
+    s.mw(CMDQ + 16 * 255, cmd('PREFETCH_CONFIG', sid=1))
+    s.mw(CMDQ, cmd('SYNC', cs=1, msi_addr=MSI + 0x18, msi_data=0x77))
+    s.mmw(CMDQ_PROD, 0x101)
+    s.mmr(CMDQ_CONS, 0x101, poll=True)
+    s.mr(MSI + 0x18, [0x77], mask_=0xffffffff)
+    return s
+
+
+@scenario
+def evtq_overflow():
+    s = Scenario('evtq_overflow', '''
+        A 2-entry Event queue: two records fill it, the third is lost and toggles
+        EVENTQ_PROD.OVFLG, a fourth changes nothing while the overflow is unacknowledged; after
+        software consumes and acknowledges (CONS.OVACKFLG = OVFLG) recording resumes. Each record
+        written sends the Event queue MSI.''')
+    s.set_ste(0x90, ste(CFG_BYPASS, valid=0), 'STE 0x90: V = 0 (each access records C_BAD_STE)')
+    s.mw(EVTQ + 64, [0x1111], 'a marker after the 2-entry queue: never overwritten')
+    s.init(evtq_log2=1)
+    s.mmw(EVENTQ_IRQ_CFG0, MSI + 0x20, 64)
+    s.mmw(EVENTQ_IRQ_CFG1, 0xe0)
+    s.mmw(IRQ_CTRL, 1 << 2)
+    s.mmr(IRQ_CTRLACK, 1 << 2, poll=True)
+    s.dma(0x90, 0x1000, fault=True)
+    s.mr(MSI + 0x20, [0xe0], mask_=0xffffffff)
+    s.dma(0x90, 0x2000, fault=True)
+    s.c('Full: PROD index 0 with the wrap bit (bit 1) set.')
+    s.mmr(EVENTQ_PROD, 0x2)
+    s.dma(0x90, 0x3000, fault=True)
+    s.mmr(EVENTQ_PROD, 0x80000002)
+    s.dma(0x90, 0x4000, fault=True)
+    s.mmr(EVENTQ_PROD, 0x80000002)
+    s.expect_event(0, ev0('C_BAD_STE', 0x90))
+    s.expect_event(1, ev0('C_BAD_STE', 0x90))
+    s.mr(EVTQ + 64, [0x1111])
+    s.c('Consume both and acknowledge the overflow.')
+    s.mmw(EVENTQ_CONS, 0x80000002)
+    s.set_ste(0x91, ste(CFG_BYPASS, valid=0))
+    s.dma(0x91, 0x5000, fault=True)
+    s.mmr(EVENTQ_PROD, 0x80000003)
+    s.expect_event(0, ev0('C_BAD_STE', 0x91))
+    s.c('With EVENTQEN clear, events are discarded.')
+    s.mmw(CR0, CMDQEN | SMMUEN)
+    s.mmr(CR0ACK, CMDQEN | SMMUEN, poll=True)
+    s.dma(0x91, 0x6000, fault=True)
+    s.mmr(EVENTQ_PROD, 0x80000003)
+    return s
+
+
 def s1_entry_pa(t, va):
     """PA of the level-3 descriptor for va (its table must exist)."""
     table = t.root

@@ -1,0 +1,125 @@
+// The SMMU cache set's invalidation scopes (IHI 0070 4.3, 4.4, 3.17): each command removes
+// exactly the entries its scope names.
+#include <gtest/gtest.h>
+
+#include "models/smmuv3/smmu_caches.h"
+
+namespace isim::smmuv3 {
+namespace {
+
+TlbKey s1key(uint16_t vmid, uint16_t asid, uint64_t va, unsigned lg2 = 12) {
+  TlbTag t;
+  t.vmid = vmid;
+  t.asid = asid;
+  t.kind = TlbKind::kS1;
+  return TlbKey::of(t, va, lg2);
+}
+TlbKey gkey(uint16_t vmid, bool aset, uint64_t va) {
+  TlbTag t;
+  t.vmid = vmid;
+  t.aset = aset;
+  t.kind = TlbKind::kS1Global;
+  return TlbKey::of(t, va, 12);
+}
+TlbKey s2key(uint16_t vmid, uint64_t ipa) {
+  TlbTag t;
+  t.vmid = vmid;
+  t.kind = TlbKind::kS2;
+  return TlbKey::of(t, ipa, 12);
+}
+
+CacheGeometry big() {
+  CacheGeometry g;
+  g.ste = g.cd = g.tlb = g.ipa = CacheParams{256, 256};
+  return g;
+}
+
+TEST(SmmuCaches, LookupFindsEveryPageSizeAndGlobalEntries) {
+  SmmuCaches c(big());
+  c.tlb.insert(s1key(1, 5, 0x40000000, 21), TlbEntry{0x80000000, pt::Perms::all(), true, false});
+  uint8_t lg2 = 0;
+  const TlbEntry* e = c.lookup_s1(1, 5, false, 0x401ff008, &lg2);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(lg2, 21);
+  EXPECT_EQ(e->oa_page, 0x80000000u);
+  EXPECT_EQ(c.lookup_s1(1, 6, false, 0x401ff008, &lg2), nullptr);  // another ASID
+  EXPECT_EQ(c.lookup_s1(2, 5, false, 0x401ff008, &lg2), nullptr);  // another VMID
+  // A global entry matches every ASID of its VMID and ASET.
+  c.tlb.insert(gkey(1, false, 0x9000), TlbEntry{0x1000, pt::Perms::all(), true, false});
+  EXPECT_NE(c.lookup_s1(1, 77, false, 0x9000, &lg2), nullptr);
+  EXPECT_EQ(c.lookup_s1(1, 77, true, 0x9000, &lg2), nullptr);
+  EXPECT_EQ(c.lookup_s2(1, 0x9000, &lg2), nullptr);
+}
+
+TEST(SmmuCaches, TlbiScopes) {
+  SmmuCaches c(big());
+  const TlbEntry e{0x1000, pt::Perms::all(), true, false};
+  auto fill = [&] {
+    c.tlb.invalidate_all();
+    c.tlb.insert(s1key(1, 5, 0x1000), e);
+    c.tlb.insert(s1key(1, 5, 0x2000), e);
+    c.tlb.insert(s1key(1, 6, 0x1000), e);
+    c.tlb.insert(s1key(2, 5, 0x1000), e);
+    c.tlb.insert(gkey(1, false, 0x1000), e);
+    c.tlb.insert(s2key(1, 0x1000), e);
+  };
+  fill();
+  EXPECT_EQ(c.tlbi_nh_asid(1, 5), 2u);  // non-global entries of VMID 1 ASID 5 only
+  fill();
+  EXPECT_EQ(c.tlbi_nh_va(1, 5, AddrRange{0x1000, 0x1001}), 2u);  // ASID 5 + global
+  EXPECT_NE(c.tlb.peek(s1key(1, 5, 0x2000)), nullptr);
+  fill();
+  EXPECT_EQ(c.tlbi_nh_vaa(1, AddrRange{0x1000, 0x1001}), 3u);  // every ASID, VMID 1
+  fill();
+  EXPECT_EQ(c.tlbi_nh_all(1), 4u);  // stage-1 entries of VMID 1, not stage 2
+  EXPECT_NE(c.tlb.peek(s2key(1, 0x1000)), nullptr);
+  fill();
+  EXPECT_EQ(c.tlbi_s2_ipa(1, AddrRange{0x1000, 0x1001}), 1u);
+  fill();
+  EXPECT_EQ(c.tlbi_s12_vmall(1), 5u);
+  fill();
+  EXPECT_EQ(c.tlbi_nsnh_all(), 6u);
+}
+
+TEST(SmmuCaches, RangeFormCoversNumTimesScaleGranules) {
+  Command cmd;
+  cmd.tg = 1;  // 4 KiB
+  cmd.num = 2;
+  cmd.scale = 1;  // (2 + 1) * 2^1 = 6 pages
+  const AddrRange r = tlbi_range(cmd, 0x10000);
+  EXPECT_EQ(r.lo, 0x10000u);
+  EXPECT_EQ(r.end, 0x16000u);
+  EXPECT_TRUE(r.overlaps(0x15000, 12));
+  EXPECT_FALSE(r.overlaps(0x16000, 12));
+  EXPECT_TRUE(r.overlaps(0x0, 21));  // a 2 MiB entry containing the range
+  cmd.tg = 0;
+  EXPECT_EQ(tlbi_range(cmd, 0x10000).end, 0x10001u);
+}
+
+TEST(SmmuCaches, ConfigInvalidationScopes) {
+  SmmuCaches c(big());
+  auto fill = [&] {
+    c.ste.invalidate_all();
+    c.cd.invalidate_all();
+    for (uint32_t sid : {0x10u, 0x11u, 0x12u, 0x13u, 0x20u}) {
+      c.ste.insert(SteKey{sid}, StreamCtx{});
+      c.cd.insert(CdKey{sid, 0}, CdCtx{});
+      c.cd.insert(CdKey{sid, 1}, CdCtx{});
+    }
+  };
+  fill();
+  EXPECT_EQ(c.cfgi_ste(0x10), 3u);  // 4.3.1: the STE and its CDs
+  fill();
+  EXPECT_EQ(c.cfgi_cd(0x10, 1), 1u);
+  fill();
+  EXPECT_EQ(c.cfgi_cd_all(0x11), 2u);
+  fill();
+  // Range 1: 2^2 StreamIDs aligned, the low bits of the StreamID ignored.
+  EXPECT_EQ(c.cfgi_ste_range(0x12, 1), 12u);
+  EXPECT_NE(c.ste.peek(SteKey{0x20}), nullptr);
+  fill();
+  EXPECT_EQ(c.cfgi_all(), 15u);
+}
+
+}  // namespace
+}  // namespace isim::smmuv3
