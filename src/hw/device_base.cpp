@@ -1,9 +1,18 @@
 #include "hw/device_base.h"
 
+#include "hw/iommu_base.h"
+
 namespace isim {
 
 DeviceBase::DeviceBase(sc_core::sc_module_name name, uint16_t rid, stats::Group& parent)
-    : sc_module(name), name_(basename()), rid_(rid), stats_(parent, basename()) {
+    : sc_module(name),
+      name_(basename()),
+      rid_(rid),
+      stats_(parent, basename()),
+      ats_invalidations_(
+          stats_.counter("ats_invalidations", "ATS invalidation requests received", "count")),
+      page_responses_(
+          stats_.counter("page_responses", "page request group responses received", "count")) {
   tx_.set_extension(&attrs_);
   SC_HAS_PROCESS(DeviceBase);
   SC_THREAD(thread);
@@ -11,6 +20,19 @@ DeviceBase::DeviceBase(sc_core::sc_module_name name, uint16_t rid, stats::Group&
 
 DeviceBase::~DeviceBase() {
   tx_.clear_extension(&attrs_);
+}
+
+bool DeviceBase::send_page_request(const PageRequest& pr, sc_core::sc_time& delay) {
+  return iommu_ != nullptr && iommu_->page_request(pr, delay);
+}
+
+Tick DeviceBase::ats_invalidate(const AtsInvalidation&, Tick now) {
+  ++ats_invalidations_;
+  return now;
+}
+
+void DeviceBase::page_response(const PageGroupResponse&, Tick) {
+  ++page_responses_;
 }
 
 DmaResult DeviceBase::transport(const DmaRequest& req, std::span<uint8_t> data,

@@ -11,9 +11,12 @@
 #include <string>
 
 #include "hw/dma_attrs.h"
+#include "hw/pcie_msg.h"
 #include "hw/stats/stats.h"
 
 namespace isim {
+
+class IommuBase;
 
 /// One DMA as a device issues it.
 struct DmaRequest {
@@ -35,7 +38,7 @@ struct DmaResult {
   bool ok() const { return status == tlm::TLM_OK_RESPONSE; }
 };
 
-class DeviceBase : public sc_core::sc_module {
+class DeviceBase : public sc_core::sc_module, public PcieEndpoint {
  public:
   tlm_utils::simple_initiator_socket<DeviceBase> port{"port"};
 
@@ -44,6 +47,19 @@ class DeviceBase : public sc_core::sc_module {
 
   uint16_t rid() const { return rid_; }
   stats::Group& stats() { return stats_; }
+
+  /// The IOMMU `port` is bound to (set by the platform; page requests go to it).
+  void set_iommu(IommuBase* iommu) { iommu_ = iommu; }
+
+  /// Sends a Page Request message from the calling thread, at sc_time_stamp() + delay. Returns
+  /// false when there is no IOMMU or it has no page request interface.
+  bool send_page_request(const PageRequest& pr, sc_core::sc_time& delay);
+
+  /// A function without an ATC: nothing to drop, completes on arrival. Devices with an ATC
+  /// override this.
+  Tick ats_invalidate(const AtsInvalidation& inv, Tick now) override;
+  /// Counted; devices with PRI override this.
+  void page_response(const PageGroupResponse& r, Tick now) override;
 
   /// Issues one DMA through `port` with blocking transport. `delay` is the caller's local time
   /// offset (temporal decoupling) on entry and the completion offset on return. `data` is the
@@ -64,6 +80,9 @@ class DeviceBase : public sc_core::sc_module {
 
   uint16_t rid_;
   stats::Group stats_;
+  IommuBase* iommu_ = nullptr;
+  stats::Counter& ats_invalidations_;
+  stats::Counter& page_responses_;
   tlm::tlm_generic_payload tx_;  // reused: no allocation per DMA
   DmaAttrs attrs_;
 };

@@ -13,6 +13,10 @@ void IommuBase::mmio_access(tlm::tlm_generic_payload& tx, sc_core::sc_time&) {
   tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
 }
 
+bool IommuBase::page_request(const PageRequest&, sc_core::sc_time&) {
+  return false;
+}
+
 unsigned IommuBase::dma_debug(int, tlm::tlm_generic_payload& tx) {
   return downstream->transport_dbg(tx);
 }

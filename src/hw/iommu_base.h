@@ -1,5 +1,7 @@
 // What every IOMMU model is to the platform: a DMA target upstream (devices bind here, several
-// per IOMMU), an initiator downstream to the system bus, and a register block.
+// per IOMMU), an initiator downstream to the system bus, and a register block. Messages that
+// are not DMA (ATS invalidations, page requests and responses; hw/pcie_msg.h) go to the
+// functions below it by requester ID.
 #pragma once
 
 #include <tlm_utils/multi_passthrough_target_socket.h>
@@ -8,7 +10,9 @@
 #include <tlm>
 
 #include <cstdint>
+#include <map>
 
+#include "hw/pcie_msg.h"
 #include "hw/stats/stats.h"
 
 namespace isim {
@@ -29,6 +33,23 @@ class IommuBase : public sc_core::sc_module {
 
   stats::Group& stats() { return stats_; }
 
+  /// Routes messages for requester `rid` to `ep` (the platform attaches every device).
+  void attach_endpoint(uint16_t rid, PcieEndpoint* ep) { endpoints_[rid] = ep; }
+  /// Receives messages for requester IDs no device was attached for (a scenario port, which
+  /// issues DMA with any requester ID).
+  void set_default_endpoint(PcieEndpoint* ep) { default_endpoint_ = ep; }
+  /// The function behind `rid` (nullptr: nothing there; a message to it is dropped, as an
+  /// unsupported request would be).
+  PcieEndpoint* endpoint(uint16_t rid) const {
+    auto it = endpoints_.find(rid);
+    return it != endpoints_.end() ? it->second : default_endpoint_;
+  }
+
+  /// A Page Request message from a device (PCIe 10.4.1), arriving at sc_time_stamp() + delay;
+  /// the IOMMU may add its acceptance time to `delay`. Returns false when the IOMMU has no
+  /// page request interface (the default): the message is an unsupported request.
+  virtual bool page_request(const PageRequest& pr, sc_core::sc_time& delay);
+
  protected:
   /// A DMA from the device bound to upstream port `port`.
   virtual void dma(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) = 0;
@@ -40,6 +61,9 @@ class IommuBase : public sc_core::sc_module {
   stats::Group stats_;
 
  private:
+  std::map<uint16_t, PcieEndpoint*> endpoints_;
+  PcieEndpoint* default_endpoint_ = nullptr;
+
   void upstream_b_transport(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
     dma(port, tx, delay);
   }

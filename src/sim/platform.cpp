@@ -52,8 +52,15 @@ Platform::Platform(const PlatformConfig& config, PlatformOptions opts) : config_
   }
   for (const ComponentSpec& spec : config_.devices) {
     auto dev = device_types().find(spec.type)->create(spec, ctx);
-    dev->port.bind(iommu(spec.iommu)->upstream);
-    if (auto* sp = dynamic_cast<ScenarioPort*>(dev.get())) ports_.emplace_back(spec.iommu, sp);
+    IommuBase* io = iommu(spec.iommu);
+    dev->port.bind(io->upstream);
+    dev->set_iommu(io);
+    io->attach_endpoint(dev->rid(), dev.get());
+    if (auto* sp = dynamic_cast<ScenarioPort*>(dev.get())) {
+      // A scenario port issues DMA with any requester ID: it answers for all unattached ones.
+      io->set_default_endpoint(sp);
+      ports_.emplace_back(spec.iommu, sp);
+    }
     devices_.push_back(std::move(dev));
   }
   if (opts.scenario_ports) {
@@ -64,6 +71,8 @@ Platform::Platform(const PlatformConfig& config, PlatformOptions opts) : config_
       while (config_.find_component(name)) name += "_";
       auto sp = std::make_unique<ScenarioPort>(name.c_str(), 0, stats_);
       sp->port.bind(slot.model->upstream);
+      sp->set_iommu(slot.model);
+      slot.model->set_default_endpoint(sp.get());
       ports_.emplace_back(slot.name, sp.get());
       devices_.push_back(std::move(sp));
     }

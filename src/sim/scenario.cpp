@@ -7,6 +7,7 @@
 
 #include "base/units.h"
 #include "hw/papr_if.h"
+#include "hw/pcie_msg.h"
 #include "sim/yaml_doc.h"
 
 namespace isim {
@@ -19,12 +20,21 @@ using Kind = ScenarioStep::Kind;
 
 const std::map<std::string, Kind>& step_kinds() {
   static const std::map<std::string, Kind> kKinds = {
-      {"mem_write", Kind::mem_write}, {"mem_read", Kind::mem_read},
-      {"mem_poll", Kind::mem_poll},   {"mmio_write", Kind::mmio_write},
-      {"mmio_read", Kind::mmio_read}, {"mmio_poll", Kind::mmio_poll},
-      {"dma_write", Kind::dma_write}, {"dma_read", Kind::dma_read},
-      {"wait", Kind::wait},           {"hcall", Kind::hcall},
+      {"mem_write", Kind::mem_write},
+      {"mem_read", Kind::mem_read},
+      {"mem_poll", Kind::mem_poll},
+      {"mmio_write", Kind::mmio_write},
+      {"mmio_read", Kind::mmio_read},
+      {"mmio_poll", Kind::mmio_poll},
+      {"dma_write", Kind::dma_write},
+      {"dma_read", Kind::dma_read},
+      {"wait", Kind::wait},
+      {"hcall", Kind::hcall},
       {"rtas", Kind::rtas},
+      {"ats_translate", Kind::ats_translate},
+      {"page_request", Kind::page_request},
+      {"expect_page_response", Kind::expect_page_response},
+      {"expect_ats_invalidation", Kind::expect_ats_invalidation},
   };
   return kKinds;
 }
@@ -178,6 +188,54 @@ void parse_values(StepParser& sp, const std::string& key, std::vector<ScenarioVa
     if (auto v = sp.value(e, key, true, codes, wildcard)) out.push_back(*v);
 }
 
+/// PCIe 10.4.2.1 PRG response code names (the runner prints the same names).
+std::optional<uint64_t> prg_code(std::string_view s) {
+  if (s == "success") return 0x0;
+  if (s == "invalid_request") return 0x1;
+  if (s == "response_failure") return 0xf;
+  return std::nullopt;
+}
+
+/// Message fields to compare: numbers (or `$NAME`), flags (true/false or 0/1), and for `code`
+/// a PRG response code name. Keys not in `numbers` or `flags` are left for finish() to reject.
+void parse_fields(StepParser& sp, std::initializer_list<const char*> numbers,
+                  std::initializer_list<const char*> flags, ScenarioStep& st) {
+  for (const char* k : numbers) {
+    if (!sp.has(k)) continue;
+    const YAML::Node n = sp.node(k);
+    if (std::string_view(k) == "code" && n.IsScalar()) {
+      if (auto c = prg_code(n.Scalar())) {
+        st.fields.emplace_back(k, ScenarioValue{*c, {}, false});
+        continue;
+      }
+    }
+    if (auto v = sp.value(n, k, false, false, false)) st.fields.emplace_back(k, *v);
+  }
+  for (const char* k : flags) {
+    if (!sp.has(k)) continue;
+    const YAML::Node n = sp.node(k);
+    std::optional<bool> b;
+    if (n.IsScalar()) {
+      b = parse_bool(n.Scalar());
+      if (!b && (n.Scalar() == "0" || n.Scalar() == "1")) b = n.Scalar() == "1";
+    }
+    if (!b) {
+      sp.error(k, "expected true or false (or 0/1)");
+      continue;
+    }
+    st.fields.emplace_back(k, ScenarioValue{*b ? 1u : 0u, {}, false});
+  }
+}
+
+/// The requester keys every device-side step shares.
+void parse_requester(StepParser& sp, ScenarioStep& st) {
+  st.rid = sp.value("rid").value_or(ScenarioValue{});
+  if (sp.has("pasid")) st.pasid = sp.value("pasid");
+  st.priv = sp.flag("priv");
+  st.exec = sp.flag("exec");
+  st.iommu = sp.text("iommu", false).value_or("");
+}
+
 ScenarioStep parse_step(const YAML::Node& item, const std::string& path, const SourceInfo& src,
                         ErrorList& errs) {
   ScenarioStep st;
@@ -239,13 +297,10 @@ ScenarioStep parse_step(const YAML::Node& item, const std::string& path, const S
       break;
     case Kind::dma_write:
     case Kind::dma_read:
-      st.rid = sp.value("rid").value_or(ScenarioValue{});
-      if (sp.has("pasid")) st.pasid = sp.value("pasid");
-      st.priv = sp.flag("priv");
-      st.exec = sp.flag("exec");
-      st.iommu = sp.text("iommu", false).value_or("");
+      parse_requester(sp, st);
       st.addr = sp.value("addr").value_or(ScenarioValue{});
       st.fault = sp.flag("fault");
+      st.translated = sp.flag("translated");
       if (st.kind == Kind::dma_read && st.fault) {
         if (sp.has("size")) {
           const YAML::Node n = sp.node("size");
@@ -285,6 +340,51 @@ ScenarioStep parse_step(const YAML::Node& item, const std::string& path, const S
           sp.error("capture", "expected a name or a list of names");
       }
       break;
+    case Kind::ats_translate: {
+      parse_requester(sp, st);
+      st.addr = sp.value("addr").value_or(ScenarioValue{});
+      st.nw = sp.flag("nw");
+      st.fault = sp.flag("fault");
+      if (sp.has("capture")) st.capture = sp.text("capture", true).value_or("");
+      if (sp.has("expect")) {
+        const YAML::Node e = sp.node("expect");
+        const std::string ep = cfg::join_path(p, "expect");
+        if (!e.IsMap()) {
+          sp.error("expect", "expected a mapping of completion fields (addr, size, r, w, ...)");
+        } else {
+          StepParser ex(e, ep, src, errs);
+          parse_fields(ex, {"addr", "size"}, {"r", "w", "x", "priv", "u"}, st);
+          ex.finish("expect");
+        }
+        if (st.fault) sp.error("fault", "give either fault: true or expect:, not both");
+      }
+      break;
+    }
+    case Kind::page_request: {
+      parse_requester(sp, st);
+      st.addr = sp.value("addr").value_or(ScenarioValue{});
+      st.pr_read = sp.flag("read");
+      st.pr_write = sp.flag("write");
+      st.pr_last = sp.has("last") ? sp.flag("last") : true;
+      st.group = sp.value("group").value_or(ScenarioValue{});
+      if (st.group.ref.empty() && st.group.literal > PageRequest::kGroupMask)
+        sp.error("group", "a page request group index is 9 bits (0..511)");
+      st.fault = sp.flag("fault");
+      break;
+    }
+    case Kind::expect_page_response:
+    case Kind::expect_ats_invalidation: {
+      st.iommu = sp.text("iommu", false).value_or("");
+      st.none = sp.flag("none");
+      if (st.kind == Kind::expect_page_response)
+        parse_fields(sp, {"rid", "pasid", "group", "code"}, {}, st);
+      else
+        parse_fields(sp, {"rid", "pasid", "addr", "size"}, {"global"}, st);
+      if (st.none && !st.fields.empty())
+        sp.error("none", "none: true expects no message; give no fields with it");
+      if (auto t = sp.time("timeout")) st.timeout = *t;
+      break;
+    }
     case Kind::wait:
       break;
   }

@@ -36,6 +36,10 @@ struct ScenarioStep {
     wait,
     hcall,
     rtas,
+    ats_translate,
+    page_request,
+    expect_page_response,
+    expect_ats_invalidation,
   };
   Kind kind{};
   std::string name;  ///< the step's key as written (for messages)
@@ -55,9 +59,18 @@ struct ScenarioStep {
   std::optional<ScenarioValue> pasid;
   bool priv = false;
   bool exec = false;
-  std::string iommu;   ///< which IOMMU's port (needed when the platform has several)
-  bool fault = false;  ///< expect the DMA to be blocked
-  uint64_t size = 0;   ///< dma_read with fault: bytes to read
+  std::string iommu;        ///< which IOMMU's port (needed when the platform has several)
+  bool fault = false;       ///< expect the DMA to be blocked
+  uint64_t size = 0;        ///< dma_read with fault: bytes to read
+  bool translated = false;  ///< dma_*: AT=10b, the address came from an ATS translation
+  // ATS and PRI.
+  bool nw = false;  ///< ats_translate: No Write (the device asks for read access only)
+  /// ats_translate `expect:`, expect_*: message fields to compare (name -> value); flags are
+  /// 0/1. Only the fields given are checked.
+  std::vector<std::pair<std::string, ScenarioValue>> fields;
+  bool none = false;  ///< expect_*: expect that no such message has arrived
+  bool pr_read = false, pr_write = false, pr_last = true;  ///< page_request R, W, L
+  ScenarioValue group;                                     ///< page_request PRG index
   // Time.
   Tick duration = 0;           ///< wait
   Tick timeout = 100'000'000;  ///< polls: give up after this long (default 100us)

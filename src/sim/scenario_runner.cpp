@@ -190,23 +190,178 @@ class Runner final : public sc_core::sc_module {
       case Kind::hcall:
       case Kind::rtas:
         return papr(st);
+      case Kind::ats_translate:
+        return ats_translate(st);
+      case Kind::page_request:
+        return page_request(st);
+      case Kind::expect_page_response:
+      case Kind::expect_ats_invalidation:
+        return expect_message(st);
     }
+  }
+
+  /// The requester fields shared by DMA, translation and page request steps.
+  void requester(const ScenarioStep& st, uint16_t& rid, bool& has_pasid, uint32_t& pasid) {
+    const uint64_t r = val(st.rid);
+    if (r > 0xffff) fail(fmt::format("rid {:#x} is not a 16-bit requester ID", r));
+    rid = static_cast<uint16_t>(r);
+    has_pasid = false;
+    pasid = 0;
+    if (st.pasid) {
+      const uint64_t v = val(*st.pasid);
+      if (v > DmaAttrs::kPasidMask) fail(fmt::format("PASID {:#x} exceeds 20 bits", v));
+      has_pasid = true;
+      pasid = static_cast<uint32_t>(v);
+    }
+  }
+
+  static std::string who(uint16_t rid, bool has_pasid, uint32_t pasid) {
+    return has_pasid ? fmt::format("{:#06x} PASID {:#x}", rid, pasid) : fmt::format("{:#06x}", rid);
+  }
+
+  /// Compares named fields with `have`; the first mismatch as a message, empty when all match.
+  std::string compare_fields(const ScenarioStep& st, const std::map<std::string, uint64_t>& have) {
+    for (const auto& [name, want] : st.fields) {
+      auto it = have.find(name);
+      if (it == have.end()) return fmt::format("{}: not present in the message", name);
+      if (it->second != val(want))
+        return fmt::format("{}: expected {:#x}, got {:#x}", name, val(want), it->second);
+    }
+    return {};
+  }
+
+  void ats_translate(const ScenarioStep& st) {
+    ScenarioPort* p = port(st);
+    DmaRequest req;
+    requester(st, req.rid, req.has_pasid, req.pasid);
+    req.priv = st.priv;
+    req.exec = st.exec;
+    req.ats = AtsType::translation_request;
+    // A translation request asks for write access unless No Write is set (PCIe 10.2.2).
+    req.write = !st.nw;
+    req.addr = val(st.addr);
+    std::vector<uint8_t> buf(8);
+    const uint64_t landed_before = pf_.memory_module().device_accesses();
+    const DmaResult r = p->issue(req, buf);
+    if (pf_.memory_module().device_accesses() != landed_before)
+      fail("a translation request reached memory as a device access");
+    const std::string from = who(req.rid, req.has_pasid, req.pasid);
+    if (st.fault) {
+      if (r.ok())
+        fail(
+            fmt::format("expected the translation request for {:#x} from {} to be refused, but "
+                        "it completed",
+                        req.addr, from));
+      return;
+    }
+    if (!r.ok())
+      fail(fmt::format("translation request for {:#x} from {} failed: {}", req.addr, from,
+                       tlm_response_text(r.status)));
+    const AtsCompletion& c = r.completion;
+    if (!c.valid) fail(fmt::format("translation request for {:#x}: no completion", req.addr));
+    const std::map<std::string, uint64_t> have = {
+        {"addr", c.translated},
+        {"size", c.page_lg2 >= 64 ? 0 : uint64_t{1} << c.page_lg2},
+        {"r", c.read},
+        {"w", c.write},
+        {"x", c.exec},
+        {"priv", c.priv},
+        {"u", c.untranslated_only}};
+    if (auto m = compare_fields(st, have); !m.empty())
+      fail(fmt::format("translation of {:#x} from {}: {}", req.addr, from, m));
+    if (!st.capture.empty()) captures_[st.capture] = c.translated;
+  }
+
+  void page_request(const ScenarioStep& st) {
+    ScenarioPort* p = port(st);
+    PageRequest pr;
+    requester(st, pr.rid, pr.has_pasid, pr.pasid);
+    pr.priv = st.priv;
+    pr.exec = st.exec;
+    pr.addr = val(st.addr);
+    pr.read = st.pr_read;
+    pr.write = st.pr_write;
+    pr.last = st.pr_last;
+    const uint64_t g = val(st.group);
+    if (g > PageRequest::kGroupMask) fail(fmt::format("group {:#x} exceeds 9 bits", g));
+    pr.group = static_cast<uint16_t>(g);
+    const bool accepted = p->page_request(pr);
+    if (st.fault && accepted)
+      fail(fmt::format("expected the page request for {:#x} from {} to be refused", pr.addr,
+                       who(pr.rid, pr.has_pasid, pr.pasid)));
+    if (!st.fault && !accepted)
+      fail(fmt::format("the IOMMU refused the page request for {:#x} from {}", pr.addr,
+                       who(pr.rid, pr.has_pasid, pr.pasid)));
+  }
+
+  static const char* prg_code_name(uint8_t code) {
+    switch (code) {
+      case 0x0:
+        return "success";
+      case 0x1:
+        return "invalid_request";
+      case 0xf:
+        return "response_failure";
+      default:
+        return "reserved";
+    }
+  }
+
+  /// The oldest arrived message of the step's kind, as named fields plus a description.
+  std::optional<std::pair<std::map<std::string, uint64_t>, std::string>> take_message(
+      const ScenarioStep& st, ScenarioPort& p) {
+    const Tick now = to_ticks(sc_core::sc_time_stamp());
+    std::map<std::string, uint64_t> f;
+    if (st.kind == Kind::expect_page_response) {
+      auto m = p.take_page_response(now);
+      if (!m) return std::nullopt;
+      f = {{"rid", m->rid}, {"group", m->group}, {"code", m->code}};
+      if (m->has_pasid) f["pasid"] = m->pasid;
+      return std::pair{
+          f, fmt::format("page group response to {} group {:#x}: {}",
+                         who(m->rid, m->has_pasid, m->pasid), m->group, prg_code_name(m->code))};
+    }
+    auto m = p.take_invalidation(now);
+    if (!m) return std::nullopt;
+    f = {{"rid", m->rid},
+         {"addr", m->addr},
+         {"size", m->size_lg2 >= 64 ? 0 : uint64_t{1} << m->size_lg2},
+         {"global", m->global}};
+    if (m->has_pasid) f["pasid"] = m->pasid;
+    return std::pair{f, fmt::format("ATS invalidation to {}{} of {:#x} size 2^{}",
+                                    who(m->rid, m->has_pasid, m->pasid),
+                                    m->global ? " (global)" : "", m->addr, m->size_lg2)};
+  }
+
+  void expect_message(const ScenarioStep& st) {
+    ScenarioPort* p = port(st);
+    const char* what =
+        st.kind == Kind::expect_page_response ? "page group response" : "ATS invalidation";
+    if (st.none) {
+      if (auto m = take_message(st, *p))
+        fail(fmt::format("expected no {}, got {}", what, m->second));
+      return;
+    }
+    const sc_core::sc_time deadline = sc_core::sc_time_stamp() + from_ticks(st.timeout);
+    while (true) {
+      if (auto m = take_message(st, *p)) {
+        if (auto diff = compare_fields(st, m->first); !diff.empty())
+          fail(fmt::format("{}: {}", m->second, diff));
+        return;
+      }
+      if (sc_core::sc_time_stamp() >= deadline) break;
+      sc_core::wait(from_ticks(opts_.poll_interval));
+    }
+    fail(fmt::format("no {} arrived within {}", what, format_time(st.timeout)));
   }
 
   void dma(const ScenarioStep& st) {
     ScenarioPort* p = port(st);
     DmaRequest req;
-    const uint64_t rid = val(st.rid);
-    if (rid > 0xffff) fail(fmt::format("rid {:#x} is not a 16-bit requester ID", rid));
-    req.rid = static_cast<uint16_t>(rid);
-    if (st.pasid) {
-      const uint64_t pasid = val(*st.pasid);
-      if (pasid > DmaAttrs::kPasidMask) fail(fmt::format("PASID {:#x} exceeds 20 bits", pasid));
-      req.has_pasid = true;
-      req.pasid = static_cast<uint32_t>(pasid);
-    }
+    requester(st, req.rid, req.has_pasid, req.pasid);
     req.priv = st.priv;
     req.exec = st.exec;
+    req.ats = st.translated ? AtsType::translated : AtsType::untranslated;
     req.write = st.kind == Kind::dma_write;
     req.addr = val(st.addr);
     std::vector<uint8_t> buf =
