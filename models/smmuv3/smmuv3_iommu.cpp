@@ -220,6 +220,16 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
       cmds_(cmd_stats_.counter("processed", "commands consumed", "count")),
       cmd_errors_(cmd_stats_.counter("errors", "command queue errors (CERROR_*)", "count")),
       syncs_(cmd_stats_.counter("syncs", "CMD_SYNCs completed", "count")),
+      atc_invs_(cmd_stats_.counter("atc_invalidations", "ATS invalidations sent", "count")),
+      pri_stats_(stats_, "pri"),
+      pri_records_(
+          pri_stats_.counter("records", "page requests written to the PRI queue", "count")),
+      pri_auto_responses_(
+          pri_stats_.counter("auto_responses", "page requests answered automatically", "count")),
+      pri_overflows_(
+          pri_stats_.counter("overflows", "page requests lost to a full queue", "count")),
+      pri_responses_(
+          pri_stats_.counter("responses", "PRG responses sent by CMD_PRI_RESP", "count")),
       msis_(stats_.counter("msis", "MSI writes sent", "count")),
       gerrors_(stats_.counter("gerrors", "global errors raised", "count")),
       inv_stats_(stats_, "invalidations"),
@@ -465,27 +475,8 @@ void SmmuV3Iommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
   const uint64_t addr = tx.get_address();
 
   if (base.ats == smmuv3::AtsType::kTranslationRequest) {
-    // 3.9.1: an ATS Translation Request is answered with a completion, not data.
     base.addr = addr;
-    const TranslateResult r = translate(base, delay);
-    count_outcome(r);
-    AtsCompletion& c = attrs->completion;
-    c = AtsCompletion{};
-    if (r.record && r.event.type == EventType::kF_BAD_ATS_TREQ) {
-      tx.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);  // Unsupported Request
-      return;
-    }
-    c.valid = true;
-    if (r.ok()) {
-      c.translated = r.oa & ~mask(r.page_lg2 - 1, 0);
-      c.page_lg2 = r.page_lg2;
-      const bool priv = base.pnu;
-      c.read = r.perms.any(priv ? pt::Perms::kPrivRead : pt::Perms::kUserRead);
-      c.write = r.perms.any(priv ? pt::Perms::kPrivWrite : pt::Perms::kUserWrite);
-      c.exec = r.perms.any(priv ? pt::Perms::kPrivExec : pt::Perms::kUserExec);
-      c.priv = priv;
-    }
-    tx.set_response_status(tlm::TLM_OK_RESPONSE);
+    ats_translation(*attrs, base, tx, delay);
     return;
   }
 
@@ -553,6 +544,41 @@ void SmmuV3Iommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
   tx.set_data_length(len);
   tx.set_streaming_width(len);
   tx.set_response_status(st);
+}
+
+void SmmuV3Iommu::ats_translation(DmaAttrs& attrs, const Request& req, tlm::tlm_generic_payload& tx,
+                                  sc_core::sc_time& delay) {
+  // 3.9.1, 13.6: a Translation Request is answered with a completion, never data. A
+  // translation-related fault is a successful completion granting nothing (R = W = 0); a
+  // request the configuration refuses (F_BAD_ATS_TREQ: UR; invalid or aborting STE, CD or
+  // substream: CA) gets an error completion.
+  const TranslateResult r = translate(req, delay);
+  count_outcome(r);
+  AtsCompletion& c = attrs.completion;
+  c = AtsCompletion{};
+  if (!r.ok()) {
+    switch (r.event.type) {
+      case EventType::kF_TRANSLATION:
+      case EventType::kF_ADDR_SIZE:
+      case EventType::kF_ACCESS:
+      case EventType::kF_PERMISSION:
+        c.valid = true;
+        tx.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+      default:
+        tx.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+  }
+  c.valid = true;
+  c.translated = r.oa & ~mask(r.page_lg2 - 1, 0);
+  c.page_lg2 = r.page_lg2;
+  const bool priv = req.pnu;
+  c.read = r.perms.any(priv ? pt::Perms::kPrivRead : pt::Perms::kUserRead);
+  c.write = r.perms.any(priv ? pt::Perms::kPrivWrite : pt::Perms::kUserWrite);
+  c.exec = r.perms.any(priv ? pt::Perms::kPrivExec : pt::Perms::kUserExec);
+  c.priv = priv;
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 void register_smmuv3_iommu() {

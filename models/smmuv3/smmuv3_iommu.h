@@ -22,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "hw/dma_attrs.h"
 #include "hw/iommu_base.h"
 #include "hw/reg_bank.h"
 #include "hw/resource_pool.h"
@@ -55,6 +56,8 @@ class SmmuV3Iommu final : public IommuBase {
   };
 
   void dma(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) override;
+  /// 8: a PCIe Page Request into the PRI queue (or an automatic response when it cannot be).
+  bool page_request(const PageRequest& pr, sc_core::sc_time& delay) override;
   void mmio_access(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) override;
 
   // --- registers (smmuv3_iommu.cpp)
@@ -94,6 +97,10 @@ class SmmuV3Iommu final : public IommuBase {
   bool cmdq_step();
   sc_core::sc_time execute(const smmuv3::Command& c);
   void cmdq_error(smmuv3::CmdError e, sc_core::sc_time& delay);
+  /// 8.1/8.2: an automatic PRG Response to a page request the PRI queue did not take.
+  void auto_page_response(const PageRequest& pr, uint8_t code, bool with_pasid, Tick now);
+  void ats_translation(DmaAttrs& attrs, const smmuv3::Request& req, tlm::tlm_generic_payload& tx,
+                       sc_core::sc_time& delay);
   void resume(uint32_t sid, uint16_t stag, bool retry, bool abort);
   void stall_term(uint32_t sid);
   WrapIndexRing queue_ring(const char* base_reg, unsigned max_lg2, uint32_t entry_bytes) const;
@@ -110,6 +117,7 @@ class SmmuV3Iommu final : public IommuBase {
   sc_core::sc_time access_delay_;  ///< local offset of the register access being served
   uint32_t gbpa_eff_ = 0;          ///< GBPA as it applies to traffic (updated when Update clears)
   uint16_t next_stag_ = 0;
+  Tick atc_inv_done_ = 0;  ///< when the last ATC invalidation sent completes (CMD_SYNC waits)
   std::deque<Stalled*> stalled_;
 
   sc_core::sc_event cr0_ev_, irq_ev_, gbpa_ev_, cmdq_ev_;
@@ -133,6 +141,12 @@ class SmmuV3Iommu final : public IommuBase {
   stats::Counter& cmds_;
   stats::Counter& cmd_errors_;
   stats::Counter& syncs_;
+  stats::Counter& atc_invs_;
+  stats::Group pri_stats_;
+  stats::Counter& pri_records_;
+  stats::Counter& pri_auto_responses_;
+  stats::Counter& pri_overflows_;
+  stats::Counter& pri_responses_;
   stats::Counter& msis_;
   stats::Counter& gerrors_;
   stats::Group inv_stats_;

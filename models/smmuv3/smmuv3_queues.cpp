@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "hw/sc_time_util.h"
+#include "hw/sparse_memory.h"
+#include "models/smmuv3/pri.h"
 #include "models/smmuv3/smmuv3_iommu.h"
 
 namespace isim {
@@ -172,9 +174,37 @@ sc_core::sc_time SmmuV3Iommu::execute(const Command& c) {
       // Only decoded with IDR0.Hyp; no EL2 StreamWorld entries exist in this model.
       d += lat_t(p_.cmd_tlbi);
       break;
-    case Opcode::kAtcInv:
-    case Opcode::kPriResp:
-      break;  // no device-side ATC / PRI channel yet: accepted
+    case Opcode::kAtcInv: {
+      // 4.5.1: invalidate 4 KiB * 2^Size bytes at Address (aligned to the size; Size 52 and
+      // above is the whole address space) in the ATC of the function with this StreamID.
+      AtsInvalidation inv;
+      inv.rid = static_cast<uint16_t>(c.sid);
+      inv.has_pasid = c.ssv;
+      inv.pasid = c.ssid;
+      inv.global = c.global;
+      inv.size_lg2 =
+          std::min<unsigned>(AtsInvalidation::kPageLg2 + c.size, AtsInvalidation::kAllLg2);
+      inv.addr = inv.size_lg2 >= 64 ? 0 : c.addr & ~mask(inv.size_lg2 - 1, 0);
+      ++atc_invs_;
+      if (PcieEndpoint* ep = endpoint(inv.rid)) {
+        const Tick now = to_ticks(sc_core::sc_time_stamp());
+        atc_inv_done_ = std::max(atc_inv_done_, ep->ats_invalidate(inv, now));
+      }
+      break;
+    }
+    case Opcode::kPriResp: {
+      // 4.5.2: a PRG Response to the function with this StreamID, with a PASID when SSV.
+      PageGroupResponse r;
+      r.rid = static_cast<uint16_t>(c.sid);
+      r.has_pasid = c.ssv;
+      r.pasid = c.ssid;
+      r.group = c.prg_index;
+      r.code = prg_response_code(c.resp);
+      ++pri_responses_;
+      if (PcieEndpoint* ep = endpoint(r.rid))
+        ep->page_response(r, to_ticks(sc_core::sc_time_stamp()));
+      break;
+    }
     case Opcode::kResume:
       resume(c.sid, c.stag, c.retry, c.abort);
       break;
@@ -182,8 +212,11 @@ sc_core::sc_time SmmuV3Iommu::execute(const Command& c) {
       stall_term(c.sid);
       break;
     case Opcode::kSync:
-      // 4.7.3: every earlier command has completed (they run in order); signal completion.
+      // 4.7.3: every earlier command has completed (they run in order), including the ATC
+      // invalidations sent to devices: wait for their completions; then signal.
       d += lat_t(p_.cmd_sync);
+      if (const Tick now = to_ticks(sc_core::sc_time_stamp()); atc_inv_done_ > now + to_ticks(d))
+        d = from_ticks(atc_inv_done_ - now);
       ++syncs_;
       if (static_cast<SyncCs>(c.cs) == SyncCs::kIrq)
         send_msi(c.msi_addr, c.msi_data, gerror::MSI_CMDQ_ABT_ERR, d);
@@ -193,6 +226,83 @@ sc_core::sc_time SmmuV3Iommu::execute(const Command& c) {
   }
   inv_entries_ += removed;
   return d;
+}
+
+// --- PRI queue (8) -----------------------------------------------------------------------------
+
+void SmmuV3Iommu::auto_page_response(const PageRequest& pr, uint8_t code, bool with_pasid,
+                                     Tick now) {
+  // 8.2: automatic responses go back to the requester with its PRG index; stop markers and
+  // requests that are not the last of their group get none.
+  if (!pr.last || pr.stop_marker()) return;
+  ++pri_auto_responses_;
+  PageGroupResponse r;
+  r.rid = pr.rid;
+  r.has_pasid = with_pasid && pr.has_pasid;
+  r.pasid = pr.pasid;
+  r.group = pr.group;
+  r.code = code;
+  if (PcieEndpoint* ep = endpoint(pr.rid)) ep->page_response(r, now);
+}
+
+bool SmmuV3Iommu::page_request(const PageRequest& pr, sc_core::sc_time& delay) {
+  if (!p_.ids.pri) return false;  // no page request interface: unsupported request
+  delay += lat_t(p_.event_write);
+  const Tick now = to_ticks(sc_core::sc_time_stamp() + delay);
+  // 8.2: with the PRI queue disabled (SMMUEN = 0 implies it) or PRIQ_ABT_ERR active, nothing
+  // is written and every request gets a Response Failure without a PASID.
+  if (!cr0ack(cr0::SMMUEN) || !cr0ack(cr0::PRIQEN) || gerror_active(gerror::PRIQ_ABT_ERR)) {
+    auto_page_response(pr, kPrgFailure, false, now);
+    return true;
+  }
+  const WrapIndexRing ring = queue_ring("PRIQ_BASE", p_.ids.priq_lg2, kPriBytes);
+  const RegBank::RegId prod_id = id("PRIQ_PROD");
+  const uint64_t prod_reg = bank_.get(prod_id);
+  const uint64_t cons_reg = reg("PRIQ_CONS");
+  const uint32_t prod = ring.canonical(static_cast<uint32_t>(prod_reg & queue::kPtr));
+  const uint32_t cons = ring.canonical(static_cast<uint32_t>(cons_reg & queue::kPtr));
+  const bool overflow_active = bit(prod_reg, queue::OVFLG) != bit(cons_reg, queue::OVFLG);
+  if (overflow_active || ring.full(prod, cons)) {
+    // 8.1: a full queue enters the overflow condition (PROD.OVFLG toggles); while it is active
+    // requests are discarded, and a Last request gets an automatic Success response. Its PASID
+    // follows STE.PPAR (IDR3.PPS = 0); an STE that cannot be checked gives Failure, no PASID.
+    ++pri_overflows_;
+    if (!overflow_active) bank_.set(prod_id, prod_reg ^ (uint64_t{1} << queue::OVFLG));
+    Request req;
+    req.sid = pr.rid;
+    ReadLog log;
+    const StreamStep ss = fetch_stream(state(), mem_, req, log);
+    if (ss.stop)
+      auto_page_response(pr, kPrgFailure, false, now);
+    else
+      auto_page_response(pr, kPrgSuccess, ss.ctx.ste.ppar, now);
+    return true;
+  }
+  PriRecord rec;
+  rec.sid = pr.rid;
+  rec.ssv = pr.has_pasid && p_.ids.ssid_bits > 0;
+  rec.ssid = pr.pasid;
+  rec.priv = pr.priv;
+  rec.exec = pr.exec;
+  rec.read = pr.read;
+  rec.write = pr.write;
+  rec.last = pr.last;
+  rec.prg_index = pr.group & PageRequest::kGroupMask;
+  rec.addr = pr.addr;
+  const PriWords w = encode_pri(rec);
+  if (!mem_write(ring.entry_addr(prod), w.data(), kPriBytes, delay)) {
+    // 8.2: a synchronous abort writing the record: PRIQ_ABT_ERR and a Failure response.
+    raise_gerror(gerror::PRIQ_ABT_ERR, delay);
+    auto_page_response(pr, kPrgFailure, false, now);
+    return true;
+  }
+  bank_.set(prod_id, (prod_reg & (uint64_t{1} << queue::OVFLG)) | ring.next(prod));
+  ++pri_records_;
+  if (bit(reg("IRQ_CTRLACK"), irq_ctrl::PRIQ_IRQEN)) {
+    send_msi(reg("PRIQ_IRQ_CFG0") & irq_cfg::kAddr, static_cast<uint32_t>(reg("PRIQ_IRQ_CFG1")),
+             gerror::MSI_PRIQ_ABT_ERR, delay);
+  }
+  return true;
 }
 
 void SmmuV3Iommu::resume(uint32_t sid, uint16_t stag, bool retry, bool abort) {
