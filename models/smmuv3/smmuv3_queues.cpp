@@ -109,8 +109,17 @@ bool SmmuV3Iommu::cmdq_step() {
   if (stats::Counter* c = cmd_by_op_[dec.cmd.opcode]) ++*c;
   sc_core::wait(d);
   sc_core::wait(execute(dec.cmd));
-  // The command is consumed once it has completed (CMD_SYNC: once its MSI was written).
+  // The command is consumed once it has completed; a CMD_SYNC then signals its completion
+  // (4.7.3: CS = SIG_IRQ writes MSIData to MSIAddress).
   bank_.set(cons_id, ring.next(cons));
+  if (dec.cmd.op() == Opcode::kSync) {
+    ++syncs_;
+    if (static_cast<SyncCs>(dec.cmd.cs) == SyncCs::kIrq) {
+      sc_core::sc_time m = sc_core::SC_ZERO_TIME;
+      send_msi(dec.cmd.msi_addr, dec.cmd.msi_data, gerror::MSI_CMDQ_ABT_ERR, m);
+      sc_core::wait(m);
+    }
+  }
   return true;
 }
 
@@ -211,16 +220,14 @@ sc_core::sc_time SmmuV3Iommu::execute(const Command& c) {
     case Opcode::kStallTerm:
       stall_term(c.sid);
       break;
-    case Opcode::kSync:
+    case Opcode::kSync: {
       // 4.7.3: every earlier command has completed (they run in order), including the ATC
-      // invalidations sent to devices: wait for their completions; then signal.
+      // invalidations sent to devices: wait for their completions.
       d += lat_t(p_.cmd_sync);
-      if (const Tick now = to_ticks(sc_core::sc_time_stamp()); atc_inv_done_ > now + to_ticks(d))
-        d = from_ticks(atc_inv_done_ - now);
-      ++syncs_;
-      if (static_cast<SyncCs>(c.cs) == SyncCs::kIrq)
-        send_msi(c.msi_addr, c.msi_data, gerror::MSI_CMDQ_ABT_ERR, d);
+      const Tick now = to_ticks(sc_core::sc_time_stamp());
+      if (atc_inv_done_ > now + to_ticks(d)) d = from_ticks(atc_inv_done_ - now);
       break;
+    }
     default:
       break;  // decode_command rejected every other opcode
   }

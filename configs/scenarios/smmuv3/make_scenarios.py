@@ -30,7 +30,7 @@ EVENTQ_PROD, EVENTQ_CONS = 0x100A8, 0x100AC
 SMMUEN, EVENTQEN, CMDQEN = 1 << 0, 1 << 2, 1 << 3
 
 # --- Memory layout every scenario shares.
-STRTAB = 0x100000      # linear stream table, 256 STEs (LOG2SIZE 8)
+STRTAB = 0x100000      # linear stream table, 256 STEs (LOG2SIZE 8; 512 for ATS and PRI)
 CMDQ = 0x200000        # 256 commands
 EVTQ = 0x210000        # 32 events unless a scenario says otherwise
 MSI = 0x220000         # MSI targets
@@ -55,9 +55,9 @@ CFG_ABORT, CFG_BYPASS, CFG_S1, CFG_S2, CFG_NESTED = 0b000, 0b100, 0b101, 0b110, 
 
 
 def ste(config, s1ctx=0, s1fmt=0, s1cdmax=0, s1dss=0, eats=0, vmid=0, s2t0sz=0, s2sl0=0,
-        s2tg=0, s2ps=5, s2ttb=0, s2r=1, s2s=0, valid=1):
+        s2tg=0, s2ps=5, s2ttb=0, s2r=1, s2s=0, valid=1, ppar=0):
     w0 = valid | config << 1 | s1fmt << 4 | (s1ctx & mask(55, 6)) | s1cdmax << 59
-    w1 = s1dss | eats << 28
+    w1 = s1dss | ppar << 18 | eats << 28
     w2 = 0
     if config & 0b110 == 0b110:  # stage 2 fields matter only with stage 2 enabled
         w2 = (vmid | s2t0sz << 32 | s2sl0 << 38 | s2tg << 46 | s2ps << 48 | 1 << 51 |
@@ -137,11 +137,12 @@ def s1_start_level(granule, ia):
 # --- 4 Commands (16 bytes).
 OP = dict(PREFETCH_CONFIG=0x01, CFGI_STE=0x03, CFGI_STE_RANGE=0x04, CFGI_CD=0x05,
           CFGI_CD_ALL=0x06, TLBI_NH_ALL=0x10, TLBI_NH_ASID=0x11, TLBI_NH_VA=0x12,
-          TLBI_NH_VAA=0x13, TLBI_S12_VMALL=0x28, TLBI_S2_IPA=0x2A, TLBI_NSNH_ALL=0x30, SYNC=0x46)
+          TLBI_NH_VAA=0x13, TLBI_S12_VMALL=0x28, TLBI_S2_IPA=0x2A, TLBI_NSNH_ALL=0x30,
+          ATC_INV=0x40, PRI_RESP=0x41, SYNC=0x46)
 
 
 def cmd(name, sid=0, ssid=None, vmid=0, asid=0, addr=0, leaf=0, tg=0, num=0, scale=0, ttl=0,
-        rng=0, cs=0, msi_addr=0, msi_data=0, opcode=None):
+        rng=0, cs=0, msi_addr=0, msi_data=0, opcode=None, size=0, glob=0, prgi=0, resp=0):
     op = OP[name] if opcode is None else opcode
     w0, w1 = op, 0
     if name.startswith('CFGI') or name == 'PREFETCH_CONFIG':
@@ -152,6 +153,12 @@ def cmd(name, sid=0, ssid=None, vmid=0, asid=0, addr=0, leaf=0, tg=0, num=0, sca
     elif name.startswith('TLBI'):
         w0 |= num << 12 | scale << 20 | vmid << 32 | asid << 48
         w1 = leaf | ttl << 8 | tg << 10 | (addr & mask(63, 12))
+    elif name == 'ATC_INV':  # 4.5.1
+        w0 |= glob << 9 | sid << 32 | (1 << 11 | ssid << 12 if ssid is not None else 0)
+        w1 = size | (addr & mask(63, 12))
+    elif name == 'PRI_RESP':  # 4.5.2
+        w0 |= sid << 32 | (1 << 11 | ssid << 12 if ssid is not None else 0)
+        w1 = prgi | resp << 12
     elif name == 'SYNC':
         w0 |= cs << 12 | msi_data << 32
         w1 = msi_addr & mask(55, 2)
@@ -159,7 +166,8 @@ def cmd(name, sid=0, ssid=None, vmid=0, asid=0, addr=0, leaf=0, tg=0, num=0, sca
 
 
 class Scenario:
-    def __init__(self, name, description):
+    def __init__(self, name, description, platform='smmuv3'):
+        self.platform = platform
         self.name = name
         self.description = description
         self.lines = []
@@ -213,7 +221,7 @@ class Scenario:
         for pa, v, comment in ws:
             self.mw(pa, [v], comment)
 
-    def init(self, strtab_cfg=8, evtq_log2=5, cr2=0, enable=True):
+    def init(self, strtab_cfg=8, evtq_log2=5, cr2=0, enable=True, extra_cr0=0):
         self.c('Stream table, Command queue and Event queue bases, then enable the queues and the SMMU '
                '(each CR0 write acknowledged in CR0ACK).')
         self.mmw(STRTAB_BASE, STRTAB, 64)
@@ -229,8 +237,8 @@ class Scenario:
         self.mmw(CR0, CMDQEN | EVENTQEN)
         self.mmr(CR0ACK, CMDQEN | EVENTQEN, poll=True)
         if enable:
-            self.mmw(CR0, CMDQEN | EVENTQEN | SMMUEN)
-            self.mmr(CR0ACK, CMDQEN | EVENTQEN | SMMUEN, poll=True)
+            self.mmw(CR0, CMDQEN | EVENTQEN | SMMUEN | extra_cr0)
+            self.mmr(CR0ACK, CMDQEN | EVENTQEN | SMMUEN | extra_cr0, poll=True)
 
     def set_ste(self, sid, words, note=None):
         self.mw(STRTAB + 64 * sid, words, note or f'STE {sid:#x}')
@@ -266,7 +274,7 @@ class Scenario:
             f.write('description: >\n')
             for ln in self.description.strip().split('\n'):
                 f.write(f'  {ln.strip()}\n')
-            f.write('platform: ../../platforms/smmuv3.yaml\n')
+            f.write(f'platform: ../../platforms/{self.platform}.yaml\n')
             f.write('steps:\n')
             f.write('\n'.join(self.lines) + '\n')
 
@@ -902,6 +910,116 @@ def evtq_overflow():
     s.mmr(CR0ACK, CMDQEN | SMMUEN, poll=True)
     s.dma(0x91, 0x6000, fault=True)
     s.mmr(EVENTQ_PROD, 0x80000003)
+    return s
+
+
+PRIQ_BASE, PRIQ_PROD, PRIQ_CONS = 0xC0, 0x100C8, 0x100CC
+PRIQEN, ATSCHK = 1 << 1, 1 << 4
+PRIQ = 0x230000
+
+
+@scenario
+def ats():
+    s = Scenario('ats', '''
+        PCIe ATS (IHI 0070 3.9): Translation Requests from a stream with STE.EATS = 01 are answered
+        with the translation and its permissions; a translation fault is a completion granting
+        nothing; EATS = 00 refuses the request with F_BAD_ATS_TREQ. Translated traffic passes
+        unless CR0.ATSCHK forbids it for the stream (F_TRANSL_FORBIDDEN). CMD_ATC_INV reaches the
+        device's ATC as an Invalidate Request, and CMD_SYNC completes only after the device's
+        invalidation completion (3 us in this platform).''', platform='smmuv3_ats')
+    ws = []
+    t = Tables(s.alloc, 12, 48, 0, ws)
+    t.map(0x5000, DATA + 0x9000, AF | S1_RW | S1_NG, note='VA 0x5000: read/write')
+    t.map(0x6000, DATA + 0xa000, AF | S1_RO | S1_NG, note='VA 0x6000: read-only')
+    s.writes(ws, 'stage-1 tables')
+    c = s.alloc.take(64)
+    s.mw(c, cd(t.root, 16, 12, asid=1))
+    s.set_ste(0x100, ste(CFG_S1, s1ctx=c, eats=1), 'STE 0x100: stage 1, EATS 01 (full ATS)')
+    s.set_ste(0x101, ste(CFG_S1, s1ctx=c, eats=0), 'STE 0x101: stage 1, EATS 00 (ATS disabled)')
+    s.mw(DATA + 0x9120, [0xa75])
+    s.init(strtab_cfg=9)
+    s.step(f'ats_translate: {{rid: 0x100, addr: 0x5123, expect: {{addr: {DATA + 0x9000:#x}, size: 0x1000, r: 1, w: 1}}, capture: ta}}')
+    s.step('ats_translate: {rid: 0x100, addr: 0x6010, nw: true, expect: {addr: %#x, r: 1, w: 0}}' % (DATA + 0xa000))
+    s.c('A translation fault: a completion granting nothing (no event for Translation Requests).')
+    s.step('ats_translate: {rid: 0x100, addr: 0x7000, nw: true, expect: {r: 0, w: 0}}')
+    s.mmr(EVENTQ_PROD, 0)
+    s.c('The device uses its translation: Translated traffic bypasses translation.')
+    s.step('dma_read: {rid: 0x100, addr: $ta, translated: true, u64: [0]}')
+    s.step(f'dma_read: {{rid: 0x100, addr: {DATA + 0x9120:#x}, translated: true, u64: [0xa75]}}')
+    s.c('EATS = 00: the request is refused and F_BAD_ATS_TREQ recorded.')
+    s.step('ats_translate: {rid: 0x101, addr: 0x5000, nw: true, fault: true}')
+    s.expect_event(0, ev0('F_BAD_ATS_TREQ', 0x101), w2=0x5000)
+    s.c('CR0.ATSCHK = 1: Translated traffic of an EATS = 00 stream is F_TRANSL_FORBIDDEN.')
+    s.mmw(CR0, CMDQEN | EVENTQEN | SMMUEN | ATSCHK)
+    s.mmr(CR0ACK, CMDQEN | EVENTQEN | SMMUEN | ATSCHK, poll=True)
+    s.step(f'dma_read: {{rid: 0x101, addr: {DATA + 0x9120:#x}, translated: true, fault: true}}')
+    s.expect_event(1, ev0('F_TRANSL_FORBIDDEN', 0x101), ev1(rnw=1), DATA + 0x9120, m1=1 << 35)
+    s.step(f'dma_read: {{rid: 0x100, addr: {DATA + 0x9120:#x}, translated: true, u64: [0xa75]}}')
+    s.c('CMD_ATC_INV (SID 0x100, SubstreamID 5, Size 9 = 2 MiB at 0x40200000) then CMD_SYNC with '
+        'an MSI: the SYNC waits for the device\'s completion.')
+    s.mw(CMDQ, cmd('ATC_INV', sid=0x100, ssid=5, size=9, addr=0x40234000))
+    s.mw(CMDQ + 16, cmd('SYNC', cs=1, msi_addr=MSI, msi_data=0xa7c))
+    s.mmw(CMDQ_PROD, 2)
+    s.wait('1us')
+    s.step('expect_ats_invalidation: {rid: 0x100, pasid: 5, addr: 0x40200000, size: 0x200000, global: false}')
+    s.mr(MSI, [0])
+    s.mmr(CMDQ_CONS, 1)
+    s.mr(MSI, [0xa7c], mask_=0xffffffff, poll=True)
+    s.mmr(CMDQ_CONS, 2)
+    s.step('expect_ats_invalidation: {none: true}')
+    s.cmd_index = 2
+    s.commands([cmd('ATC_INV', sid=0x100, glob=1, size=0, addr=0x5000), cmd('SYNC')],
+               'A single page, Global (every PASID), no SubstreamID')
+    s.step('expect_ats_invalidation: {rid: 0x100, addr: 0x5000, size: 0x1000}')
+    return s
+
+
+@scenario
+def pri():
+    s = Scenario('pri', '''
+        PRI (IHI 0070 8): page requests are written to the PRI queue with their fields; software
+        answers a group with CMD_PRI_RESP, which reaches the device as a PRG Response. With the PRI
+        queue disabled every last request gets an automatic Response Failure; when the queue is
+        full it enters overflow (PRIQ_PROD.OVFLG), requests are discarded and a last request gets
+        an automatic Success until software acknowledges.''', platform='smmuv3_ats')
+    s.set_ste(0x100, ste(CFG_BYPASS), 'STE 0x100: bypass (PRI does not depend on the translation)')
+    s.init(strtab_cfg=9)
+    s.mmw(PRIQ_BASE, PRIQ | 1, 64)
+    s.mmw(PRIQ_PROD, 0)
+    s.mmw(PRIQ_CONS, 0)
+    s.c('PRIQEN = 0: an automatic Response Failure (0b1111), no record.')
+    s.step('page_request: {rid: 0x100, addr: 0x7000, read: true, group: 1}')
+    s.step('expect_page_response: {rid: 0x100, group: 1, code: response_failure}')
+    s.mmr(PRIQ_PROD, 0)
+    s.mmw(CR0, CMDQEN | EVENTQEN | SMMUEN | PRIQEN)
+    s.mmr(CR0ACK, CMDQEN | EVENTQEN | SMMUEN | PRIQEN, poll=True)
+    s.c('A 2-request group with PASID 5: both recorded, no response yet.')
+    s.step('page_request: {rid: 0x100, pasid: 5, addr: 0x7000, read: true, last: false, group: 3}')
+    s.step('page_request: {rid: 0x100, pasid: 5, priv: true, addr: 0x8000, write: true, group: 3}')
+    s.step('expect_page_response: {none: true}')
+    s.mmr(PRIQ_PROD, 2)
+    s.c('Records: StreamID 31:0, SubstreamID 51:32, Priv 58, eXec 59, Read 60, Write 61, Last 62, '
+        'SSV 63; PRGIndex 8:0 and the page address 63:12 in word 1.')
+    s.mr(PRIQ, [0x100 | 5 << 32 | 1 << 60 | 1 << 63, 0x7000 | 3])
+    s.mr(PRIQ + 16, [0x100 | 5 << 32 | 1 << 58 | 1 << 61 | 1 << 62 | 1 << 63, 0x8000 | 3])
+    s.commands([cmd('PRI_RESP', sid=0x100, ssid=5, prgi=3, resp=0b10)],
+               'CMD_PRI_RESP: Success for group 3 with PASID 5')
+    s.step('expect_page_response: {rid: 0x100, pasid: 5, group: 3, code: success}')
+    s.c('The queue is full (2 entries unconsumed): overflow, the request is lost, an automatic '
+        'Success goes back for the last request.')
+    s.step('page_request: {rid: 0x100, addr: 0x9000, read: true, group: 4}')
+    s.mmr(PRIQ_PROD, 0x80000002)
+    s.step('expect_page_response: {rid: 0x100, group: 4, code: success}')
+    s.step('page_request: {rid: 0x100, addr: 0xa000, read: true, last: false, group: 5}')
+    s.step('expect_page_response: {none: true}')
+    s.mmr(PRIQ_PROD, 0x80000002)
+    s.c('Software consumes both records and acknowledges: recording resumes.')
+    s.mmw(PRIQ_CONS, 0x80000002)
+    s.step('page_request: {rid: 0x100, addr: 0xb000, write: true, group: 6}')
+    s.mmr(PRIQ_PROD, 0x80000003)
+    s.mr(PRIQ, [0x100 | 1 << 61 | 1 << 62, 0xb000 | 6])
+    s.commands([cmd('PRI_RESP', sid=0x100, prgi=6, resp=0b01)], 'CMD_PRI_RESP: InvalidRequest')
+    s.step('expect_page_response: {rid: 0x100, group: 6, code: invalid_request}')
     return s
 
 
