@@ -8,7 +8,7 @@ AddrRange tlbi_range(const Command& c, uint64_t addr) {
 }
 
 const TlbEntry* SmmuCaches::lookup_s1(uint16_t vmid, uint16_t asid, bool aset, uint64_t va,
-                                      uint8_t* page_lg2) {
+                                      TlbKey* out) {
   // One lookup: every page size under the ASID tag, then under the global tag.
   static constexpr unsigned kProbes = 2 * std::size(kLeafSizesLg2);
   unsigned idx[kProbes];
@@ -25,11 +25,11 @@ const TlbEntry* SmmuCaches::lookup_s1(uint16_t vmid, uint16_t asid, bool aset, u
   };
   auto hit = tlb.lookup_any(idx, key);
   if (!hit) return nullptr;
-  *page_lg2 = kLeafSizesLg2[hit.probe % std::size(kLeafSizesLg2)];
+  *out = key(static_cast<unsigned>(hit.probe));
   return hit.value;
 }
 
-const TlbEntry* SmmuCaches::lookup_s2(uint16_t vmid, uint64_t ipa_addr, uint8_t* page_lg2) {
+const TlbEntry* SmmuCaches::lookup_s2(uint16_t vmid, uint64_t ipa_addr, TlbKey* out) {
   auto key = [&](uint8_t lg2) {
     TlbTag t;
     t.vmid = vmid;
@@ -38,7 +38,7 @@ const TlbEntry* SmmuCaches::lookup_s2(uint16_t vmid, uint64_t ipa_addr, uint8_t*
   };
   auto hit = tlb.lookup_any(kLeafSizesLg2, key);
   if (!hit) return nullptr;
-  *page_lg2 = kLeafSizesLg2[hit.probe];
+  *out = key(kLeafSizesLg2[hit.probe]);
   return hit.value;
 }
 

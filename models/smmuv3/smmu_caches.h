@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "hw/cache/set_assoc_cache.h"
 #include "models/smmuv3/commands.h"
@@ -51,6 +52,14 @@ struct TlbTag {
   bool operator==(const TlbTag&) const = default;
 };
 using TlbKey = PageKey<TlbTag>;
+struct TlbKeyHash {
+  size_t operator()(const TlbKey& k) const {
+    return std::hash<uint64_t>{}(k.page ^ (uint64_t{k.tag.vmid} << 48) ^
+                                 (uint64_t{k.tag.asid} << 32) ^ (uint64_t{k.page_lg2} << 24) ^
+                                 (static_cast<uint64_t>(k.tag.kind) << 20) ^
+                                 (uint64_t{k.tag.aset} << 19));
+  }
+};
 
 struct TlbEntry {
   uint64_t oa_page = 0;  ///< output address of the page start
@@ -98,10 +107,10 @@ class SmmuCaches {
   SetAssocCache<TlbKey, TlbEntry> tlb;
   SetAssocCache<IpaKey, IpaEntry> ipa;
 
-  /// The TLB entry for `va` under the non-global tag or the global tag, whichever hits first.
-  const TlbEntry* lookup_s1(uint16_t vmid, uint16_t asid, bool aset, uint64_t va,
-                            uint8_t* page_lg2);
-  const TlbEntry* lookup_s2(uint16_t vmid, uint64_t ipa, uint8_t* page_lg2);
+  /// The TLB entry for `va` under the non-global tag or the global tag, whichever hits first;
+  /// `key` receives the key that hit.
+  const TlbEntry* lookup_s1(uint16_t vmid, uint16_t asid, bool aset, uint64_t va, TlbKey* key);
+  const TlbEntry* lookup_s2(uint16_t vmid, uint64_t ipa, TlbKey* key);
 
   // 4.3 configuration invalidation. Each returns the number of entries removed.
   size_t cfgi_ste(uint32_t sid);                        ///< STE and every CD cached through it

@@ -149,10 +149,13 @@ class SmmuV3Iommu::CachedSteps final : public TranslateSteps {
     delay_ += m_.lat_t(m_.p_.tlb_lookup);
     // 3.17: the VMID tags stage-1 entries too whenever stage 2 is implemented.
     const uint16_t vmid = st.caps.s2p ? sc.ste.s2vmid : 0;
-    uint8_t lg2 = 0;
-    const TlbEntry* e = cd ? m_.caches_.lookup_s1(vmid, cd->cd.asid, cd->cd.aset, req.addr, &lg2)
-                           : m_.caches_.lookup_s2(vmid, req.addr, &lg2);
+    TlbKey hit_key;
+    const TlbEntry* e =
+        cd ? m_.caches_.lookup_s1(vmid, cd->cd.asid, cd->cd.aset, req.addr, &hit_key)
+           : m_.caches_.lookup_s2(vmid, req.addr, &hit_key);
     if (e && e->perms.has(access_of(req).needed())) {
+      hit = hit_key;
+      const unsigned lg2 = hit_key.page_lg2;
       TranslateResult r;
       r.outcome = Outcome::kTranslated;
       r.oa = e->oa_page + (req.addr & mask(lg2 - 1, 0));
@@ -185,9 +188,13 @@ class SmmuV3Iommu::CachedSteps final : public TranslateSteps {
     te.perms = r.perms;
     te.s1 = r.s1;
     te.s2 = r.s2;
-    m_.caches_.tlb.insert(TlbKey::of(tag, req.addr, r.page_lg2), te);
+    fill = TlbKey::of(tag, req.addr, r.page_lg2);
+    m_.caches_.tlb.insert(*fill, te);
     return r;
   }
+
+  std::optional<TlbKey> hit;   ///< the TLB entry this translation used
+  std::optional<TlbKey> fill;  ///< the TLB entry this translation's walk filled
 
  private:
   SmmuV3Iommu& m_;
@@ -256,6 +263,9 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
   cache_group("cd", caches_.cd.stats());
   cache_group("tlb", caches_.tlb.stats());
   cache_group("ipa", caches_.ipa.stats());
+  const InflightStats& is = inflight_.stats();
+  tr_stats_.counter_ref("merged_misses", &is.merged,
+                        "TLB hits on an entry whose walk was still in flight (waited)", "count");
   for (EventType t : kEventTypes) {
     ev_by_type_[static_cast<uint8_t>(t)] =
         &ev_stats_.counter(to_string(t), "event records of this type written", "count");
@@ -424,9 +434,18 @@ void SmmuV3Iommu::charge_reads(const ReadLog& reads, sc_core::sc_time& delay) {
 }
 
 TranslateResult SmmuV3Iommu::translate(const Request& req, sc_core::sc_time& delay) {
+  const Tick now = to_ticks(sc_core::sc_time_stamp());
   CachedSteps steps(*this, delay);
   TranslateResult r = smmuv3::translate(state(), mem_, req, steps);
   charge_reads(r.reads, delay);
+  // The walk filled the TLB at once (functionally); a request that finds the entry before the
+  // walk's completion time waits for it instead of using it early (hw/inflight.h).
+  if (steps.fill) {
+    inflight_.start(*steps.fill, now + to_ticks(delay), now);
+  } else if (steps.hit) {
+    if (auto done = inflight_.join(*steps.hit, now + to_ticks(delay)))
+      delay = from_ticks(*done - now);
+  }
   if (r.outcome == Outcome::kStall) {
     // 3.12.2: a stalled transaction is reported with Stall = 1 and a tag for CMD_RESUME; one
     // that cannot be reported (queue disabled or full) or held here is terminated.

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "hw/dma_attrs.h"
+#include "hw/inflight.h"
 #include "hw/iommu_base.h"
 #include "hw/reg_bank.h"
 #include "hw/resource_pool.h"
@@ -114,6 +115,7 @@ class SmmuV3Iommu final : public IommuBase {
   RegBank bank_;
   smmuv3::SmmuCaches caches_;
   ResourcePool walkers_;
+  InflightTable<smmuv3::TlbKey, smmuv3::TlbKeyHash> inflight_;
   sc_core::sc_time access_delay_;  ///< local offset of the register access being served
   uint32_t gbpa_eff_ = 0;          ///< GBPA as it applies to traffic (updated when Update clears)
   uint16_t next_stag_ = 0;

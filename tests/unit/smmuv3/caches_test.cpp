@@ -37,18 +37,18 @@ CacheGeometry big() {
 TEST(SmmuCaches, LookupFindsEveryPageSizeAndGlobalEntries) {
   SmmuCaches c(big());
   c.tlb.insert(s1key(1, 5, 0x40000000, 21), TlbEntry{0x80000000, pt::Perms::all(), true, false});
-  uint8_t lg2 = 0;
-  const TlbEntry* e = c.lookup_s1(1, 5, false, 0x401ff008, &lg2);
+  TlbKey k;
+  const TlbEntry* e = c.lookup_s1(1, 5, false, 0x401ff008, &k);
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(lg2, 21);
+  EXPECT_EQ(k, s1key(1, 5, 0x40000000, 21));
   EXPECT_EQ(e->oa_page, 0x80000000u);
-  EXPECT_EQ(c.lookup_s1(1, 6, false, 0x401ff008, &lg2), nullptr);  // another ASID
-  EXPECT_EQ(c.lookup_s1(2, 5, false, 0x401ff008, &lg2), nullptr);  // another VMID
+  EXPECT_EQ(c.lookup_s1(1, 6, false, 0x401ff008, &k), nullptr);  // another ASID
+  EXPECT_EQ(c.lookup_s1(2, 5, false, 0x401ff008, &k), nullptr);  // another VMID
   // A global entry matches every ASID of its VMID and ASET.
   c.tlb.insert(gkey(1, false, 0x9000), TlbEntry{0x1000, pt::Perms::all(), true, false});
-  EXPECT_NE(c.lookup_s1(1, 77, false, 0x9000, &lg2), nullptr);
-  EXPECT_EQ(c.lookup_s1(1, 77, true, 0x9000, &lg2), nullptr);
-  EXPECT_EQ(c.lookup_s2(1, 0x9000, &lg2), nullptr);
+  EXPECT_NE(c.lookup_s1(1, 77, false, 0x9000, &k), nullptr);
+  EXPECT_EQ(c.lookup_s1(1, 77, true, 0x9000, &k), nullptr);
+  EXPECT_EQ(c.lookup_s2(1, 0x9000, &k), nullptr);
 }
 
 TEST(SmmuCaches, TlbiScopes) {
