@@ -1,5 +1,7 @@
 #include "models/smmuv3/smmu_caches.h"
 
+#include <span>
+
 namespace isim::smmuv3 {
 
 AddrRange tlbi_range(const Command& c, uint64_t addr) {
@@ -40,6 +42,49 @@ const TlbEntry* SmmuCaches::lookup_s2(uint16_t vmid, uint64_t ipa_addr, TlbKey* 
   if (!hit) return nullptr;
   *out = key(kLeafSizesLg2[hit.probe]);
   return hit.value;
+}
+
+std::optional<pt::WalkStart> SmmuCaches::lookup_walk(const pt::ArmLpaeFormat& fmt, WalkTag tag,
+                                                     uint64_t va) {
+  // Levels below the root, deepest first (our level 0 holds the leaf tables).
+  unsigned levels[pt::kMaxLevels];
+  unsigned n = 0;
+  for (unsigned l = 0; l < fmt.top_level(); ++l) levels[n++] = l;
+  auto key = [&](unsigned l) {
+    WalkTag t = tag;
+    t.level = static_cast<uint8_t>(l);
+    return WalkKey::of(t, va, fmt.item_lg2sz(l) + fmt.num_items_lg2(l));
+  };
+  auto hit = walk.lookup_any(std::span<const unsigned>(levels, n), key);
+  if (!hit) return std::nullopt;
+  pt::WalkStart s;
+  s.table = hit.value->table;
+  s.level = levels[hit.probe];
+  s.perms = hit.value->perms;
+  return s;
+}
+
+void SmmuCaches::fill_walk(const pt::ArmLpaeFormat& fmt, WalkTag tag, uint64_t va,
+                           const ReadLog& log, pt::Perms perms) {
+  const ReadKind kind = tag.stage == 2 ? ReadKind::kS2Table : ReadKind::kS1Table;
+  for (const ReadRec& r : log) {
+    if (r.kind != kind || !r.ok) continue;
+    const auto d = fmt.decode(r.value, r.level);
+    if (d.type != pt::EntryType::Table) continue;
+    perms = perms & d.perms;
+    WalkTag t = tag;
+    t.level = static_cast<uint8_t>(d.next_level);
+    walk.insert(WalkKey::of(t, va, fmt.item_lg2sz(d.next_level) + fmt.num_items_lg2(d.next_level)),
+                WalkEntry{d.addr, perms});
+  }
+}
+
+size_t SmmuCaches::walk_if(uint16_t vmid, uint8_t stage, const AddrRange* r, const uint16_t* asid) {
+  return walk.invalidate_if([&](const WalkKey& k, const WalkEntry&) {
+    if (k.tag.vmid != vmid || k.tag.stage != stage) return false;
+    if (asid && k.tag.asid != *asid) return false;
+    return !r || r->overlaps(k.base(), k.page_lg2);
+  });
 }
 
 size_t SmmuCaches::cfgi_ste(uint32_t sid) {
@@ -83,29 +128,31 @@ size_t SmmuCaches::tlb_if(uint16_t vmid, bool s1, bool s2, const AddrRange* r,
 }
 
 size_t SmmuCaches::tlbi_nh_all(uint16_t vmid) {
-  return tlb_if(vmid, true, false, nullptr, nullptr);
+  return tlb_if(vmid, true, false, nullptr, nullptr) + walk_if(vmid, 1, nullptr, nullptr);
 }
 size_t SmmuCaches::tlbi_nh_asid(uint16_t vmid, uint16_t asid) {
-  return tlb_if(vmid, true, false, nullptr, &asid);
+  return tlb_if(vmid, true, false, nullptr, &asid) + walk_if(vmid, 1, nullptr, &asid);
 }
-size_t SmmuCaches::tlbi_nh_va(uint16_t vmid, uint16_t asid, AddrRange r) {
-  return tlb_if(vmid, true, false, &r, &asid);
+size_t SmmuCaches::tlbi_nh_va(uint16_t vmid, uint16_t asid, AddrRange r, bool leaf) {
+  return tlb_if(vmid, true, false, &r, &asid) + (leaf ? 0 : walk_if(vmid, 1, &r, &asid));
 }
-size_t SmmuCaches::tlbi_nh_vaa(uint16_t vmid, AddrRange r) {
-  return tlb_if(vmid, true, false, &r, nullptr);
+size_t SmmuCaches::tlbi_nh_vaa(uint16_t vmid, AddrRange r, bool leaf) {
+  return tlb_if(vmid, true, false, &r, nullptr) + (leaf ? 0 : walk_if(vmid, 1, &r, nullptr));
 }
-size_t SmmuCaches::tlbi_s2_ipa(uint16_t vmid, AddrRange r) {
+size_t SmmuCaches::tlbi_s2_ipa(uint16_t vmid, AddrRange r, bool leaf) {
   return tlb_if(vmid, false, true, &r, nullptr) +
          ipa.invalidate_if([&](const IpaKey& k, const IpaEntry&) {
            return k.tag == vmid && r.overlaps(k.base(), k.page_lg2);
-         });
+         }) +
+         (leaf ? 0 : walk_if(vmid, 2, &r, nullptr));
 }
 size_t SmmuCaches::tlbi_s12_vmall(uint16_t vmid) {
   return tlb_if(vmid, true, true, nullptr, nullptr) +
-         ipa.invalidate_if([&](const IpaKey& k, const IpaEntry&) { return k.tag == vmid; });
+         ipa.invalidate_if([&](const IpaKey& k, const IpaEntry&) { return k.tag == vmid; }) +
+         walk_if(vmid, 1, nullptr, nullptr) + walk_if(vmid, 2, nullptr, nullptr);
 }
 size_t SmmuCaches::tlbi_nsnh_all() {
-  return tlb.invalidate_all() + ipa.invalidate_all();
+  return tlb.invalidate_all() + ipa.invalidate_all() + walk.invalidate_all();
 }
 
 }  // namespace isim::smmuv3

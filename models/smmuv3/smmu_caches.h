@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 
 #include "hw/cache/set_assoc_cache.h"
 #include "models/smmuv3/commands.h"
@@ -68,6 +69,23 @@ struct TlbEntry {
   bool s2 = false;
 };
 
+/// Walk-cache tag: which regime's tables (stage 1 by VMID and ASID, stage 2 by VMID) and the
+/// level (our numbering, pagetable/README.md: 0 = leaf tables) of the cached table.
+struct WalkTag {
+  uint16_t vmid = 0;
+  uint16_t asid = 0;  ///< stage 1 only
+  uint8_t stage = 1;
+  uint8_t level = 0;
+  bool operator==(const WalkTag&) const = default;
+};
+/// The page of a walk-cache key is the input address above what the cached table resolves:
+/// page_lg2 = the span of the whole table at that level.
+using WalkKey = PageKey<WalkTag>;
+struct WalkEntry {
+  uint64_t table = 0;  ///< the table's address (an IPA for a nested stage 1)
+  pt::Perms perms;     ///< rights the levels above it allow (APTable, XNTable, ...)
+};
+
 using IpaKey = PageKey<uint16_t>;  ///< VMID, IPA page
 struct IpaEntry {
   pt::Translation tr;  ///< the stage-2 translation of the page (oa = the page's PA)
@@ -82,6 +100,7 @@ struct CacheGeometry {
   CacheParams cd{64, 4};
   CacheParams tlb{128, 4};
   CacheParams ipa{64, 4};
+  CacheParams walk{64, 4};
 };
 
 /// An inclusive-exclusive address range an invalidation applies to.
@@ -100,12 +119,22 @@ AddrRange tlbi_range(const Command& c, uint64_t addr);
 
 class SmmuCaches {
  public:
-  explicit SmmuCaches(const CacheGeometry& g) : ste(g.ste), cd(g.cd), tlb(g.tlb), ipa(g.ipa) {}
+  explicit SmmuCaches(const CacheGeometry& g)
+      : ste(g.ste), cd(g.cd), tlb(g.tlb), ipa(g.ipa), walk(g.walk) {}
 
   SetAssocCache<SteKey, StreamCtx> ste;
   SetAssocCache<CdKey, CdCtx> cd;
   SetAssocCache<TlbKey, TlbEntry> tlb;
   SetAssocCache<IpaKey, IpaEntry> ipa;
+  SetAssocCache<WalkKey, WalkEntry> walk;
+
+  /// The deepest cached table on the walk of `va` in `fmt` (stage 1: tag vmid + asid; stage 2:
+  /// vmid), as a walk start; nullopt on a miss. One lookup probes every level below the root.
+  std::optional<pt::WalkStart> lookup_walk(const pt::ArmLpaeFormat& fmt, WalkTag tag, uint64_t va);
+  /// Caches every table a successful walk of `va` went through: the reads of `stage` in `log`,
+  /// decoded with `fmt` (the root is not cached: it is the TTB).
+  void fill_walk(const pt::ArmLpaeFormat& fmt, WalkTag tag, uint64_t va, const ReadLog& log,
+                 pt::Perms start_perms);
 
   /// The TLB entry for `va` under the non-global tag or the global tag, whichever hits first;
   /// `key` receives the key that hit.
@@ -123,14 +152,18 @@ class SmmuCaches {
   // not implemented.
   size_t tlbi_nh_all(uint16_t vmid);                  ///< every stage-1 entry of the VMID
   size_t tlbi_nh_asid(uint16_t vmid, uint16_t asid);  ///< non-global entries of the ASID
-  size_t tlbi_nh_va(uint16_t vmid, uint16_t asid, AddrRange r);  ///< ASID's and global entries
-  size_t tlbi_nh_vaa(uint16_t vmid, AddrRange r);                ///< every ASID
-  size_t tlbi_s2_ipa(uint16_t vmid, AddrRange r);  ///< stage-2 entries and IPA-cache entries
-  size_t tlbi_s12_vmall(uint16_t vmid);            ///< both stages of the VMID
-  size_t tlbi_nsnh_all();                          ///< everything
+  // Address-scoped commands also remove the walk-cache entries covering the range unless
+  // `leaf` (4.4: Leaf = 1 only needs the last-level entries).
+  size_t tlbi_nh_va(uint16_t vmid, uint16_t asid, AddrRange r, bool leaf = false);
+  size_t tlbi_nh_vaa(uint16_t vmid, AddrRange r, bool leaf = false);  ///< every ASID
+  /// Stage-2 TLB entries, IPA-cache entries and (without Leaf) stage-2 walk-cache entries.
+  size_t tlbi_s2_ipa(uint16_t vmid, AddrRange r, bool leaf = false);
+  size_t tlbi_s12_vmall(uint16_t vmid);  ///< both stages of the VMID
+  size_t tlbi_nsnh_all();                ///< everything
 
  private:
   size_t tlb_if(uint16_t vmid, bool s1, bool s2, const AddrRange* r, const uint16_t* asid);
+  size_t walk_if(uint16_t vmid, uint8_t stage, const AddrRange* r, const uint16_t* asid);
 };
 
 }  // namespace isim::smmuv3

@@ -29,6 +29,7 @@ CacheGeometry geometry(const SmmuV3Params& p, uint64_t seed, const std::string& 
   g.cd = seeded(p.cd_cache, seed, name, "cd_cache");
   g.tlb = seeded(p.tlb, seed, name, "tlb");
   g.ipa = seeded(p.ipa_cache, seed, name, "ipa_cache");
+  g.walk = seeded(p.walk_cache, seed, name, "walk_cache");
   return g;
 }
 
@@ -170,8 +171,26 @@ class SmmuV3Iommu::CachedSteps final : public TranslateSteps {
       }
       return r;
     }
-    TranslateResult r = walk_context(st, mem, sc, cd, req, s2);
+    // A TLB miss: start from the deepest table the walk cache holds for this address.
+    const pt::ArmLpaeFormat* fmt = nullptr;
+    WalkTag wtag;
+    wtag.vmid = vmid;
+    if (cd) {
+      fmt = bit(req.addr, 55) ? (cd->tt1 ? &*cd->tt1 : nullptr) : (cd->tt0 ? &*cd->tt0 : nullptr);
+      wtag.asid = cd->cd.asid;
+    } else {
+      fmt = &*sc.s2;
+      wtag.stage = 2;
+    }
+    std::optional<pt::WalkStart> start;
+    if (fmt) {
+      delay_ += m_.lat_t(m_.p_.walk_lookup);
+      start = m_.caches_.lookup_walk(*fmt, wtag, req.addr);
+    }
+    TranslateResult r = walk_context(st, mem, sc, cd, req, s2, start ? &*start : nullptr);
     if (r.outcome != Outcome::kTranslated) return r;
+    if (fmt)
+      m_.caches_.fill_walk(*fmt, wtag, req.addr, r.reads, start ? start->perms : pt::Perms::all());
     TlbTag tag;
     tag.vmid = vmid;
     if (!cd) {
@@ -263,6 +282,7 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
   cache_group("cd", caches_.cd.stats());
   cache_group("tlb", caches_.tlb.stats());
   cache_group("ipa", caches_.ipa.stats());
+  cache_group("walk", caches_.walk.stats());
   const InflightStats& is = inflight_.stats();
   tr_stats_.counter_ref("merged_misses", &is.merged,
                         "TLB hits on an entry whose walk was still in flight (waited)", "count");

@@ -9,8 +9,10 @@
 // queue in memory (every Non-secure command of IHI 0070 4, CERROR_ILL / CERROR_ABT stopping the
 // queue until GERRORN acknowledges); the Event queue with overflow; MSIs for CMD_SYNC, events
 // and global errors; stalled transactions held until CMD_RESUME / CMD_STALL_TERM.
-// Can't do (SPEC_COVERAGE.md): walk caches per level, PRI queue, ATC invalidation towards
-// devices (CMD_ATC_INV is accepted), Secure state, ATOS, event merging.
+// ATS translation requests, CMD_ATC_INV to the device's ATC (CMD_SYNC waits for it), the PRI
+// queue with CMD_PRI_RESP, and a walk cache per stage and level.
+// Can't do (SPEC_COVERAGE.md): TBU/TCU split, L1STD/L1CD caching, Secure state, ATOS, event
+// merging, CERROR_ATC_INV_SYNC.
 //
 // Timing: a DMA pays the lookups of the caches it consults; every structure and table read a
 // miss makes goes through the downstream socket (memory latency and contention) plus

@@ -16,14 +16,15 @@
 namespace isim {
 
 struct SmmuV3Params {
-  cfg::Frequency clock{1000};    ///< TCU clock (estimate: 1 GHz)
-  smmuv3::IdParams ids;          ///< ID register contents
-  smmuv3::ResetParams reset;     ///< IMPLEMENTATION DEFINED reset values
-  CacheParams ste_cache{64, 4};  ///< configuration cache, STEs (estimate)
-  CacheParams cd_cache{64, 4};   ///< configuration cache, CDs (estimate)
-  CacheParams tlb{256, 4};       ///< TLB (estimate)
-  CacheParams ipa_cache{64, 4};  ///< stage-2 translations used by nested walks (estimate)
-  unsigned walkers = 8;          ///< concurrent translation-table walks (estimate)
+  cfg::Frequency clock{1000};     ///< TCU clock (estimate: 1 GHz)
+  smmuv3::IdParams ids;           ///< ID register contents
+  smmuv3::ResetParams reset;      ///< IMPLEMENTATION DEFINED reset values
+  CacheParams ste_cache{64, 4};   ///< configuration cache, STEs (estimate)
+  CacheParams cd_cache{64, 4};    ///< configuration cache, CDs (estimate)
+  CacheParams tlb{256, 4};        ///< TLB (estimate)
+  CacheParams ipa_cache{64, 4};   ///< stage-2 translations used by nested walks (estimate)
+  CacheParams walk_cache{64, 4};  ///< intermediate tables per stage and level (estimate)
+  unsigned walkers = 8;           ///< concurrent translation-table walks (estimate)
   Latency reg_access = Latency::in_cycles(4);     ///< register read/write (estimate)
   Latency cr0_ack = Latency::in_cycles(32);       ///< CR0 write to CR0ACK (estimate)
   Latency irq_ack = Latency::in_cycles(8);        ///< IRQ_CTRL write to IRQ_CTRLACK (estimate)
@@ -31,6 +32,7 @@ struct SmmuV3Params {
   Latency config_lookup = Latency::in_cycles(2);  ///< STE or CD cache lookup (estimate)
   Latency tlb_lookup = Latency::in_cycles(2);     ///< TLB lookup (estimate)
   Latency ipa_lookup = Latency::in_cycles(2);     ///< IPA cache lookup (estimate)
+  Latency walk_lookup = Latency::in_cycles(2);    ///< walk cache lookup (estimate)
   Latency walk_read = Latency::in_cycles(4);      ///< TCU work per table read, on top of memory
   Latency cmd_decode = Latency::in_cycles(4);     ///< per command, every opcode (estimate)
   Latency cmd_cfgi = Latency::in_cycles(16);      ///< extra for CMD_CFGI_* (estimate)
@@ -47,6 +49,8 @@ struct SmmuV3Params {
     v.group("cd_cache", cd_cache, "configuration cache of CDs, by StreamID and CD index");
     v.group("tlb", tlb, "TLB by VMID, ASID/ASET, address and page size");
     v.group("ipa_cache", ipa_cache, "stage-2 translations used during nested walks, by VMID");
+    v.group("walk_cache", walk_cache,
+            "intermediate tables by stage, VMID, ASID (stage 1), level and address");
     v.param("walkers", walkers, "concurrent translation-table walks", cfg::Range<unsigned>{1, 256});
     v.param("reg_access", reg_access, "register read or write");
     v.param("cr0_ack", cr0_ack, "CR0 write until CR0ACK shows it (and it takes effect)");
@@ -55,6 +59,7 @@ struct SmmuV3Params {
     v.param("config_lookup", config_lookup, "STE or CD cache lookup");
     v.param("tlb_lookup", tlb_lookup, "TLB lookup");
     v.param("ipa_lookup", ipa_lookup, "IPA cache lookup");
+    v.param("walk_lookup", walk_lookup, "walk cache lookup (on a TLB miss)");
     v.param("walk_read", walk_read, "TCU work per structure or table read (memory time is extra)");
     v.param("cmd_decode", cmd_decode, "consuming one command (memory time of the fetch is extra)");
     v.param("cmd_cfgi", cmd_cfgi, "extra cost of a configuration invalidation");

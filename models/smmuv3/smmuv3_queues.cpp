@@ -158,15 +158,15 @@ sc_core::sc_time SmmuV3Iommu::execute(const Command& c) {
       break;
     case Opcode::kTlbiNhVa:
       d += lat_t(p_.cmd_tlbi);
-      removed = caches_.tlbi_nh_va(vmid, c.asid, tlbi_range(c, c.addr));
+      removed = caches_.tlbi_nh_va(vmid, c.asid, tlbi_range(c, c.addr), c.leaf);
       break;
     case Opcode::kTlbiNhVaa:
       d += lat_t(p_.cmd_tlbi);
-      removed = caches_.tlbi_nh_vaa(vmid, tlbi_range(c, c.addr));
+      removed = caches_.tlbi_nh_vaa(vmid, tlbi_range(c, c.addr), c.leaf);
       break;
     case Opcode::kTlbiS2Ipa:
       d += lat_t(p_.cmd_tlbi);
-      removed = caches_.tlbi_s2_ipa(vmid, tlbi_range(c, c.addr));
+      removed = caches_.tlbi_s2_ipa(vmid, tlbi_range(c, c.addr), c.leaf);
       break;
     case Opcode::kTlbiS12Vmall:
       d += lat_t(p_.cmd_tlbi);

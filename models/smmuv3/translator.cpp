@@ -307,7 +307,8 @@ CdStep fetch_context(const SmmuState& st, PhysMem& mem, const StreamCtx& sc, uin
 }
 
 TranslateResult walk_context(const SmmuState& st, PhysMem& mem, const StreamCtx& sc,
-                             const CdCtx* cd, const Request& req, const Stage2Fn* s2) {
+                             const CdCtx* cd, const Request& req, const Stage2Fn* s2,
+                             const pt::WalkStart* from) {
   const pt::AccessReq acc = access_req(req);
   const Ste& ste = sc.ste;
   const bool do_s2 = ste.s2_enabled();
@@ -352,7 +353,7 @@ TranslateResult walk_context(const SmmuState& st, PhysMem& mem, const StreamCtx&
     } else {
       pt::WalkStart root;
       root.table = ste.s2ttb;
-      t = pt::walk_stage(*sc.s2, mem, root, req.addr, acc, s2o, log);
+      t = pt::walk_stage(*sc.s2, mem, from ? *from : root, req.addr, acc, s2o, log);
     }
     if (!t.ok()) {
       pt::Fault f = t.fault;
@@ -387,6 +388,7 @@ TranslateResult walk_context(const SmmuState& st, PhysMem& mem, const StreamCtx&
   const uint64_t ttb = upper ? c.ttb1 : c.ttb0;
   pt::WalkStart start;
   start.table = ttb;
+  if (from) start = *from;
   pt::WalkOptions s1o;
   s1o.update_ad = c.ha;
 

@@ -156,9 +156,12 @@ Stop walk_fault_stop(const pt::Fault& f, const Request& req, const StreamCtx& sc
 Stage2Fn stage2_walker(const StreamCtx& sc, PhysMem& mem);
 
 /// Step 5: the walks. `cd` is null when stage 1 is bypassed. `s2` replaces the plain stage-2
-/// walk (a model's IPA cache); null walks stage 2 directly. Reads are appended to result.reads.
+/// walk (a model's IPA cache); null walks stage 2 directly. `start`, when given, is where the
+/// walk of the translating stage begins instead of its root (stage 1 when `cd`, else stage 2):
+/// an intermediate table a walk cache found. Reads are appended to result.reads.
 TranslateResult walk_context(const SmmuState& st, PhysMem& mem, const StreamCtx& sc,
-                             const CdCtx* cd, const Request& req, const Stage2Fn* s2 = nullptr);
+                             const CdCtx* cd, const Request& req, const Stage2Fn* s2 = nullptr,
+                             const pt::WalkStart* start = nullptr);
 
 /// What a request needs from the tables (ATS Translation Requests look up with read).
 pt::AccessReq access_of(const Request& req);

@@ -697,6 +697,8 @@ def stale_tlbi():
         for k in range(4):
             t[sid].map(0x200000 + 0x1000 * k, DATA + 0x100000 + 0x1000 * k, AF | S1_RW | S1_NG)
         t[sid].map(0x300000, DATA + 0x200000, AF | S1_RW, note='VA 0x300000: a global page (nG = 0)')
+        t[sid].map(0x40000000, DATA + 0x300000, AF | S1_RW | S1_NG,
+                   note='VA 0x40000000: its own level-2 and level-3 tables')
         s.writes(ws, f'tables of stream {sid:#x}')
         c = s.alloc.take(64)
         s.mw(c, cd(t[sid].root, 16, 12, asid=asid), f'CD: ASID {asid}')
@@ -708,6 +710,8 @@ def stale_tlbi():
     s.mw(DATA + 0x200000, [0x6106a1])
     s.mw(DATA + 0x280000, [0x6106a2])
     s.mw(DATA + 0x7000, [0x7777])
+    s.mw(DATA + 0x300000, [0x01d])
+    s.mw(DATA + 0x380000, [0x2e3])
     s.init()
 
     def remap(sid, v, pa, attrs=AF | S1_RW | S1_NG):
@@ -757,6 +761,19 @@ def stale_tlbi():
     s.dma(0x61, va, [0x7777])
     s.commands([cmd('TLBI_S12_VMALL', vmid=2), s.sync()])
     s.dma(0x61, va, [0x1061])
+    s.c('Walk cache: the walk of VA 0x40000000 cached its level-1..3 tables. A new level-3 table '
+        'mapping the page elsewhere, hooked into the level-2 table (memory only):')
+    s.dma(0x60, 0x40000000, [0x01d])
+    l3 = s.alloc.take(4096)
+    s.mw(l3, [(DATA + 0x380000) | AF | S1_RW | S1_NG | 0b11], f'new level-3 table at {l3:#x}')
+    l2 = t[0x60].tables[(1, 0x40000000 >> t[0x60].item_lg2(1))]
+    s.mw(l2, [l3 | 0b11], 'level-2 entry -> the new table')
+    s.commands([cmd('TLBI_NH_VA', vmid=1, asid=1, addr=0x40000000, leaf=1), s.sync()],
+               'TLBI_NH_VA with Leaf = 1: the TLB entry goes, the cached level-3 table stays')
+    s.dma(0x60, 0x40000000, [0x01d])
+    s.commands([cmd('TLBI_NH_VA', vmid=1, asid=1, addr=0x40000000, leaf=0), s.sync()],
+               'TLBI_NH_VA with Leaf = 0: the walk cache entries for the address go too')
+    s.dma(0x60, 0x40000000, [0x2e3])
     return s
 
 

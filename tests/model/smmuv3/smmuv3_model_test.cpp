@@ -170,6 +170,27 @@ TEST(SmmuV3Model, TlbHitIsCheaperThanTheWalkAndCounted) {
   EXPECT_EQ(b.stat("iommu0.translation.translated"), 2u);
 }
 
+TEST(SmmuV3Model, WalkCacheShortensTheNextWalkInTheSameTable) {
+  Bench b(config());
+  b.stage1(false, true);
+  // The next page, in the same level-3 table.
+  b.w64(kTables + 0x3000 + 8 * (((kVa + 0x1000) >> 12) & 511),
+        (kData + 0x1000) | 1 << 10 | 1 << 6 | 1 << 11 | 3);
+  b.w64(kData + 0x1018, 0xbeef);
+  uint64_t v = 0;
+  ASSERT_TRUE(test::run_thread([&] {
+    b.enable();
+    ScenarioPort* p = b.pf.scenario_port("iommu0");
+    EXPECT_TRUE(b.read(p, kVa + 0x18, v).ok());
+    EXPECT_TRUE(b.read(p, kVa + 0x1018, v).ok());
+  }));
+  EXPECT_EQ(v, 0xbeefu);
+  // First: STE, CD and four descriptors; second: the leaf descriptor only.
+  EXPECT_EQ(b.stat("iommu0.translation.walk_reads"), 7u);
+  EXPECT_EQ(b.stat("iommu0.caches.walk.hits"), 1u);
+  EXPECT_EQ(b.stat("iommu0.caches.walk.misses"), 1u);
+}
+
 TEST(SmmuV3Model, SecondMissOnAPageInFlightWaitsForTheWalk) {
   // Two devices miss the same page at the same time: the second finds the entry the first walk
   // filled, but not before that walk completes.

@@ -96,6 +96,50 @@ TEST(SmmuCaches, RangeFormCoversNumTimesScaleGranules) {
   EXPECT_EQ(tlbi_range(cmd, 0x10000).end, 0x10001u);
 }
 
+pt::ArmLpaeFormat s1_4k_48() {
+  pt::ArmLpaeConfig c;
+  c.granule_lg2 = 12;
+  c.tsz = 16;
+  c.oas_bits = 48;
+  return pt::ArmLpaeFormat(c);
+}
+
+TEST(SmmuCaches, WalkCacheKeepsTablesUntilNonLeafInvalidation) {
+  SmmuCaches c(big());
+  const pt::ArmLpaeFormat fmt = s1_4k_48();
+  // A walk that read four descriptors: three tables (levels 3, 2, 1 in our numbering) and a
+  // leaf page.
+  ReadLog log;
+  log.push({0x1000, 0x2003, 8, ReadKind::kS1Table, 3, true});
+  log.push({0x2000, 0x3003, 8, ReadKind::kS1Table, 2, true});
+  log.push({0x3000, 0x4003, 8, ReadKind::kS1Table, 1, true});
+  log.push({0x4000, 0x9000 | 0x403 | 0x40, 8, ReadKind::kS1Table, 0, true});
+  WalkTag tag;
+  tag.vmid = 1;
+  tag.asid = 5;
+  c.fill_walk(fmt, tag, 0x12345000, log, pt::Perms::all());
+  EXPECT_EQ(c.walk.occupancy(), 3u);
+  // Another page of the same leaf table starts at the leaf table (level 0).
+  auto s = c.lookup_walk(fmt, tag, 0x12346000);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->table, 0x4000u);
+  EXPECT_EQ(s->level, 0u);
+  // Another 2 MiB region of the same 1 GiB starts at level 1 (the table at 0x3000).
+  s = c.lookup_walk(fmt, tag, 0x12545000);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->table, 0x3000u);
+  EXPECT_EQ(s->level, 1u);
+  WalkTag other = tag;
+  other.asid = 6;
+  EXPECT_FALSE(c.lookup_walk(fmt, other, 0x12345000).has_value());
+  // Leaf = 1 keeps the tables, Leaf = 0 removes those covering the address.
+  EXPECT_EQ(c.tlbi_nh_va(1, 5, AddrRange{0x12345000, 0x12345001}, true), 0u);
+  EXPECT_EQ(c.tlbi_nh_va(1, 5, AddrRange{0x12345000, 0x12345001}, false), 3u);
+  c.fill_walk(fmt, tag, 0x12345000, log, pt::Perms::all());
+  EXPECT_EQ(c.tlbi_nh_asid(1, 6), 0u);
+  EXPECT_EQ(c.tlbi_nh_asid(1, 5), 3u);
+}
+
 TEST(SmmuCaches, ConfigInvalidationScopes) {
   SmmuCaches c(big());
   auto fill = [&] {
