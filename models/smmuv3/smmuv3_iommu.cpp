@@ -585,6 +585,29 @@ void SmmuV3Iommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
   tx.set_response_status(st);
 }
 
+unsigned SmmuV3Iommu::dma_debug(int, tlm::tlm_generic_payload& tx) {
+  // Never a back door: an access the SMMU would not translate moves nothing. The walk is the
+  // plain functional one (it may set an Access flag when CD.HA / STE.S2HA ask for it).
+  const DmaAttrs* attrs = tx.get_extension<DmaAttrs>();
+  if (!attrs || attrs->ats != isim::AtsType::untranslated) return 0;
+  Request req;
+  req.sid = attrs->rid;
+  if (attrs->has_pasid) req.ssid = attrs->pasid;
+  req.pnu = attrs->priv;
+  req.ind = attrs->exec;
+  req.rnw = !tx.is_write();
+  req.addr = tx.get_address();
+  const TranslateResult r = smmuv3::translate(state(), mem_, req);
+  if (!r.ok()) return 0;
+  const uint64_t room = lg2_size(r.page_lg2) - (r.oa & (lg2_size(r.page_lg2) - 1));
+  if (tx.get_data_length() > room) return 0;
+  const uint64_t addr = tx.get_address();
+  tx.set_address(r.oa);
+  const unsigned n = downstream->transport_dbg(tx);
+  tx.set_address(addr);
+  return n;
+}
+
 void SmmuV3Iommu::ats_translation(DmaAttrs& attrs, const Request& req, tlm::tlm_generic_payload& tx,
                                   sc_core::sc_time& delay) {
   // 3.9.1, 13.6: a Translation Request is answered with a completion, never data. A

@@ -62,6 +62,8 @@ class SmmuV3Iommu final : public IommuBase {
   /// 8: a PCIe Page Request into the PRI queue (or an automatic response when it cannot be).
   bool page_request(const PageRequest& pr, sc_core::sc_time& delay) override;
   void mmio_access(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) override;
+  /// Debug DMA: translated without caches, stats or events; 0 bytes unless it translates.
+  unsigned dma_debug(int port, tlm::tlm_generic_payload& tx) override;
 
   // --- registers (smmuv3_iommu.cpp)
   void add_register_hooks();

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "hw/dma_attrs.h"
 #include "hw/sc_time_util.h"
 #include "models/devices/scenario_port.h"
 #include "models/smmuv3/cd.h"
@@ -189,6 +190,40 @@ TEST(SmmuV3Model, WalkCacheShortensTheNextWalkInTheSameTable) {
   EXPECT_EQ(b.stat("iommu0.translation.walk_reads"), 7u);
   EXPECT_EQ(b.stat("iommu0.caches.walk.hits"), 1u);
   EXPECT_EQ(b.stat("iommu0.caches.walk.misses"), 1u);
+}
+
+TEST(SmmuV3Model, DebugAccessTranslatesWithoutSideEffects) {
+  Bench b(config());
+  b.stage1(false, true);
+  unsigned mapped = 0, unmapped = 0;
+  uint64_t v = 0, prod = ~0ull;
+  ASSERT_TRUE(test::run_thread([&] {
+    b.enable();
+    ScenarioPort* p = b.pf.scenario_port("iommu0");
+    auto dbg = [&](uint64_t addr) {
+      DmaAttrs attrs;
+      attrs.rid = kSid;
+      tlm::tlm_generic_payload gp;
+      gp.set_command(tlm::TLM_READ_COMMAND);
+      gp.set_address(addr);
+      gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
+      gp.set_data_length(8);
+      gp.set_streaming_width(8);
+      gp.set_extension(&attrs);
+      const unsigned n = p->port->transport_dbg(gp);
+      gp.clear_extension(&attrs);
+      return n;
+    };
+    mapped = dbg(kVa + 0x18);
+    unmapped = dbg(kVa + 0x100000);
+    prod = b.mmio_r(reg::EVENTQ_PROD);
+  }));
+  EXPECT_EQ(mapped, 8u);
+  EXPECT_EQ(v, 0xda7au);
+  EXPECT_EQ(unmapped, 0u);
+  EXPECT_EQ(prod, 0u);  // no event for a debug access
+  EXPECT_EQ(b.stat("iommu0.caches.tlb.misses"), 0u);
+  EXPECT_EQ(b.stat("iommu0.translation.dmas"), 0u);
 }
 
 TEST(SmmuV3Model, SecondMissOnAPageInFlightWaitsForTheWalk) {
