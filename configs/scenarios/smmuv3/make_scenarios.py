@@ -496,7 +496,8 @@ def nested():
     s = Scenario('nested', '''
         Nested translation (STE.Config 111): the CD and every stage-1 table are IPAs translated by
         stage 2 (a 2 MiB block moves the guest's table window), and the stage-1 output IPA is
-        translated by stage 2 again.''')
+        translated by stage 2 again. Stage-2 faults name what stage 2 was translating: the
+        stage-1 output (CLASS IN), the CD (CLASS CD) or a stage-1 table (CLASS TT), with the IPA.''')
     ipa_win, pa_win = 0x40000000, 0x800000
     ws = []
     s2 = Tables(s.alloc, 12, 40, 1, ws)
@@ -514,6 +515,13 @@ def nested():
          f'CD at IPA {cd_ipa:#x}: T0SZ 25, ASID 3, TTB0 = IPA {s1.root:#x}')
     s.set_ste(0x40, ste(CFG_NESTED, s1ctx=cd_ipa, vmid=7, s2t0sz=24, s2sl0=1, s2ttb=s2.root),
               'STE 0x40: Config 111, S1ContextPtr is an IPA, VMID 7')
+    s.set_ste(0x41, ste(CFG_NESTED, s1ctx=0x60000000, vmid=7, s2t0sz=24, s2sl0=1, s2ttb=s2.root),
+              'STE 0x41: like 0x40 but the CD at IPA 0x60000000, which stage 2 does not map')
+    cd2_ipa = galloc.take(64)
+    s.mw(cd2_ipa - ipa_win + pa_win, cd(0x61000000, 25, 12, asid=4),
+         f'CD at IPA {cd2_ipa:#x}: TTB0 = IPA 0x61000000, which stage 2 does not map')
+    s.set_ste(0x42, ste(CFG_NESTED, s1ctx=cd2_ipa, vmid=7, s2t0sz=24, s2sl0=1, s2ttb=s2.root),
+              'STE 0x42: nested, its CD\'s stage-1 tables unmapped in stage 2')
     s.mw(DATA + 0x40008, [0x4e57])
     s.init()
     s.dma(0x40, 0x12345008, [0x4e57])
@@ -524,6 +532,15 @@ def nested():
     s.dma(0x40, 0x12346000, fault=True)
     s.expect_event(0, ev0('F_TRANSLATION', 0x40), ev1(s2=1, cls=0b10), 0x12346000, 0x50001000,
                    m1=EV1_MASK, m3=mask(55, 12))
+    s.c('The CD\'s IPA is not mapped by stage 2: stage-2 F_TRANSLATION with CLASS = CD, IPA = the CD.')
+    s.dma(0x41, 0x12345008, fault=True)
+    s.expect_event(1, ev0('F_TRANSLATION', 0x41), ev1(s2=1, cls=0b00), 0x12345008, 0x60000000,
+                   m1=EV1_MASK, m3=mask(55, 12))
+    s.c('A stage-1 table IPA is not mapped by stage 2: CLASS = TT, IPA = the descriptor\'s IPA.')
+    s.dma(0x42, 0x12345008, fault=True)
+    s.expect_event(2, ev0('F_TRANSLATION', 0x42), ev1(s2=1, cls=0b01), 0x12345008, 0x61000000,
+                   m1=EV1_MASK, m3=mask(55, 12))
+    s.mmr(EVENTQ_PROD, 3)
     return s
 
 
