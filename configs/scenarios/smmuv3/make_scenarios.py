@@ -1057,6 +1057,43 @@ def pri():
     return s
 
 
+@scenario
+def queue_aborts():
+    s = Scenario('queue_aborts', '''
+        Queues and MSIs pointing outside memory (guest-controlled addresses) fail the way the
+        architecture says, never crash: a command fetch abort stops the Command queue with
+        CERROR_ABT; an Event queue write abort raises GERROR.EVENTQ_ABT_ERR; a CMD_SYNC MSI write
+        abort raises GERROR.MSI_CMDQ_ABT_ERR. Each is acknowledged through GERRORN.''')
+    s.set_ste(0x20, ste(CFG_BYPASS, valid=0), 'STE 0x20: V = 0 (records C_BAD_STE)')
+    s.mmw(STRTAB_BASE, STRTAB, 64)
+    s.mmw(STRTAB_BASE_CFG, 8)
+    s.c('Command queue at 0x100000000 and Event queue at 0x100100000: beyond the 4 GiB memory.')
+    s.mmw(CMDQ_BASE, 0x100000000 | 8, 64)
+    s.mmw(EVENTQ_BASE, 0x100100000 | 5, 64)
+    s.mmw(CR0, CMDQEN | EVENTQEN | SMMUEN)
+    s.mmr(CR0ACK, CMDQEN | EVENTQEN | SMMUEN, poll=True)
+    s.mmw(CMDQ_PROD, 1)
+    s.mmr(GERROR, 1, mask_=1, poll=True)
+    s.c('CONS.ERR = 0x02 (CERROR_ABT), RD still 0.')
+    s.mmr(CMDQ_CONS, 2 << 24)
+    s.dma(0x20, 0x1000, fault=True)
+    s.mmr(GERROR, 1 << 2, mask_=1 << 2)
+    s.mmr(EVENTQ_PROD, 0)
+    s.c('Move the Command queue into memory (CMDQEN off while its base changes), acknowledge.')
+    s.mmw(CR0, EVENTQEN | SMMUEN)
+    s.mmr(CR0ACK, EVENTQEN | SMMUEN, poll=True)
+    s.mmw(CMDQ_BASE, CMDQ | 8, 64)
+    s.mw(CMDQ, cmd('SYNC', cs=1, msi_addr=0x200000000, msi_data=1), 'CMD_SYNC with an MSI address beyond memory')
+    s.mmw(GERRORN, 1 | 1 << 2)
+    s.mmw(CR0, CMDQEN | EVENTQEN | SMMUEN)
+    s.mmr(CR0ACK, CMDQEN | EVENTQEN | SMMUEN, poll=True)
+    s.mmr(CMDQ_CONS, 1, mask_=mask(19, 0), poll=True)
+    s.mmr(GERROR, 1 | 1 << 2 | 1 << 4, poll=True)
+    s.c('Only MSI_CMDQ_ABT_ERR is active (GERROR ^ GERRORN).')
+    s.mmr(GERRORN, 1 | 1 << 2)
+    return s
+
+
 def s1_entry_pa(t, va):
     """PA of the level-3 descriptor for va (its table must exist)."""
     table = t.root
