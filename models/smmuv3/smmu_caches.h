@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 
+#include "base/time.h"
 #include "hw/cache/set_assoc_cache.h"
 #include "models/smmuv3/commands.h"
 #include "models/smmuv3/translator.h"
@@ -84,6 +85,24 @@ using WalkKey = PageKey<WalkTag>;
 struct WalkEntry {
   uint64_t table = 0;  ///< the table's address (an IPA for a nested stage 1)
   pt::Perms perms;     ///< rights the levels above it allow (APTable, XNTable, ...)
+};
+
+/// A TBU micro-TLB entry: the final translation of one 4 KiB input page of one stream and
+/// substream, in front of the shared caches (a TBU per device port). TBUs hold no tags the
+/// commands scope by, so every TLB or configuration invalidation empties them (over-
+/// invalidation is permitted, 4.3/4.4).
+struct TbuKey {
+  uint32_t sid = 0;
+  bool ssv = false;
+  uint32_t ssid = 0;
+  uint64_t page = 0;  ///< input address >> 12
+  uint64_t set_hash() const { return page; }
+  bool operator==(const TbuKey&) const = default;
+};
+struct TbuEntry {
+  uint64_t oa_page = 0;
+  pt::Perms perms;
+  Tick ready = 0;  ///< when the translation that filled it completed
 };
 
 using IpaKey = PageKey<uint16_t>;  ///< VMID, IPA page

@@ -227,6 +227,7 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
       mem_(ctx.memory),
       bank_(kMmioBytes),
       caches_(geometry(p, ctx.config.sim.seed, spec.name)),
+      seed_(ctx.config.sim.seed),
       walkers_(p.walkers),
       tr_stats_(stats_, "translation"),
       dmas_(tr_stats_.counter("dmas", "DMA requests received", "count")),
@@ -237,6 +238,8 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
       stalls_(tr_stats_.counter("stalls", "transactions stalled", "count")),
       walks_(tr_stats_.counter("walks", "translations that read translation tables", "count")),
       walk_reads_(tr_stats_.counter("walk_reads", "structure and table reads of misses", "count")),
+      tbu_hits_(tr_stats_.counter("tbu_hits", "pieces served by a TBU micro-TLB", "count")),
+      tbu_misses_(tr_stats_.counter("tbu_misses", "TBU misses passed to the TCU", "count")),
       cache_stats_(stats_, "caches"),
       ev_stats_(stats_, "events"),
       ev_written_(ev_stats_.counter("written", "event records written", "count")),
@@ -359,6 +362,7 @@ void SmmuV3Iommu::add_register_hooks() {
 
 void SmmuV3Iommu::apply_cr0() {
   const uint64_t cr0 = reg("CR0");
+  if (bit(cr0 ^ reg("CR0ACK"), cr0::SMMUEN)) flush_tbus();
   bank_.set(id("CR0ACK"), cr0);
   if (bit(cr0, cr0::CMDQEN)) cmdq_ev_.notify(sc_core::SC_ZERO_TIME);
 }
@@ -497,7 +501,40 @@ void SmmuV3Iommu::count_outcome(const TranslateResult& r) {
   }
 }
 
-void SmmuV3Iommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
+TranslateResult SmmuV3Iommu::tbu_translate(int port, const Request& req, sc_core::sc_time& delay) {
+  if (p_.tbu_tlb.entries == 0) return translate(req, delay);
+  auto& slot = tbus_[port];
+  if (!slot) {
+    CacheParams cp = p_.tbu_tlb;
+    cp.seed = Rng(seed_, std::string(name()) + ".tbu" + std::to_string(port)).next();
+    slot = std::make_unique<SetAssocCache<TbuKey, TbuEntry>>(cp);
+  }
+  delay += lat_t(p_.tbu_lookup);
+  const Tick now = to_ticks(sc_core::sc_time_stamp());
+  constexpr unsigned kLg2 = AtsInvalidation::kPageLg2;
+  const TbuKey key{req.sid, req.ssid.has_value(), req.ssid.value_or(0), req.addr >> kLg2};
+  if (const TbuEntry* e = slot->lookup(key); e && e->perms.has(access_of(req).needed())) {
+    ++tbu_hits_;
+    if (e->ready > now + to_ticks(delay)) delay = from_ticks(e->ready - now);
+    TranslateResult r;
+    r.outcome = Outcome::kTranslated;
+    r.oa = e->oa_page + (req.addr & mask(kLg2 - 1, 0));
+    r.page_lg2 = kLg2;
+    r.perms = e->perms;
+    return r;
+  }
+  ++tbu_misses_;
+  TranslateResult r = translate(req, delay);
+  if (r.outcome == Outcome::kTranslated)
+    slot->insert(key, TbuEntry{r.oa & ~mask(kLg2 - 1, 0), r.perms, now + to_ticks(delay)});
+  return r;
+}
+
+void SmmuV3Iommu::flush_tbus() {
+  for (auto& [port, tbu] : tbus_) inv_entries_ += tbu->invalidate_all();
+}
+
+void SmmuV3Iommu::dma(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   ++dmas_;
   DmaAttrs* attrs = tx.get_extension<DmaAttrs>();
   if (!attrs) {
@@ -532,7 +569,7 @@ void SmmuV3Iommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay
   for (unsigned done = 0; done < len || (len == 0 && pieces.empty());) {
     Request req = base;
     req.addr = addr + done;
-    TranslateResult r = translate(req, delay);
+    TranslateResult r = tbu_translate(port, req, delay);
     while (r.outcome == Outcome::kStall) {
       count_outcome(r);
       Stalled s;

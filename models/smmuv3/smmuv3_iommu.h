@@ -10,17 +10,19 @@
 // queue until GERRORN acknowledges); the Event queue with overflow; MSIs for CMD_SYNC, events
 // and global errors; stalled transactions held until CMD_RESUME / CMD_STALL_TERM.
 // ATS translation requests, CMD_ATC_INV to the device's ATC (CMD_SYNC waits for it), the PRI
-// queue with CMD_PRI_RESP, and a walk cache per stage and level.
-// Can't do (SPEC_COVERAGE.md): TBU/TCU split, L1STD/L1CD caching, Secure state, ATOS, event
+// queue with CMD_PRI_RESP, a walk cache per stage and level, and a TBU micro-TLB per device
+// port in front of the shared (TCU) caches.
+// Can't do (SPEC_COVERAGE.md): L1STD/L1CD caching, Secure state, ATOS, event
 // merging, CERROR_ATC_INV_SYNC.
 //
-// Timing: a DMA pays the lookups of the caches it consults; every structure and table read a
-// miss makes goes through the downstream socket (memory latency and contention) plus
-// walk_read, and the whole miss holds one of `walkers` walk slots. Commands are consumed one at
-// a time by a thread: fetch through downstream, then the command's cost.
+// Timing: a DMA pays the TBU lookup and, on a TBU miss, the lookups of the TCU caches it consults;
+// every structure and table read a miss makes goes through the downstream socket (memory latency
+// and contention) plus walk_read, and the whole miss holds one of `walkers` walk slots. Commands
+// are consumed one at a time by a thread: fetch through downstream, then the command's cost.
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -77,6 +79,11 @@ class SmmuV3Iommu final : public IommuBase {
 
   // --- translation (smmuv3_iommu.cpp)
   smmuv3::TranslateResult translate(const smmuv3::Request& req, sc_core::sc_time& delay);
+  /// The TBU of `port` first, then translate() on a miss.
+  smmuv3::TranslateResult tbu_translate(int port, const smmuv3::Request& req,
+                                        sc_core::sc_time& delay);
+  /// Empties every TBU (on any TLB or configuration invalidation, and SMMUEN changes).
+  void flush_tbus();
   /// Charges the reads of a translation through downstream and books a walker for them.
   void charge_reads(const smmuv3::ReadLog& reads, sc_core::sc_time& delay);
   void count_outcome(const smmuv3::TranslateResult& r);
@@ -118,8 +125,10 @@ class SmmuV3Iommu final : public IommuBase {
   SparseMemory& mem_;
   RegBank bank_;
   smmuv3::SmmuCaches caches_;
+  uint64_t seed_;
   ResourcePool walkers_;
   InflightTable<smmuv3::TlbKey, smmuv3::TlbKeyHash> inflight_;
+  std::map<int, std::unique_ptr<SetAssocCache<smmuv3::TbuKey, smmuv3::TbuEntry>>> tbus_;
   sc_core::sc_time access_delay_;  ///< local offset of the register access being served
   uint32_t gbpa_eff_ = 0;          ///< GBPA as it applies to traffic (updated when Update clears)
   uint16_t next_stag_ = 0;
@@ -137,6 +146,8 @@ class SmmuV3Iommu final : public IommuBase {
   stats::Counter& stalls_;
   stats::Counter& walks_;
   stats::Counter& walk_reads_;
+  stats::Counter& tbu_hits_;
+  stats::Counter& tbu_misses_;
   stats::Group cache_stats_;
   std::vector<std::unique_ptr<stats::Group>> cache_groups_;
   stats::Group ev_stats_;

@@ -23,6 +23,7 @@ struct SmmuV3Params {
   CacheParams cd_cache{64, 4};    ///< configuration cache, CDs (estimate)
   CacheParams tlb{256, 4};        ///< TLB (estimate)
   CacheParams ipa_cache{64, 4};   ///< stage-2 translations used by nested walks (estimate)
+  CacheParams tbu_tlb{16, 16};    ///< per-device TBU micro-TLB, 0 entries: no TBU (estimate)
   CacheParams walk_cache{64, 4};  ///< intermediate tables per stage and level (estimate)
   unsigned walkers = 8;           ///< concurrent translation-table walks (estimate)
   Latency reg_access = Latency::in_cycles(4);     ///< register read/write (estimate)
@@ -32,6 +33,7 @@ struct SmmuV3Params {
   Latency config_lookup = Latency::in_cycles(2);  ///< STE or CD cache lookup (estimate)
   Latency tlb_lookup = Latency::in_cycles(2);     ///< TLB lookup (estimate)
   Latency ipa_lookup = Latency::in_cycles(2);     ///< IPA cache lookup (estimate)
+  Latency tbu_lookup = Latency::in_cycles(1);     ///< TBU micro-TLB lookup (estimate)
   Latency walk_lookup = Latency::in_cycles(2);    ///< walk cache lookup (estimate)
   Latency walk_read = Latency::in_cycles(4);      ///< TCU work per table read, on top of memory
   Latency cmd_decode = Latency::in_cycles(4);     ///< per command, every opcode (estimate)
@@ -49,6 +51,8 @@ struct SmmuV3Params {
     v.group("cd_cache", cd_cache, "configuration cache of CDs, by StreamID and CD index");
     v.group("tlb", tlb, "TLB by VMID, ASID/ASET, address and page size");
     v.group("ipa_cache", ipa_cache, "stage-2 translations used during nested walks, by VMID");
+    v.group("tbu_tlb", tbu_tlb,
+            "micro-TLB per device port (TBU) in front of the shared caches (TCU)");
     v.group("walk_cache", walk_cache,
             "intermediate tables by stage, VMID, ASID (stage 1), level and address");
     v.param("walkers", walkers, "concurrent translation-table walks", cfg::Range<unsigned>{1, 256});
@@ -59,6 +63,7 @@ struct SmmuV3Params {
     v.param("config_lookup", config_lookup, "STE or CD cache lookup");
     v.param("tlb_lookup", tlb_lookup, "TLB lookup");
     v.param("ipa_lookup", ipa_lookup, "IPA cache lookup");
+    v.param("tbu_lookup", tbu_lookup, "TBU micro-TLB lookup");
     v.param("walk_lookup", walk_lookup, "walk cache lookup (on a TLB miss)");
     v.param("walk_read", walk_read, "TCU work per structure or table read (memory time is extra)");
     v.param("cmd_decode", cmd_decode, "consuming one command (memory time of the fetch is extra)");

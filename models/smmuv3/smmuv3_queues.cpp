@@ -232,6 +232,12 @@ sc_core::sc_time SmmuV3Iommu::execute(const Command& c) {
       break;  // decode_command rejected every other opcode
   }
   inv_entries_ += removed;
+  // TBU micro-TLBs are emptied by every TLB or configuration invalidation.
+  if ((c.opcode >= static_cast<uint8_t>(Opcode::kCfgiSte) &&
+       c.opcode <= static_cast<uint8_t>(Opcode::kCfgiCdAll)) ||
+      (c.opcode >= static_cast<uint8_t>(Opcode::kTlbiNhAll) &&
+       c.opcode <= static_cast<uint8_t>(Opcode::kTlbiNsnhAll)))
+    flush_tbus();
   return d;
 }
 

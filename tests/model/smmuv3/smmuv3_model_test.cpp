@@ -143,7 +143,7 @@ TEST(SmmuV3Model, Cr0AckFollowsAfterItsLatency) {
 }
 
 TEST(SmmuV3Model, TlbHitIsCheaperThanTheWalkAndCounted) {
-  Bench b(config());
+  Bench b(config("tbu_tlb: {entries: 0}"));
   b.stage1(false, true);
   sc_core::sc_time miss, hit;
   uint64_t v1 = 0, v2 = 0;
@@ -169,6 +169,31 @@ TEST(SmmuV3Model, TlbHitIsCheaperThanTheWalkAndCounted) {
   EXPECT_EQ(b.stat("iommu0.translation.walks"), 1u);
   EXPECT_EQ(b.stat("iommu0.translation.walk_reads"), 6u);
   EXPECT_EQ(b.stat("iommu0.translation.translated"), 2u);
+}
+
+TEST(SmmuV3Model, TbuServesRepeatsUntilAnInvalidationEmptiesIt) {
+  Bench b(config());
+  b.stage1(false, true);
+  uint64_t v = 0;
+  sc_core::sc_time tcu_hit, tbu_hit;
+  ASSERT_TRUE(test::run_thread([&] {
+    b.enable();
+    ScenarioPort* p = b.pf.scenario_port("iommu0");
+    EXPECT_TRUE(b.read(p, kVa + 0x18, v).ok());
+    tbu_hit = b.read(p, kVa + 0x18, v).latency;
+    // Any TLB invalidation empties the TBUs; the TCU TLB entry (another ASID's command) stays.
+    Command c;
+    c.opcode = static_cast<uint8_t>(Opcode::kTlbiNhAsid);
+    c.asid = 2;
+    b.command(c);
+    tcu_hit = b.read(p, kVa + 0x18, v).latency;
+  }));
+  EXPECT_EQ(v, 0xda7au);
+  EXPECT_EQ(b.stat("iommu0.translation.tbu_hits"), 1u);
+  EXPECT_EQ(b.stat("iommu0.translation.tbu_misses"), 2u);
+  EXPECT_EQ(b.stat("iommu0.caches.tlb.hits"), 1u);
+  EXPECT_EQ(b.stat("iommu0.caches.tlb.misses"), 1u);
+  EXPECT_LT(tbu_hit, tcu_hit);
 }
 
 TEST(SmmuV3Model, WalkCacheShortensTheNextWalkInTheSameTable) {
