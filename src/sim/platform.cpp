@@ -47,13 +47,29 @@ Platform::Platform(const PlatformConfig& config, PlatformOptions opts) : config_
             fmt::format("{}: {}.mmio_base: {}", config_.file, spec.path, e.what()));
       }
     }
-    slots_.push_back({spec.name, model.get(), base});
+    PcieRootPort* rp = nullptr;
+    if (spec.root_port) {
+      root_ports_.push_back(
+          std::make_unique<PcieRootPort>(*spec.root_port, model->stats(), "root_port"));
+      rp = root_ports_.back().get();
+    }
+    slots_.push_back({spec.name, model.get(), base, rp});
     iommus_.push_back(std::move(model));
   }
   for (const ComponentSpec& spec : config_.devices) {
     auto dev = device_types().find(spec.type)->create(spec, ctx);
     IommuBase* io = iommu(spec.iommu);
-    dev->port.bind(io->upstream);
+    if (spec.link) {
+      PcieRootPort* rp = nullptr;
+      for (const auto& slot : slots_)
+        if (slot.model == io) rp = slot.root_port;
+      const std::string lname = spec.name + "_link";
+      links_.push_back(std::make_unique<PcieLink>(lname.c_str(), *spec.link, dev->stats(), rp));
+      dev->port.bind(links_.back()->device_side);
+      links_.back()->root_side.bind(io->upstream);
+    } else {
+      dev->port.bind(io->upstream);
+    }
     dev->set_iommu(io);
     io->attach_endpoint(dev->rid(), dev.get());
     if (auto* sp = dynamic_cast<ScenarioPort*>(dev.get())) {

@@ -10,6 +10,7 @@
 #include "hw/device_base.h"
 #include "hw/iommu_base.h"
 #include "hw/memory.h"
+#include "hw/pcie_link.h"
 #include "hw/router.h"
 #include "hw/stats/stats.h"
 #include "sim/cpu_port.h"
@@ -59,6 +60,7 @@ class Platform {
     std::string name;
     IommuBase* model;
     uint64_t mmio_base;
+    PcieRootPort* root_port;
   };
 
   PlatformConfig config_;
@@ -68,6 +70,8 @@ class Platform {
   std::unique_ptr<CpuPort> cpu_;
   std::vector<std::unique_ptr<IommuBase>> iommus_;
   std::vector<std::unique_ptr<DeviceBase>> devices_;
+  std::vector<std::unique_ptr<PcieRootPort>> root_ports_;  // one per IOMMU with `root_port:`
+  std::vector<std::unique_ptr<PcieLink>> links_;
   std::vector<IommuSlot> slots_;
   std::vector<std::pair<std::string, ScenarioPort*>> ports_;
 };

@@ -192,7 +192,11 @@ PlatformConfig load_platform(const YAML::Node& root, const SourceInfo& src) {
         continue;
       }
       ComponentSpec spec;
-      parse_component(item, path, src, errs, iommu_types(), spec, {"mmio_base"});
+      parse_component(item, path, src, errs, iommu_types(), spec, {"mmio_base", "root_port"});
+      if (const YAML::Node rp = cfg::child(item, "root_port"); cfg::present(rp)) {
+        spec.root_port.emplace();
+        cfg::read_params(rp, join_path(path, "root_port"), src, errs, *spec.root_port);
+      }
       if (auto b = scalar(item, "mmio_base", path, src, errs, false)) {
         auto v = parse_uint(*b);
         if (!v || (*v & 0xfff))
@@ -219,7 +223,11 @@ PlatformConfig load_platform(const YAML::Node& root, const SourceInfo& src) {
         continue;
       }
       ComponentSpec spec;
-      parse_component(item, path, src, errs, device_types(), spec, {"iommu", "rid"});
+      parse_component(item, path, src, errs, device_types(), spec, {"iommu", "rid", "link"});
+      if (const YAML::Node ln = cfg::child(item, "link"); cfg::present(ln)) {
+        spec.link.emplace();
+        cfg::read_params(ln, join_path(path, "link"), src, errs, *spec.link);
+      }
       if (auto io = scalar(item, "iommu", path, src, errs, pc.iommus.size() > 1)) {
         spec.iommu = *io;
         if (!pc.find_iommu(spec.iommu))
@@ -277,6 +285,7 @@ nlohmann::json PlatformConfig::to_json() const {
   for (const auto& s : iommus) {
     nlohmann::json e = {{"name", s.name}, {"type", s.type}};
     if (s.mmio_base) e["mmio_base"] = fmt::format("{:#x}", *s.mmio_base);
+    if (s.root_port) e["root_port"] = cfg::params_to_json(*s.root_port);
     e["params"] = s.params ? s.params->to_json() : nlohmann::json::object();
     j["iommus"].push_back(std::move(e));
   }
@@ -288,6 +297,7 @@ nlohmann::json PlatformConfig::to_json() const {
                         {"rid", fmt::format("{:#06x}", s.rid)}};
     e["params"] = s.params ? s.params->to_json() : nlohmann::json::object();
     if (s.workload) e["workload"] = s.workload->to_json();
+    if (s.link) e["link"] = cfg::params_to_json(*s.link);
     j["devices"].push_back(std::move(e));
   }
   return j;

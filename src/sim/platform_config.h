@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hw/memory_params.h"
+#include "hw/pcie_link_params.h"
 #include "sim/params.h"
 #include "sim/sim_params.h"
 #include "sim/yaml_doc.h"
@@ -27,9 +28,13 @@ struct ComponentSpec {
   std::shared_ptr<cfg::AnyParams> workload;  ///< devices only: parsed `workload:` (may be null)
   // IOMMU entries:
   std::optional<uint64_t> mmio_base;  ///< register block address (default: assigned)
+  /// A root port every device link behind this IOMMU shares (`root_port:`; none: no sharing).
+  std::optional<PcieLinkParams> root_port;
   // Device entries:
   std::string iommu;  ///< name of the IOMMU the device sits behind
   uint16_t rid = 0;   ///< requester ID (bus << 8 | dev << 3 | fn)
+  /// The device's PCIe link (`link:`; none: an ideal connection with no link time).
+  std::optional<PcieLinkParams> link;
 };
 
 struct PlatformConfig {

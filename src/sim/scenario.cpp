@@ -35,6 +35,7 @@ const std::map<std::string, Kind>& step_kinds() {
       {"page_request", Kind::page_request},
       {"expect_page_response", Kind::expect_page_response},
       {"expect_ats_invalidation", Kind::expect_ats_invalidation},
+      {"stat", Kind::stat},
   };
   return kKinds;
 }
@@ -383,6 +384,19 @@ ScenarioStep parse_step(const YAML::Node& item, const std::string& path, const S
       if (st.none && !st.fields.empty())
         sp.error("none", "none: true expects no message; give no fields with it");
       if (auto t = sp.time("timeout")) st.timeout = *t;
+      break;
+    }
+    case Kind::stat: {
+      st.stat = sp.text("name", true).value_or("");
+      if (sp.has("value")) {
+        st.lo = sp.value("value");
+        st.hi = st.lo;
+        if (sp.has("min") || sp.has("max")) sp.error("value", "give value, or min and/or max");
+      } else {
+        if (sp.has("min")) st.lo = sp.value("min");
+        if (sp.has("max")) st.hi = sp.value("max");
+        if (!st.lo && !st.hi) sp.error("value", "missing value (or min / max)");
+      }
       break;
     }
     case Kind::wait:

@@ -40,6 +40,7 @@ struct ScenarioStep {
     page_request,
     expect_page_response,
     expect_ats_invalidation,
+    stat,
   };
   Kind kind{};
   std::string name;  ///< the step's key as written (for messages)
@@ -74,6 +75,10 @@ struct ScenarioStep {
   // Time.
   Tick duration = 0;           ///< wait
   Tick timeout = 100'000'000;  ///< polls: give up after this long (default 100us)
+  // Statistics.
+  std::string stat;                 ///< stat: full name ("system.iommu0.walks" or "iommu0.walks")
+  std::optional<ScenarioValue> lo;  ///< stat: at least (`min`, or `value`)
+  std::optional<ScenarioValue> hi;  ///< stat: at most (`max`, or `value`)
   // PAPR.
   std::string call;  ///< hcall/rtas name
   std::vector<ScenarioValue> args;

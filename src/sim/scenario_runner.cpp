@@ -8,8 +8,10 @@
 
 #include "hw/papr_if.h"
 #include "hw/sc_time_util.h"
+#include "hw/stats/stats_writer.h"
 #include "models/devices/scenario_port.h"
 #include "sim/platform.h"
+#include "sim/yaml_doc.h"
 
 namespace isim {
 namespace {
@@ -197,7 +199,37 @@ class Runner final : public sc_core::sc_module {
       case Kind::expect_page_response:
       case Kind::expect_ats_invalidation:
         return expect_message(st);
+      case Kind::stat:
+        return stat(st);
     }
+  }
+
+  /// Checks a statistic's current value (counters, scalars, formulas, histogram fields), for
+  /// scenarios in which devices run concurrently with the steps.
+  void stat(const ScenarioStep& st) {
+    const std::string root = pf_.stats().name() + ".";
+    const std::string name = st.stat.starts_with(root) ? st.stat : root + st.stat;
+    std::optional<double> v;
+    std::vector<std::string> names;
+    for (const auto& [n, x] : stats::flatten(pf_.stats())) {
+      if (n == name) v = x;
+      names.push_back(n);
+    }
+    if (!v) {
+      std::string msg = fmt::format("no statistic named {}", name);
+      if (auto near = cfg::closest_key(name, names); !near.empty())
+        msg += fmt::format(" (did you mean {}?)", near);
+      fail(msg);
+    }
+    const bool low = st.lo && *v < static_cast<double>(val(*st.lo));
+    const bool high = st.hi && *v > static_cast<double>(val(*st.hi));
+    if (!low && !high) return;
+    if (st.lo && st.hi && val(*st.lo) == val(*st.hi))
+      fail(fmt::format("{}: expected {}, got {}", name, val(*st.lo), *v));
+    fail(fmt::format("{}: expected {}{}{}, got {}", name,
+                     st.lo ? fmt::format("at least {}", val(*st.lo)) : std::string(),
+                     st.lo && st.hi ? " and " : "",
+                     st.hi ? fmt::format("at most {}", val(*st.hi)) : std::string(), *v));
   }
 
   /// The requester fields shared by DMA, translation and page request steps.

@@ -13,7 +13,7 @@ using Kind = ScenarioStep::Kind;
 
 TEST(ScenarioParse, EveryStepKind) {
   const Scenario sc = load_scenario(kData + "/good_scenario.yaml");
-  ASSERT_EQ(sc.steps.size(), 12u);
+  ASSERT_EQ(sc.steps.size(), 18u);
   EXPECT_EQ(sc.platform.iommus.at(0).name, "iommu0");
   const auto& w = sc.steps[0];
   EXPECT_EQ(w.kind, Kind::mem_write);
@@ -41,6 +41,31 @@ TEST(ScenarioParse, EveryStepKind) {
   ASSERT_EQ(r.captures.size(), 2u);
   EXPECT_EQ(r.captures[1], "avail");
   EXPECT_EQ(sc.steps[11].call, "ibm,remove-pe-dma-window");  // block style needs no quotes
+  const auto& at = sc.steps[12];
+  EXPECT_EQ(at.kind, Kind::ats_translate);
+  EXPECT_TRUE(at.nw);
+  EXPECT_EQ(at.capture, "ta");
+  ASSERT_EQ(at.fields.size(), 4u);
+  EXPECT_EQ(at.fields[0].first, "addr");
+  EXPECT_EQ(at.fields[0].second.literal, 0x9000u);
+  EXPECT_EQ(at.fields[3].first, "w");
+  EXPECT_EQ(at.fields[3].second.literal, 0u);
+  EXPECT_TRUE(sc.steps[13].translated);
+  const auto& pr = sc.steps[14];
+  EXPECT_TRUE(pr.pr_write);
+  EXPECT_FALSE(pr.pr_read);
+  EXPECT_FALSE(pr.pr_last);
+  EXPECT_EQ(pr.group.literal, 511u);
+  const auto& resp = sc.steps[15];
+  ASSERT_EQ(resp.fields.size(), 3u);
+  EXPECT_EQ(resp.fields[2].first, "code");
+  EXPECT_EQ(resp.fields[2].second.literal, 1u);  // PCIe 10.4.2.1: Invalid Request
+  EXPECT_EQ(resp.timeout, 3'000'000u);
+  EXPECT_TRUE(sc.steps[16].none);
+  const auto& stat = sc.steps[17];
+  EXPECT_EQ(stat.stat, "iommu0.dmas");
+  EXPECT_EQ(stat.lo->literal, 1u);
+  EXPECT_EQ(stat.hi->literal, 5u);
 }
 
 TEST(ScenarioParse, EveryBadStepIsReportedWithItsLine) {
