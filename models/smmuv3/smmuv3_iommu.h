@@ -13,7 +13,7 @@
 // queue with CMD_PRI_RESP, a walk cache per stage and level, and a TBU micro-TLB per device
 // port in front of the shared (TCU) caches.
 // Can't do (SPEC_COVERAGE.md): L1STD/L1CD caching, Secure state, ATOS, event
-// merging, CERROR_ATC_INV_SYNC.
+// merging.
 //
 // Timing: a DMA pays the TBU lookup and, on a TBU miss, the lookups of the TCU caches it consults;
 // every structure and table read a miss makes goes through the downstream socket (memory latency
@@ -132,7 +132,8 @@ class SmmuV3Iommu final : public IommuBase {
   sc_core::sc_time access_delay_;  ///< local offset of the register access being served
   uint32_t gbpa_eff_ = 0;          ///< GBPA as it applies to traffic (updated when Update clears)
   uint16_t next_stag_ = 0;
-  Tick atc_inv_done_ = 0;  ///< when the last ATC invalidation sent completes (CMD_SYNC waits)
+  Tick atc_inv_done_ = 0;        ///< when the last ATC invalidation sent completes (CMD_SYNC waits)
+  bool atc_inv_failed_ = false;  ///< an ATC invalidation timed out since the last CMD_SYNC
   std::deque<Stalled*> stalled_;
 
   sc_core::sc_event cr0_ev_, irq_ev_, gbpa_ev_, cmdq_ev_;

@@ -40,7 +40,10 @@ struct SmmuV3Params {
   Latency cmd_cfgi = Latency::in_cycles(16);      ///< extra for CMD_CFGI_* (estimate)
   Latency cmd_tlbi = Latency::in_cycles(32);      ///< extra for CMD_TLBI_* (estimate)
   Latency cmd_sync = Latency::in_cycles(8);       ///< extra for CMD_SYNC (estimate)
-  Latency event_write = Latency::in_cycles(4);    ///< building one event record (estimate)
+  Latency event_write = Latency::in_cycles(4);
+  /// An ATC invalidation whose completion takes longer fails (0: never; the time-out is
+  /// IMPLEMENTATION DEFINED, 3.9.1.4)
+  Latency atc_inv_timeout = Latency::ps(0);  ///< building one event record (estimate)
 
   template <class V>
   void visit(V& v) {
@@ -70,6 +73,8 @@ struct SmmuV3Params {
     v.param("cmd_cfgi", cmd_cfgi, "extra cost of a configuration invalidation");
     v.param("cmd_tlbi", cmd_tlbi, "extra cost of a TLB invalidation");
     v.param("cmd_sync", cmd_sync, "extra cost of CMD_SYNC (MSI write time is extra)");
+    v.param("atc_inv_timeout", atc_inv_timeout,
+            "ATC invalidation completion time-out: the next CMD_SYNC fails (0: none)");
     v.param("event_write", event_write, "building one event record (memory time is extra)");
   }
 };

@@ -109,6 +109,15 @@ bool SmmuV3Iommu::cmdq_step() {
   if (stats::Counter* c = cmd_by_op_[dec.cmd.opcode]) ++*c;
   sc_core::wait(d);
   sc_core::wait(execute(dec.cmd));
+  if (dec.cmd.op() == Opcode::kSync && atc_inv_failed_) {
+    // 7.1 CERROR_ATC_INV_SYNC: the queue stops at this CMD_SYNC, which runs again (and
+    // completes) once software acknowledges the error.
+    atc_inv_failed_ = false;
+    sc_core::sc_time e = sc_core::SC_ZERO_TIME;
+    cmdq_error(CmdError::kAtcInvSync, e);
+    sc_core::wait(e);
+    return false;
+  }
   // The command is consumed once it has completed; a CMD_SYNC then signals its completion
   // (4.7.3: CS = SIG_IRQ writes MSIData to MSIAddress).
   bank_.set(cons_id, ring.next(cons));
@@ -197,7 +206,14 @@ sc_core::sc_time SmmuV3Iommu::execute(const Command& c) {
       ++atc_invs_;
       if (PcieEndpoint* ep = endpoint(inv.rid)) {
         const Tick now = to_ticks(sc_core::sc_time_stamp());
-        atc_inv_done_ = std::max(atc_inv_done_, ep->ats_invalidate(inv, now));
+        Tick done = ep->ats_invalidate(inv, now);
+        // 3.9.1.4: a completion that does not arrive in time fails the invalidation; the next
+        // CMD_SYNC reports it (after waiting for the time-out).
+        if (const Tick limit = lat(p_.atc_inv_timeout); limit != 0 && done - now > limit) {
+          atc_inv_failed_ = true;
+          done = now + limit;
+        }
+        atc_inv_done_ = std::max(atc_inv_done_, done);
       }
       break;
     }

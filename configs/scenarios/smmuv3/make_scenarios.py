@@ -1009,6 +1009,28 @@ def ats():
 
 
 @scenario
+def atc_timeout():
+    s = Scenario('atc_timeout', '''
+        An ATC invalidation whose completion arrives after the SMMU's time-out (1 us here, the
+        function takes 3 us) fails: the next CMD_SYNC stops the Command queue with
+        CMDQ_CONS.ERR = CERROR_ATC_INV_SYNC and GERROR.CMDQ_ERR, without signalling; once software
+        acknowledges, the CMD_SYNC runs again and completes.''', platform='smmuv3_ats_timeout')
+    s.init(strtab_cfg=9)
+    s.mw(CMDQ, cmd('ATC_INV', sid=0x100, size=0, addr=0x5000))
+    s.mw(CMDQ + 16, cmd('SYNC', cs=1, msi_addr=MSI, msi_data=0x5e))
+    s.mmw(CMDQ_PROD, 2)
+    s.mmr(GERROR, 1, mask_=1, poll=True)
+    s.c('CONS.RD at the CMD_SYNC (index 1), CONS.ERR = 0x03 (CERROR_ATC_INV_SYNC); no MSI.')
+    s.mmr(CMDQ_CONS, 3 << 24 | 1)
+    s.mr(MSI, [0])
+    s.step('expect_ats_invalidation: {rid: 0x100, addr: 0x5000, size: 0x1000}')
+    s.mmw(GERRORN, 1)
+    s.mr(MSI, [0x5e], mask_=0xffffffff, poll=True)
+    s.mmr(CMDQ_CONS, 2, mask_=mask(19, 0), poll=True)
+    return s
+
+
+@scenario
 def pri():
     s = Scenario('pri', '''
         PRI (IHI 0070 8): page requests are written to the PRI queue with their fields; software
