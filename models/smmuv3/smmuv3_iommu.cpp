@@ -238,6 +238,7 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
       stalls_(tr_stats_.counter("stalls", "transactions stalled", "count")),
       walks_(tr_stats_.counter("walks", "translations that read translation tables", "count")),
       walk_reads_(tr_stats_.counter("walk_reads", "structure and table reads of misses", "count")),
+      table_reads_(tr_stats_.counter("table_reads", "translation-table descriptor reads", "count")),
       tbu_hits_(tr_stats_.counter("tbu_hits", "pieces served by a TBU micro-TLB", "count")),
       tbu_misses_(tr_stats_.counter("tbu_misses", "TBU misses passed to the TCU", "count")),
       cache_stats_(stats_, "caches"),
@@ -286,6 +287,10 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
   cache_group("tlb", caches_.tlb.stats());
   cache_group("ipa", caches_.ipa.stats());
   cache_group("walk", caches_.walk.stats());
+  tr_stats_.formula("reads_per_walk", "table_reads / walks", "ratio", [this] {
+    return stats::ratio(static_cast<double>(table_reads_.value()),
+                        static_cast<double>(walks_.value()));
+  });
   const InflightStats& is = inflight_.stats();
   tr_stats_.counter_ref("merged_misses", &is.merged,
                         "TLB hits on an entry whose walk was still in flight (waited)", "count");
@@ -439,9 +444,10 @@ void SmmuV3Iommu::raise_gerror(unsigned b, sc_core::sc_time& delay) {
 void SmmuV3Iommu::charge_reads(const ReadLog& reads, sc_core::sc_time& delay) {
   if (reads.size() == 0) return;
   walk_reads_ += reads.size();
-  if (std::any_of(reads.begin(), reads.end(),
-                  [](const ReadRec& r) { return is_table_read(r.kind); }))
-    ++walks_;
+  const auto tables = std::count_if(reads.begin(), reads.end(),
+                                    [](const ReadRec& r) { return is_table_read(r.kind); });
+  table_reads_ += static_cast<uint64_t>(tables);
+  if (tables > 0) ++walks_;
   // The translator already read memory functionally; these reads give the miss the memory's
   // latency and bandwidth. The whole miss holds one walker slot.
   const Tick now = to_ticks(sc_core::sc_time_stamp());

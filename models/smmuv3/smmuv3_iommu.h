@@ -147,6 +147,7 @@ class SmmuV3Iommu final : public IommuBase {
   stats::Counter& stalls_;
   stats::Counter& walks_;
   stats::Counter& walk_reads_;
+  stats::Counter& table_reads_;
   stats::Counter& tbu_hits_;
   stats::Counter& tbu_misses_;
   stats::Group cache_stats_;

@@ -168,6 +168,8 @@ TEST(SmmuV3Model, TlbHitIsCheaperThanTheWalkAndCounted) {
   EXPECT_EQ(b.stat("iommu0.caches.cd.hits"), 1u);
   EXPECT_EQ(b.stat("iommu0.translation.walks"), 1u);
   EXPECT_EQ(b.stat("iommu0.translation.walk_reads"), 6u);
+  EXPECT_EQ(b.stat("iommu0.translation.table_reads"), 4u);
+  EXPECT_DOUBLE_EQ(test::scalar(b.pf.stats(), "iommu0.translation.reads_per_walk"), 4.0);
   EXPECT_EQ(b.stat("iommu0.translation.translated"), 2u);
 }
 
