@@ -3,12 +3,21 @@
 // run. It keeps up to `outstanding` requests in flight in loosely-timed fashion: each blocking
 // transport returns its completion time, and the engine issues the next request as soon as a
 // slot is free, without a thread per request.
+//
+// With `ats.enabled` the engine is an ATS-capable function: it looks each request up in its
+// ATC (device TLB), sends a translation request to the IOMMU on a miss, caches the completion,
+// and issues the DMA as a translated request (AT=10b) to the output address; the IOMMU's
+// invalidation requests drop ATC entries. A request the ATC cannot serve (translation denied,
+// not cacheable, or crossing the translated page) goes untranslated, as a device falls back
+// when it may.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "hw/device_base.h"
 #include "models/devices/address_pattern.h"
+#include "models/devices/device_tlb.h"
 
 namespace isim {
 
@@ -26,9 +35,29 @@ struct cfg::EnumNames<DmaOp> {
   };
 };
 
-struct GeneratorParams {
+/// An ATS-capable function's ATC. Latencies are estimates (no public figure for a device ATC).
+struct AtsDeviceParams {
+  bool enabled = false;                  ///< translate through ATS and keep an ATC
+  CacheParams atc{64, 8};                ///< ATC geometry
+  cfg::TimeValue lookup{2'000};          ///< ATC lookup before every request
+  cfg::TimeValue invalidation{500'000};  ///< Invalidate Request arrival to its completion
+
   template <class V>
-  void visit(V&) {}
+  void visit(V& v) {
+    v.param("enabled", enabled, "use ATS: translation requests, an ATC, translated DMA");
+    v.group("atc", atc, "address translation cache (device TLB) geometry");
+    v.param("lookup", lookup, "ATC lookup time per request");
+    v.param("invalidation", invalidation, "invalidation request to completion sent");
+  }
+};
+
+struct GeneratorParams {
+  AtsDeviceParams ats;  ///< ATS and the device TLB
+
+  template <class V>
+  void visit(V& v) {
+    v.group("ats", ats, "ATS: device TLB and translation requests");
+  }
 };
 
 struct GeneratorWorkload {
@@ -77,8 +106,13 @@ class Generator final : public DeviceBase {
  public:
   Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildContext& ctx);
 
+  Tick ats_invalidate(const AtsInvalidation& inv, Tick now) override;
+
  private:
   void run() override;
+  /// Through the ATC: rewrites `req` into a translated request when the ATC (or a translation
+  /// request it makes now) covers it. `delay` advances by the lookup and any translation.
+  void translate_with_ats(DmaRequest& req, sc_core::sc_time& delay);
 
   GeneratorWorkload w_;
   sc_core::sc_time end_time_;  // no request issues at or after the end of the run
@@ -94,6 +128,14 @@ class Generator final : public DeviceBase {
   stats::Counter& errors_;
   stats::Histogram& latency_;
   stats::Scalar& active_time_;
+  // ATS (when enabled).
+  AtsDeviceParams ats_;
+  std::unique_ptr<DeviceTlb> atc_;
+  std::vector<uint8_t> treq_buf_;  // payload of translation requests (unused by the IOMMU)
+  stats::Counter* translation_requests_ = nullptr;
+  stats::Counter* translation_denied_ = nullptr;
+  stats::Counter* untranslated_fallbacks_ = nullptr;
+  std::unique_ptr<stats::Group> ats_group_;
 };
 
 void register_generator();

@@ -1,5 +1,7 @@
 #include "models/none/none_iommu.h"
 
+#include "hw/dma_attrs.h"
+
 #include "sim/build_context.h"
 #include "sim/registry.h"
 
@@ -15,6 +17,14 @@ NoneIommu::NoneIommu(const ComponentSpec& spec, const NoneIommuParams& p, BuildC
 
 void NoneIommu::dma(int, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) {
   ++requests_;
+  // Without a translation agent a translation request is an Unsupported Request (PCIe 10.2.2);
+  // it must not reach memory as a read.
+  if (const auto* a = tx.get_extension<DmaAttrs>(); a && a->ats == AtsType::translation_request) {
+    ++errors_;
+    delay += latency_;
+    tx.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return;
+  }
   bytes_ += tx.get_data_length();
   delay += latency_;
   downstream->b_transport(tx, delay);

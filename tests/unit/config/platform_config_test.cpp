@@ -119,6 +119,40 @@ devices: [{name: d, type: scenario-port, rid: 0x10000}]
   EXPECT_NE(e.find("devices.0.rid: expected a 16-bit requester ID"), std::string::npos) << e;
 }
 
+TEST(PlatformConfig, PcieLinksAndRootPorts) {
+  const PlatformConfig pc = load(R"(
+iommus: [{name: a, type: none, root_port: {gen: 4, width: 16}}]
+devices:
+  - {name: d, type: scenario-port, rid: 1, link: {gen: 5, width: 4, mps: 512, completion_split: mps}}
+  - {name: e, type: scenario-port, rid: 2}
+)");
+  ASSERT_TRUE(pc.iommus[0].root_port.has_value());
+  EXPECT_EQ(pc.iommus[0].root_port->width, 16u);
+  ASSERT_TRUE(pc.devices[0].link.has_value());
+  EXPECT_EQ(pc.devices[0].link->gen, 5u);
+  EXPECT_EQ(pc.devices[0].link->mps, 512u);
+  EXPECT_EQ(pc.devices[0].link->completion_split, CompletionSplit::mps);
+  EXPECT_EQ(pc.devices[0].link->mrrs, 512u) << "default";
+  EXPECT_FALSE(pc.devices[1].link.has_value());
+  EXPECT_EQ(pc.to_json()["devices"][0]["link"]["width"], 4);
+
+  const auto e = load_error(R"(
+iommus: [{name: a, type: none, root_port: {gen: 6}}]
+devices:
+  - name: d
+    type: scenario-port
+    rid: 1
+    link: {width: 3, mps: 384, rcb: 96, speed: 8}
+)");
+  EXPECT_NE(e.find("iommus.0.root_port.gen"), std::string::npos) << e;
+  EXPECT_NE(e.find("p.yaml:7:19: devices.0.link.width: must be 1, 2, 4, 8, 16 or 32"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("devices.0.link.mps: must be a power of two"), std::string::npos) << e;
+  EXPECT_NE(e.find("devices.0.link.rcb: must be 64 or 128"), std::string::npos) << e;
+  EXPECT_NE(e.find("devices.0.link.speed: unknown key"), std::string::npos) << e;
+}
+
 TEST(PlatformConfig, WorkloadOnlyForTypesThatTakeOne) {
   const auto e = load_error(R"(
 iommus: [{name: a, type: none}]
