@@ -50,7 +50,7 @@ TranslateResult bypass(uint64_t addr) {
   return r;
 }
 
-pt::AccessReq access_of(const Request& req) {
+pt::AccessReq access_req(const Request& req) {
   pt::AccessReq a;
   a.priv = req.pnu;
   if (req.ats == AtsType::kTranslationRequest) {
@@ -79,6 +79,10 @@ EventType event_of(pt::FaultKind k) {
 }
 
 }  // namespace
+
+pt::AccessReq access_of(const Request& req) {
+  return access_req(req);
+}
 
 const char* to_string(Outcome o) {
   switch (o) {
@@ -303,8 +307,9 @@ CdStep fetch_context(const SmmuState& st, PhysMem& mem, const StreamCtx& sc, uin
 }
 
 TranslateResult walk_context(const SmmuState& st, PhysMem& mem, const StreamCtx& sc,
-                             const CdCtx* cd, const Request& req, const Stage2Fn* s2) {
-  const pt::AccessReq acc = access_of(req);
+                             const CdCtx* cd, const Request& req, const Stage2Fn* s2,
+                             const pt::WalkStart* from) {
+  const pt::AccessReq acc = access_req(req);
   const Ste& ste = sc.ste;
   const bool do_s2 = ste.s2_enabled();
   pt::WalkOptions s2o;
@@ -348,7 +353,7 @@ TranslateResult walk_context(const SmmuState& st, PhysMem& mem, const StreamCtx&
     } else {
       pt::WalkStart root;
       root.table = ste.s2ttb;
-      t = pt::walk_stage(*sc.s2, mem, root, req.addr, acc, s2o, log);
+      t = pt::walk_stage(*sc.s2, mem, from ? *from : root, req.addr, acc, s2o, log);
     }
     if (!t.ok()) {
       pt::Fault f = t.fault;
@@ -383,6 +388,7 @@ TranslateResult walk_context(const SmmuState& st, PhysMem& mem, const StreamCtx&
   const uint64_t ttb = upper ? c.ttb1 : c.ttb0;
   pt::WalkStart start;
   start.table = ttb;
+  if (from) start = *from;
   pt::WalkOptions s1o;
   s1o.update_ad = c.ha;
 
@@ -417,6 +423,12 @@ TranslateResult walk_context(const SmmuState& st, PhysMem& mem, const StreamCtx&
 }
 
 TranslateResult translate(const SmmuState& st, PhysMem& mem, const Request& in) {
+  TranslateSteps plain;
+  return translate(st, mem, in, plain);
+}
+
+TranslateResult translate(const SmmuState& st, PhysMem& mem, const Request& in,
+                          TranslateSteps& steps) {
   if (auto g = check_global(st, in)) return *g;
 
   ReadLog log;
@@ -427,7 +439,7 @@ TranslateResult translate(const SmmuState& st, PhysMem& mem, const Request& in) 
     return r;
   };
 
-  const StreamStep ss = fetch_stream(st, mem, in, log);
+  const StreamStep ss = steps.stream(st, mem, in, log);
   if (ss.stop) return finish(from_stop(*ss.stop, in));
   const StreamCtx& sc = ss.ctx;
   const Ste& ste = sc.ste;
@@ -448,28 +460,31 @@ TranslateResult translate(const SmmuState& st, PhysMem& mem, const Request& in) 
     }
     // Split-stage ATS (EATS = 10): the translated address is an IPA for stage 2.
     if (eats == Eats::kSplit && ste.s2_enabled())
-      return finish(walk_context(st, mem, sc, nullptr, req));
+      return finish(steps.walk(st, mem, sc, nullptr, req, nullptr));
     return finish(bypass(req.addr));
   }
 
-  if (ste.bypass()) return finish(bypass(req.addr));
+  // 5.2 S1Fmt: with stage 1 disabled, including full bypass, a SubstreamID is
+  // C_BAD_SUBSTREAMID (select_substream reports it).
+  if (ste.bypass() && !req.ssid) return finish(bypass(req.addr));
 
   const SubstreamStep sub = select_substream(st, sc, req);
   if (sub.stop) return finish(from_stop(*sub.stop, req));
-  if (sub.bypass_s1) return finish(walk_context(st, mem, sc, nullptr, req));
+  if (sub.bypass_s1) return finish(steps.walk(st, mem, sc, nullptr, req, nullptr));
 
   std::optional<Stage2Fn> s2fn;
-  if (ste.s2_enabled()) s2fn = stage2_walker(sc, mem);
-  const CdStep cs = fetch_context(st, mem, sc, sub.cd_index, req, s2fn ? &*s2fn : nullptr, log);
+  if (ste.s2_enabled()) s2fn = steps.stage2(sc, mem);
+  const Stage2Fn* s2p = s2fn ? &*s2fn : nullptr;
+  const CdStep cs = steps.context(st, mem, sc, sub.cd_index, req, s2p, log);
   if (cs.stop) return finish(from_stop(*cs.stop, req));
 
   // Split-stage ATS: a Translation Request returns the stage-1 result (an IPA).
   if (req.ats == AtsType::kTranslationRequest && eats == Eats::kSplit) {
     StreamCtx s1only = sc;
     s1only.ste.config = static_cast<uint8_t>(SteConfig::kS1);
-    return finish(walk_context(st, mem, s1only, &cs.ctx, req));
+    return finish(steps.walk(st, mem, s1only, &cs.ctx, req, nullptr));
   }
-  return finish(walk_context(st, mem, sc, &cs.ctx, req));
+  return finish(steps.walk(st, mem, sc, &cs.ctx, req, s2p));
 }
 
 }  // namespace isim::smmuv3

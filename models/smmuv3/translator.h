@@ -156,11 +156,41 @@ Stop walk_fault_stop(const pt::Fault& f, const Request& req, const StreamCtx& sc
 Stage2Fn stage2_walker(const StreamCtx& sc, PhysMem& mem);
 
 /// Step 5: the walks. `cd` is null when stage 1 is bypassed. `s2` replaces the plain stage-2
-/// walk (a model's IPA cache); null walks stage 2 directly. Reads are appended to result.reads.
+/// walk (a model's IPA cache); null walks stage 2 directly. `start`, when given, is where the
+/// walk of the translating stage begins instead of its root (stage 1 when `cd`, else stage 2):
+/// an intermediate table a walk cache found. Reads are appended to result.reads.
 TranslateResult walk_context(const SmmuState& st, PhysMem& mem, const StreamCtx& sc,
-                             const CdCtx* cd, const Request& req, const Stage2Fn* s2 = nullptr);
+                             const CdCtx* cd, const Request& req, const Stage2Fn* s2 = nullptr,
+                             const pt::WalkStart* start = nullptr);
 
-/// The whole translation.
+/// What a request needs from the tables (ATS Translation Requests look up with read).
+pt::AccessReq access_of(const Request& req);
+
+/// The cacheable steps of a translation. translate() runs the architected order of checks once
+/// and calls these for the work a model can cache (STE and CD fetches, the stage-2 translator
+/// used for table fetches, the walks); a model overrides them to put its caches in between.
+/// The defaults are the plain uncached steps above.
+class TranslateSteps {
+ public:
+  virtual ~TranslateSteps() = default;
+  virtual StreamStep stream(const SmmuState& st, PhysMem& mem, const Request& req, ReadLog& log) {
+    return fetch_stream(st, mem, req, log);
+  }
+  virtual CdStep context(const SmmuState& st, PhysMem& mem, const StreamCtx& sc, uint32_t cd_index,
+                         const Request& req, const Stage2Fn* s2, ReadLog& log) {
+    return fetch_context(st, mem, sc, cd_index, req, s2, log);
+  }
+  virtual Stage2Fn stage2(const StreamCtx& sc, PhysMem& mem) { return stage2_walker(sc, mem); }
+  virtual TranslateResult walk(const SmmuState& st, PhysMem& mem, const StreamCtx& sc,
+                               const CdCtx* cd, const Request& req, const Stage2Fn* s2) {
+    return walk_context(st, mem, sc, cd, req, s2);
+  }
+};
+
+/// The whole translation through `steps`.
+TranslateResult translate(const SmmuState& st, PhysMem& mem, const Request& req,
+                          TranslateSteps& steps);
+/// The whole translation, uncached.
 TranslateResult translate(const SmmuState& st, PhysMem& mem, const Request& req);
 
 }  // namespace isim::smmuv3

@@ -5,6 +5,7 @@
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
 #include "models/none/none_iommu.h"
+#include "models/smmuv3/smmuv3_iommu.h"
 #include "models/tce/guest_driver.h"
 #include "models/tce/tce_iommu.h"
 #include "models/vtd/vtd_iommu.h"
@@ -29,6 +30,7 @@ void register_builtin_components() {
   register_tce_iommu();
   register_vtd_iommu();
   register_amdvi_iommu();
+  register_smmuv3_iommu();
   register_scenario_port();
   register_generator();
   register_tce_guest();

@@ -82,6 +82,14 @@ TEST(SmmuTranslate, ConfigBypassAndAbort) {
   ASSERT_EQ(r.reads.size(), 1u);
   EXPECT_EQ(r.reads[0].kind, ReadKind::kSte);
   EXPECT_EQ(r.reads[0].pa, env.strtab_base + kSid * kSteBytes);
+  // 5.2 S1Fmt: a SubstreamID on a stream whose stage 1 is disabled (full bypass included)
+  // terminates with C_BAD_SUBSTREAMID.
+  Request with_ssid = rd(0x5000);
+  with_ssid.ssid = 1;
+  r = env.go(with_ssid);
+  EXPECT_EQ(r.outcome, Outcome::kAbort);
+  EXPECT_TRUE(r.record);
+  EXPECT_EQ(r.event.type, EventType::kC_BAD_SUBSTREAMID);
   s.config = 0b010;  // 0b0xx: abort without an event
   env.write_ste(kSid, s);
   r = env.go(rd(0x5000));
