@@ -1,5 +1,7 @@
 #include "models/smmuv3/smmuv3_iommu.h"
 
+#include "hw/translated_dma.h"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -562,70 +564,32 @@ void SmmuV3Iommu::dma(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& 
     return;
   }
 
-  const unsigned len = tx.get_data_length();
-  struct Piece {
-    uint64_t out;
-    unsigned off;
-    unsigned len;
-    bool razwi;
-  };
-  std::vector<Piece> pieces;
   // Translate every page the access touches before moving a byte: a DMA terminated anywhere
   // reaches memory nowhere.
-  for (unsigned done = 0; done < len || (len == 0 && pieces.empty());) {
-    Request req = base;
-    req.addr = addr + done;
-    TranslateResult r = tbu_translate(port, req, delay);
-    while (r.outcome == Outcome::kStall) {
-      count_outcome(r);
-      Stalled s;
-      s.sid = req.sid;
-      s.stag = r.event.stag;
-      stalled_.push_back(&s);
-      sc_core::wait(delay);
-      delay = sc_core::SC_ZERO_TIME;
-      sc_core::wait(s.done);
-      if (!s.retry) {
-        r.outcome = s.abort ? Outcome::kAbort : Outcome::kRazWi;
-        break;
-      }
-      r = translate(req, delay);
-    }
-    count_outcome(r);
-    if (r.outcome == Outcome::kAbort) {
-      tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-      return;
-    }
-    const unsigned lg2 = r.ok() ? r.page_lg2 : 12;
-    const uint64_t a = addr + done;
-    const uint64_t page_end = align_down(a, lg2) + lg2_size(lg2);
-    const unsigned n = static_cast<unsigned>(std::min<uint64_t>(len - done, page_end - a));
-    pieces.push_back({r.oa, done, n, r.outcome == Outcome::kRazWi});
-    if (n == 0) break;
-    done += n;
-  }
-  unsigned char* data = tx.get_data_ptr();
-  tx.set_response_status(tlm::TLM_OK_RESPONSE);
-  for (const Piece& pc : pieces) {
-    if (pc.razwi) {
-      // 5.5: RAZ/WI termination: reads return zero, writes are ignored, no error response.
-      if (!tx.is_write()) std::memset(data + pc.off, 0, pc.len);
-      continue;
-    }
-    tx.set_address(pc.out);
-    tx.set_data_ptr(data + pc.off);
-    tx.set_data_length(pc.len);
-    tx.set_streaming_width(pc.len);
-    tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    downstream->b_transport(tx, delay);
-    if (tx.get_response_status() != tlm::TLM_OK_RESPONSE) break;
-  }
-  const tlm::tlm_response_status st = tx.get_response_status();
-  tx.set_address(addr);
-  tx.set_data_ptr(data);
-  tx.set_data_length(len);
-  tx.set_streaming_width(len);
-  tx.set_response_status(st);
+  forward_translated(
+      tx, downstream, delay, pieces_, [&](uint64_t a) -> std::optional<PageTranslation> {
+        Request req = base;
+        req.addr = a;
+        TranslateResult r = tbu_translate(port, req, delay);
+        while (r.outcome == Outcome::kStall) {
+          count_outcome(r);
+          Stalled s;
+          s.sid = req.sid;
+          s.stag = r.event.stag;
+          stalled_.push_back(&s);
+          sc_core::wait(delay);
+          delay = sc_core::SC_ZERO_TIME;
+          sc_core::wait(s.done);
+          if (!s.retry) {
+            r.outcome = s.abort ? Outcome::kAbort : Outcome::kRazWi;
+            break;
+          }
+          r = translate(req, delay);
+        }
+        count_outcome(r);
+        if (r.outcome == Outcome::kAbort) return std::nullopt;
+        return PageTranslation{r.oa, r.ok() ? r.page_lg2 : 12u, r.outcome == Outcome::kRazWi};
+      });
 }
 
 unsigned SmmuV3Iommu::dma_debug(int, tlm::tlm_generic_payload& tx) {

@@ -32,6 +32,7 @@
 #include "hw/reg_bank.h"
 #include "hw/resource_pool.h"
 #include "hw/ring.h"
+#include "hw/translated_dma.h"
 #include "models/smmuv3/commands.h"
 #include "models/smmuv3/smmu_caches.h"
 #include "models/smmuv3/smmuv3_params.h"
@@ -172,6 +173,7 @@ class SmmuV3Iommu final : public IommuBase {
   stats::Counter& inv_entries_;
   std::vector<stats::Counter*> ev_by_type_;  ///< indexed by EventType
   std::vector<stats::Counter*> cmd_by_op_;   ///< indexed by opcode
+  std::vector<DmaPiece> pieces_;             // reused by every DMA: no allocation per request
 };
 
 /// Registers type `smmuv3`.

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace isim {
 struct PageTranslation {
   uint64_t out = 0;
   unsigned page_lg2 = 12;
+  bool razwi = false;  ///< terminated as read-as-zero / write-ignored (SMMUv3 5.5): no access
 };
 
 /// One page-contained piece of an access.
@@ -26,6 +28,7 @@ struct DmaPiece {
   uint64_t out;
   unsigned off;
   unsigned len;
+  bool razwi;
 };
 
 /// Translates and forwards `tx`. `translate(addr)` returns the translation of `addr` (adding
@@ -50,12 +53,18 @@ bool forward_translated(tlm::tlm_generic_payload& tx, Socket& downstream, sc_cor
                               ? ~uint64_t{0} - a + 1
                               : align_down(a, t->page_lg2) + lg2_size(t->page_lg2) - a;
     const unsigned n = static_cast<unsigned>(std::min<uint64_t>(len - done, room));
-    scratch.push_back({t->out, done, n});
+    scratch.push_back({t->out, done, n, t->razwi});
     if (n == 0) break;
     done += n;
   }
   unsigned char* data = tx.get_data_ptr();
+  tx.set_response_status(tlm::TLM_OK_RESPONSE);
   for (const DmaPiece& pc : scratch) {
+    if (pc.razwi) {
+      // Reads of a RAZ/WI piece return zeros, writes to it are dropped; no error response.
+      if (tx.is_read()) std::memset(data + pc.off, 0, pc.len);
+      continue;
+    }
     tx.set_address(pc.out);
     tx.set_data_ptr(data + pc.off);
     tx.set_data_length(pc.len);
