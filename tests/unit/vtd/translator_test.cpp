@@ -406,6 +406,25 @@ TEST_F(Sm, NestedTranslation) {
   EXPECT_EQ(go(with_pasid(rd(kSid, 0x1000), 33)).fault.reason, FR::SPT_3);  // above HAW
 }
 
+TEST_F(Sm, NestedFirstStageTableAboveTheSecondStageWidthIsSfl5) {
+  // Stage 2 with AW=1 (39-bit, 3-level) maps the low 4 GiB; the first-stage root sits there but
+  // its PML4E points at GPA 2^40, which a 39-bit second stage cannot translate: the stage-2
+  // walk of a first-stage table pointer fails with an address-size fault (SFL.5).
+  auto s2 = env.ss_tables(3, false);
+  for (uint64_t g = 0; g < (uint64_t{4} << 30); g += uint64_t{1} << 30)
+    ASSERT_EQ(s2.map(g, g, uint64_t{1} << 30, pt::MapAttrs::rw()), pt::MapStatus::Ok);
+  auto s1 = env.fs_tables(4);
+  env.mem.write_le64(s1.root(), (uint64_t{1} << 40) | pt::X86Format::kP | pt::X86Format::kRW |
+                                    pt::X86Format::kUS);
+  PasidEntry pe = fs_entry(s1.root());
+  pe.pgtt = static_cast<unsigned>(Pgtt::Nested);
+  pe.slptptr = s2.root();
+  pe.aw = 1;
+  env.set_pasid_entry(kSid, 40, pe);
+  const Result r = go(with_pasid(rd(kSid, 0x1000), 40));
+  EXPECT_EQ(r.fault.reason, FR::SFL_5) << spec_name(r.fault.reason);
+}
+
 TEST_F(Sm, PassThroughAndDeviceTlb) {
   PasidEntry pe;
   pe.present = true;
