@@ -310,6 +310,25 @@ TEST_F(Sm, SupervisorRequestsNeedSre) {
   EXPECT_EQ(r.tr.oa, 0x8010u);
 }
 
+TEST_F(Sm, WriteProtectEnableGovernsSupervisorWritesToReadOnlyPages) {
+  // VT-d 3.6.2: with WPE clear, supervisor (privileged) requests may write read-only
+  // first-stage pages (like CR0.WP = 0); with WPE set they fault. User writes always fault.
+  auto f = env.fs_tables(4);
+  ASSERT_EQ(f.map(0x4000, 0x8000, 4096, pt::MapAttrs::ro()), pt::MapStatus::Ok);
+  PasidEntry pe = fs_entry(f.root());
+  pe.sre = true;
+  pe.wpe = false;
+  env.set_pasid_entry(kSid, 6, pe);
+  const Result sup = go(with_pasid(wr(kSid, 0x4008), 6, true));
+  ASSERT_TRUE(sup.ok()) << spec_name(sup.fault.reason);
+  EXPECT_EQ(sup.tr.oa, 0x8008u);
+  EXPECT_EQ(go(with_pasid(wr(kSid, 0x4008), 6)).fault.reason, FR::SGN_6) << "user write";
+  pe.wpe = true;
+  env.set_pasid_entry(kSid, 7, pe);
+  EXPECT_EQ(go(with_pasid(wr(kSid, 0x4008), 7, true)).fault.reason, FR::SGN_6);
+  EXPECT_TRUE(go(with_pasid(rd(kSid, 0x4008), 7, true)).ok());
+}
+
 TEST_F(Sm, FirstStageFaults) {
   auto f = env.fs_tables(4);
   ASSERT_EQ(f.map(0x4000, 0x8000, 4096, pt::MapAttrs::ro()), pt::MapStatus::Ok);
