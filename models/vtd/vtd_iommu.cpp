@@ -54,11 +54,11 @@ vtd::AtsType at_of(isim::AtsType t) {
 
 VtdIommu::VtdIommu(const ComponentSpec& spec, const VtdIommuParams& p, BuildContext& ctx)
     : IommuBase(spec.name.c_str(), ctx.stats),
-      p_(p),
+      p_(p.resolved()),
       mem_(ctx.memory),
-      translator_(p.caps, ctx.memory),
-      bank_(p.caps.mmio_size()),
-      ids_(add_registers(bank_, p.caps)),
+      translator_(p_.caps, ctx.memory),
+      bank_(p_.caps.mmio_size()),
+      ids_(add_registers(bank_, p_.caps)),
       faults_(bank_, ids_),
       walkers_(p.walkers),
       ctx_cache_(seeded(p.context_cache, ctx.config.sim.seed, spec.name + ".context_cache")),

@@ -15,7 +15,12 @@
 namespace isim {
 
 struct VtdIommuParams {
-  vtd::Capabilities caps;            ///< VER/CAP/ECAP and the host address width
+  vtd::Capabilities caps;  ///< VER/CAP/ECAP and the host address width
+  /// Raw CAP_REG / ECAP_REG values (as Linux prints them at boot: "cap 0x... ecap 0x...");
+  /// when either is non-zero they replace every CAP/ECAP field of `caps` (haw and VER stay),
+  /// except that interrupt remapping (ECAP.IR, EIM, CAP.PI) reads as absent: not modelled.
+  uint64_t cap_reg = 0;
+  uint64_t ecap_reg = 0;
   cfg::Frequency clock{1000};        ///< unit clock for latencies in cycles (estimate)
   unsigned walkers = 4;              ///< page walks in flight at once (estimate)
   CacheParams context_cache{64, 8};  ///< context-entry cache, by requester ID
@@ -38,6 +43,8 @@ struct VtdIommuParams {
   template <class V>
   void visit(V& v) {
     v.group("caps", caps, "what VER, CAP and ECAP report (a config can present a real part)");
+    v.param("cap_reg", cap_reg, "raw CAP_REG of a real part (0: use caps)", cfg::Unit::hex);
+    v.param("ecap_reg", ecap_reg, "raw ECAP_REG of a real part (0: use caps)", cfg::Unit::hex);
     v.param("clock", clock, "clock for latencies written in cycles");
     v.param("walkers", walkers, "page walks in flight at once", cfg::Range<unsigned>{1, 64});
     v.group("context_cache", context_cache, "context-entry cache (key: requester ID)");
@@ -62,9 +69,23 @@ struct VtdIommuParams {
     v.param("page_response", page_response, "page group response to the device");
   }
   /// Cross-field checks: the capabilities must be self-consistent.
+  /// The params with cap_reg / ecap_reg, when given, decoded into `caps`.
+  VtdIommuParams resolved() const {
+    VtdIommuParams r = *this;
+    if (cap_reg || ecap_reg) {
+      r.caps = vtd::Capabilities::decode(cap_reg, ecap_reg);
+      r.caps.haw = caps.haw;
+      r.caps.ver_major = caps.ver_major;
+      r.caps.ver_minor = caps.ver_minor;
+      r.caps.ir = r.caps.eim = r.caps.pi = false;
+    }
+    return r;
+  }
+
   template <class C>
   void validate(C& c) const {
-    if (const std::string why = caps.validate(); !why.empty()) c.fail("caps", why);
+    if (const std::string why = resolved().caps.validate(); !why.empty())
+      c.fail(cap_reg || ecap_reg ? "cap_reg" : "caps", why);
     if (caps.ir) c.fail("caps.ir", "interrupt remapping is not modelled");
     if (caps.nfr + 1 > 256) c.fail("caps.nfr", "at most 256 fault records");
   }
