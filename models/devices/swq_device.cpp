@@ -109,6 +109,9 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
       cr_write_faults_(
           stats().counter("cr_write_faults", "completion records the IOMMU blocked", "count")),
       setup_errors_(stats().counter("setup_errors", "host-side set-up failures", "count")),
+      vm_exits_(stats().counter(
+          "vm_exits", "guest ENQCMDs ending in a PASID translation failure exit (72)", "count")),
+      hypercalls_(stats().counter("hypercalls", "paravirtual PASID allocation calls", "count")),
       latency_(stats().histogram("latency",
                                  "descriptor latency, first submission to completion "
                                  "record seen by the client",
@@ -169,6 +172,9 @@ bool SwqDevice::set_up_host() {
   if (!pasid::PasidAllocator::validate(pp, width).empty()) return false;
   pasids_ = std::make_unique<pasid::PasidAllocator>(pp, width);
   pasids_->create_set("host", w_.clients);
+  pasids_->create_set("vm0", w_.guest_clients);
+  pasid::VIommuPasids viommu(*pasids_, "vm0", rid(), p_.viommu_mode, vm_pasids_);
+  const unsigned first_guest = w_.clients - w_.guest_clients;
 
   const auto fmt = pt::X86Format::create(
       pt::vtd_first_stage_config(kFirstStageLevels, drv.caps().haw, drv.caps().fs1gp));
@@ -200,11 +206,25 @@ bool SwqDevice::set_up_host() {
         mm->map(va + 2 * buf + kPage, c.dst_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
       return false;
 
-    const pasid::AllocResult r = p_.pasid_policy == pasid::Policy::rid_local
-                                     ? pasids_->alloc_local("host", rid())
-                                     : pasids_->alloc_global("host");
-    if (!r.ok()) return false;
-    c.pasid = r.pasid;
+    if (i >= first_guest) {
+      // The guest numbers its PASIDs from 1; its vIOMMU obtains the host PASID.
+      c.guest = true;
+      c.gpasid = i - first_guest + 1;
+      const uint64_t calls = viommu.hypercalls();
+      const pasid::GuestAlloc g = viommu.alloc(c.gpasid);
+      for (uint64_t k = calls; k < viommu.hypercalls(); ++k) {
+        ++hypercalls_;
+        sc_core::wait(at(p_.hypercall_latency));
+      }
+      if (!g.ok()) return false;
+      c.pasid = g.hpasid;
+    } else {
+      const pasid::AllocResult r = p_.pasid_policy == pasid::Policy::rid_local
+                                       ? pasids_->alloc_local("host", rid())
+                                       : pasids_->alloc_global("host");
+      if (!r.ok()) return false;
+      c.pasid = r.pasid;
+    }
     if (!drv.bind_first_stage(rid(), c.pasid, mm->root(), *did)) return false;
     if (i < p_.dwqs) c.dwq = static_cast<int>(i);
     clients_.push_back(c);
@@ -286,8 +306,25 @@ void SwqDevice::client_thread(unsigned i) {
         }
         continue;
       }
-      // ENQCMD: the CPU puts the process's IA32_PASID into the descriptor.
-      const auto bytes = *pasid::enqcmd_form(d.encode(), pasid::Ia32Pasid{c.pasid, true});
+      // ENQCMD: the CPU puts the process's IA32_PASID into the descriptor; in a guest that is
+      // a gPASID the CPU first translates (SDM Vol. 3C PASID translation).
+      uint32_t pasid_for_device = c.pasid;
+      if (c.guest) {
+        const bool stray = w_.untranslated_every && issued % w_.untranslated_every == 0;
+        // A gPASID beyond every one the VM was given: its table has no entry.
+        const uint32_t gpasid = stray ? w_.guest_clients + 1 : c.gpasid;
+        sc_core::wait(at(p_.pasid_translation));
+        const pasid::TranslateResult t = vm_pasids_.translate(gpasid, false);
+        if (!t.ok) {
+          ++vm_exits_;
+          ++c.vm_exits;
+          busy[s] = false;
+          ++finished;
+          continue;
+        }
+        pasid_for_device = t.hpasid;
+      }
+      const auto bytes = *pasid::enqcmd_form(d.encode(), pasid::Ia32Pasid{pasid_for_device, true});
       for (;;) {
         sc_core::wait(at(p_.portal_latency));
         ++submitted_;

@@ -31,6 +31,7 @@
 #include "hw/phys_allocator.h"
 #include "hw/sparse_memory.h"
 #include "pasid/allocator.h"
+#include "pasid/guest_pasid.h"
 #include "pasid/work_queue.h"
 #include "sim/params.h"
 
@@ -57,6 +58,9 @@ struct SwqParams {
   Latency mmio_latency = Latency::ns(300);             ///< one uncached register access (estimate)
   Latency poll_interval = Latency::ns(200);            ///< between completion-record polls
   Latency retry_backoff = Latency::ns(500);            ///< client wait after an ENQCMD retry
+  pasid::VIommuMode viommu_mode = pasid::VIommuMode::paravirt_global;  ///< guest PASID source
+  Latency pasid_translation = Latency::ns(20);    ///< CPU gPASID -> hPASID lookup (estimate)
+  Latency hypercall_latency = Latency::ns(2000);  ///< paravirtual PASID allocation (estimate)
 
   template <class V>
   void visit(V& v) {
@@ -81,6 +85,12 @@ struct SwqParams {
     v.param("mmio_latency", mmio_latency, "one uncached IOMMU register access");
     v.param("poll_interval", poll_interval, "between a client's completion-record polls");
     v.param("retry_backoff", retry_backoff, "client wait after ENQCMD returned Retry");
+    v.param("viommu_mode", viommu_mode,
+            "how guest clients get PASIDs: guest_local (RID-local, no hypervisor call) or "
+            "paravirt_global (a hypercall for a global PASID, gPASID translated)");
+    v.param("pasid_translation", pasid_translation,
+            "cost of the CPU's gPASID -> hPASID lookup on a guest's ENQCMD");
+    v.param("hypercall_latency", hypercall_latency, "paravirtual PASID allocation call");
   }
 };
 
@@ -95,6 +105,12 @@ struct SwqWorkload {
   /// Every Nth descriptor of clients other than client 0 targets a VA only client 0 maps (0:
   /// never): it must fault, proving a PASID reaches only its own address space.
   unsigned probe_every = 0;
+  /// The last `guest_clients` clients run in a VM: their IA32_PASID holds a gPASID that the
+  /// CPU translates through the VM's PASID translation table.
+  unsigned guest_clients = 0;
+  /// Every Nth descriptor of a guest client is submitted with a gPASID the VM's table lacks
+  /// (0: never): the architected VM exit, nothing reaches the device.
+  unsigned untranslated_every = 0;
 
   template <class V>
   void visit(V& v) {
@@ -108,6 +124,13 @@ struct SwqWorkload {
     v.param("data_base", data_base, "physical memory for the clients' buffers", cfg::Unit::address);
     v.param("probe_every", probe_every,
             "every Nth descriptor of clients > 0 writes to a VA only client 0 maps (0: never)");
+    v.param("guest_clients", guest_clients, "the last N clients run in a VM (gPASIDs)");
+    v.param("untranslated_every", untranslated_every,
+            "every Nth guest descriptor uses a gPASID the VM has not mapped (0: never)");
+  }
+  template <class C>
+  void validate(C& c) const {
+    if (guest_clients > clients) c.fail("guest_clients", "cannot exceed clients");
   }
 };
 
@@ -119,12 +142,15 @@ class SwqDevice final : public DeviceBase {
   /// One client process as set up by the host side.
   struct Client {
     uint32_t pasid = 0;
-    int dwq = -1;          ///< index of its dedicated queue, or -1 (shared)
-    uint64_t src_pa = 0;   ///< physical backing of its source buffer
-    uint64_t dst_pa = 0;   ///< ... destination buffer
-    uint64_t cr_pa = 0;    ///< ... completion records
-    uint64_t done = 0;     ///< descriptors completed successfully
-    uint64_t faulted = 0;  ///< descriptors that ended in a page fault
+    int dwq = -1;           ///< index of its dedicated queue, or -1 (shared)
+    uint64_t src_pa = 0;    ///< physical backing of its source buffer
+    uint64_t dst_pa = 0;    ///< ... destination buffer
+    uint64_t cr_pa = 0;     ///< ... completion records
+    uint64_t done = 0;      ///< descriptors completed successfully
+    uint64_t faulted = 0;   ///< descriptors that ended in a page fault
+    bool guest = false;     ///< runs in the VM
+    uint32_t gpasid = 0;    ///< guest: the PASID the guest uses (translated by the CPU)
+    uint64_t vm_exits = 0;  ///< guest: ENQCMDs that failed PASID translation
   };
   const std::vector<Client>& clients() const { return clients_; }
   /// Bytes of each client's source/destination buffer.
@@ -151,6 +177,7 @@ class SwqDevice final : public DeviceBase {
   PhysAllocator pool_;
   std::unique_ptr<pasid::PasidAllocator> pasids_;
   std::vector<pasid::WorkQueue> wqs_;
+  pasid::PasidTranslationTable vm_pasids_;  ///< the VM's gPASID -> hPASID table
   std::vector<Client> clients_;
   std::vector<std::unique_ptr<Engine>> engines_;
   sc_core::sc_event work_;      ///< a descriptor was queued
@@ -172,6 +199,8 @@ class SwqDevice final : public DeviceBase {
   stats::Counter& dma_writes_;
   stats::Counter& cr_write_faults_;
   stats::Counter& setup_errors_;
+  stats::Counter& vm_exits_;
+  stats::Counter& hypercalls_;
   stats::Histogram& latency_;
 };
 

@@ -88,3 +88,13 @@ class VIommuPasids {
 };
 
 }  // namespace isim::pasid
+
+namespace isim {
+template <>
+struct cfg::EnumNames<pasid::VIommuMode> {
+  static constexpr std::pair<pasid::VIommuMode, std::string_view> table[] = {
+      {pasid::VIommuMode::guest_local, "guest_local"},
+      {pasid::VIommuMode::paravirt_global, "paravirt_global"},
+  };
+};
+}  // namespace isim
