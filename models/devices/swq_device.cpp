@@ -243,7 +243,6 @@ void SwqDevice::run() {
   ready_ = true;
   for (unsigned e = 0; e < p_.engines; ++e)
     sc_core::sc_spawn([this, e] { engine_thread(e); }, ("engine" + std::to_string(e)).c_str());
-  clients_left_ = w_.clients;
   for (unsigned i = 0; i < w_.clients; ++i)
     sc_core::sc_spawn([this, i] { client_thread(i); }, ("client" + std::to_string(i)).c_str());
 }
@@ -340,7 +339,6 @@ void SwqDevice::client_thread(unsigned i) {
       if (busy[s] && poll_slot(s)) any = true;
     if (!any) sc_core::wait(at(p_.poll_interval));
   }
-  if (--clients_left_ == 0) finished_.notify(sc_core::SC_ZERO_TIME);
 }
 
 bool SwqDevice::next_descriptor(WorkDescriptor* d) {

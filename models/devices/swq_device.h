@@ -180,11 +180,8 @@ class SwqDevice final : public DeviceBase {
   pasid::PasidTranslationTable vm_pasids_;  ///< the VM's gPASID -> hPASID table
   std::vector<Client> clients_;
   std::vector<std::unique_ptr<Engine>> engines_;
-  sc_core::sc_event work_;      ///< a descriptor was queued
-  sc_core::sc_event space_;     ///< a queue slot was freed
-  sc_core::sc_event finished_;  ///< a client finished
+  sc_core::sc_event work_;  ///< a descriptor was queued
   unsigned next_wq_ = 0;
-  unsigned clients_left_ = 0;
   bool ready_ = false;
 
   stats::Counter& submitted_;
