@@ -18,9 +18,10 @@ namespace isim::pasid {
 struct SmmuTableOptions {
   unsigned ssid_bits = 20;                        ///< STE.S1CDMax (<= IDR1.SSIDSIZE)
   smmuv3::S1Fmt fmt = smmuv3::S1Fmt::k2Level64K;  ///< Linux uses 64 KiB leaves (CTXDESC_SPLIT 10)
-  /// Every populated CD starts from this one; set() fills V, TTB0 and ASID. Default: a 48-bit
-  /// VA, 4 KiB-granule AArch64 table in TTB0, TTB1 walks disabled, write-back cacheable inner
-  /// shareable walks, 48-bit IPS (Linux arm_smmu_make_s1_cd for an SVA mm).
+  /// Every populated CD starts from this one; set() fills V, TTB0 and ASID. Default: what Linux
+  /// writes for an SVA mm (arm_smmu_alloc_shared_cd / arm_smmu_make_s1_cd): T0SZ = 64 - 48 VA
+  /// bits, 4 KiB TG0, WBWA inner/outer walks, inner shareable, EPD1, AA64, R, A, ASET; IPS is
+  /// the CPU's PARange there (48 bits here); MAIR (the CPU's MAIR_EL1 there) is left 0.
   smmuv3::Cd templ = [] {
     smmuv3::Cd c;
     c.t0sz = 16;  // 64 - 48 VA bits
