@@ -68,7 +68,7 @@ CompletionBytes CompletionRecord::encode() const {
 }
 
 std::optional<DescriptorBytes> enqcmd_form(const DescriptorBytes& src, const Ia32Pasid& msr) {
-  if (!msr.valid) return std::nullopt;
+  if (!msr.valid || get<uint32_t>(src, 0) != 0) return std::nullopt;
   DescriptorBytes out = src;
   put<uint32_t>(out, 0, msr.pasid & kPasidMask);  // bits 31:20 cleared, Priv = 0
   return out;

@@ -14,9 +14,10 @@
 // Completion record: byte 0 Status, byte 1 Result, bytes 4-7 Bytes Completed, bytes 8-15
 // Fault Address.
 //
-// ENQCMD (Intel SDM Vol. 2A "ENQCMD"): the CPU replaces bits 19:0 of the first dword with
-// IA32_PASID[19:0] and clears bits 31:20 (so Priv = 0); IA32_PASID bit 31 (valid) clear is a #GP.
-// ENQCMDS (supervisor) takes PASID and Priv from the source operand instead.
+// ENQCMD (Intel SDM Vol. 2A "ENQCMD"): bits 31:0 of the source must be zero (#GP otherwise;
+// earlier ISE revisions said they were ignored: the current SDM wins); the command's bits 19:0
+// get IA32_PASID[19:0], bits 30:20 and bit 31 (user) are zero. IA32_PASID bit 31 (valid) clear
+// is a #GP. ENQCMDS (supervisor) takes PASID and Priv from the source operand instead.
 #pragma once
 
 #include <array>
@@ -84,8 +85,8 @@ struct Ia32Pasid {
   uint64_t encode() const { return (pasid & 0xfffffu) | (valid ? uint64_t{1} << 31 : 0); }
 };
 
-/// What the CPU writes to the portal for ENQCMD from user mode: `src` with its first dword's
-/// PASID replaced by the MSR's and bits 31:20 cleared; nullopt (a #GP) when the MSR is invalid.
+/// What the CPU writes to the portal for ENQCMD: `src` with its first dword set to the MSR's
+/// PASID (bits 31:20 zero); nullopt (a #GP) when the MSR is invalid or src bits 31:0 are not 0.
 std::optional<DescriptorBytes> enqcmd_form(const DescriptorBytes& src, const Ia32Pasid& msr);
 
 }  // namespace isim::pasid

@@ -68,9 +68,8 @@ TEST(WorkDescriptor, CompletionRecordLayout) {
   EXPECT_EQ(r.bytes_completed, 0x800u);
 }
 
-TEST(Enqcmd, ReplacesPasidFromTheMsrAndClearsPriv) {
-  WorkDescriptor d = copy_desc(0x77);  // whatever software wrote there is overridden
-  d.priv = true;
+TEST(Enqcmd, PutsThePasidFromTheMsrIntoTheCommand) {
+  const WorkDescriptor d = copy_desc(0);  // software leaves the first dword zero
   const auto out = enqcmd_form(d.encode(), Ia32Pasid{0x12345, true});
   ASSERT_TRUE(out);
   const WorkDescriptor r = WorkDescriptor::decode(*out);
@@ -78,12 +77,20 @@ TEST(Enqcmd, ReplacesPasidFromTheMsrAndClearsPriv) {
   EXPECT_FALSE(r.priv);
   uint32_t w0;
   std::memcpy(&w0, out->data(), 4);
-  EXPECT_EQ(w0 & 0xfff00000u, 0u);  // bits 31:20 cleared
+  EXPECT_EQ(w0, 0x12345u);  // bits 31:20 zero
   EXPECT_EQ(r.src, d.src);
+  EXPECT_EQ(r.opcode, d.opcode);
+}
+
+TEST(Enqcmd, NonZeroSourceBits31To0AreAFault) {
+  EXPECT_FALSE(enqcmd_form(copy_desc(0x77).encode(), Ia32Pasid{5, true}));
+  WorkDescriptor d = copy_desc(0);
+  d.priv = true;
+  EXPECT_FALSE(enqcmd_form(d.encode(), Ia32Pasid{5, true}));
 }
 
 TEST(Enqcmd, InvalidMsrIsAFault) {
-  EXPECT_FALSE(enqcmd_form(copy_desc(1).encode(), Ia32Pasid{5, false}));
+  EXPECT_FALSE(enqcmd_form(copy_desc(0).encode(), Ia32Pasid{5, false}));
   EXPECT_EQ(Ia32Pasid({5, true}).encode(), (uint64_t{1} << 31) | 5);
 }
 
