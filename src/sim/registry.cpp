@@ -4,6 +4,7 @@
 #include "models/amdvi/host_driver.h"
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
+#include "models/devices/swq_device.h"
 #include "models/none/none_iommu.h"
 #include "models/smmuv3/smmuv3_iommu.h"
 #include "models/tce/guest_driver.h"
@@ -35,6 +36,7 @@ void register_builtin_components() {
   register_generator();
   register_tce_guest();
   register_amdvi_host();
+  register_swq_device();
 }
 
 }  // namespace isim

@@ -1,0 +1,445 @@
+// Engines and clients are processes spawned at run time.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
+#include "models/devices/swq_device.h"
+
+#include <systemc>
+
+#include <algorithm>
+#include <cstring>
+#include <span>
+#include <string>
+
+#include "hw/iommu_base.h"
+#include "hw/sc_time_util.h"
+#include "models/vtd/driver.h"
+#include "models/vtd/vtd_iommu.h"
+#include "pagetable/builder.h"
+#include "pagetable/fmt/x86_64.h"
+#include "pasid/work_descriptor.h"
+#include "sim/build_context.h"
+#include "sim/config_error.h"
+#include "sim/registry.h"
+
+namespace isim {
+
+using pasid::CompletionRecord;
+using pasid::CompletionStatus;
+using pasid::WorkDescriptor;
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+// Latencies given in cycles count at this clock (the host side has no clock of its own).
+constexpr double kCpuMhz = 1000.0;
+// Half of the pool holds the IOMMU driver's structures, the other half process page tables.
+constexpr unsigned kPoolSplit = 2;
+// Linux's SVA binding uses 4-level IA-32e tables (intel_pasid_setup_first_level, FSPM 00b).
+constexpr unsigned kFirstStageLevels = 4;
+
+uint64_t round_up(uint64_t v, uint64_t a) {
+  return (v + a - 1) / a * a;
+}
+
+sc_core::sc_time at(const Latency& l) {
+  return from_ticks(l.to_ticks(kCpuMhz));
+}
+
+/// The VT-d driver's view of the platform: the IOMMU's register socket, memory, waiting.
+class RegisterBus final : public vtd::HostBus {
+ public:
+  RegisterBus(IommuBase& iommu, PhysMem& mem, Latency mmio)
+      : iommu_(iommu), mem_(mem), mmio_(mmio) {}
+  uint64_t mmio_read(uint32_t off, unsigned size) override {
+    uint64_t v = 0;
+    access(tlm::TLM_READ_COMMAND, off, size, &v);
+    return v;
+  }
+  void mmio_write(uint32_t off, unsigned size, uint64_t v) override {
+    access(tlm::TLM_WRITE_COMMAND, off, size, &v);
+  }
+  PhysMem& memory() override { return mem_; }
+  void pause(Tick ps) override { sc_core::wait(from_ticks(ps)); }
+
+ private:
+  void access(tlm::tlm_command cmd, uint32_t off, unsigned size, uint64_t* v) {
+    tlm::tlm_generic_payload gp;
+    gp.set_command(cmd);
+    gp.set_address(off);
+    gp.set_data_ptr(reinterpret_cast<unsigned char*>(v));
+    gp.set_data_length(size);
+    gp.set_streaming_width(size);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    sc_core::sc_time d = at(mmio_);
+    sc_core::sc_export<tlm::tlm_fw_transport_if<>>& regs = iommu_.mmio;
+    regs->b_transport(gp, d);
+    sc_core::wait(d);
+  }
+  IommuBase& iommu_;
+  PhysMem& mem_;
+  Latency mmio_;
+};
+
+}  // namespace
+
+/// An engine's own transaction (DeviceBase::transport serves one request at a time; engines
+/// run concurrently).
+struct SwqDevice::Engine {
+  tlm::tlm_generic_payload tx;
+  DmaAttrs attrs;
+  std::vector<uint8_t> buf;
+};
+
+SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext& ctx)
+    : DeviceBase(spec.name.c_str(), spec.rid, ctx.stats),
+      p_(p),
+      w_(params_as<SwqWorkload>(spec.workload)),
+      mem_(ctx.memory),
+      pool_(p.pool_base, p.pool_base + p.pool_size / kPoolSplit),
+      submitted_(stats().counter("submitted", "descriptor submissions (incl. retried)", "count")),
+      accepted_(stats().counter("accepted", "descriptors a work queue accepted", "count")),
+      retries_(stats().counter("retries", "ENQCMD submissions answered Retry", "count")),
+      dropped_(stats().counter("dropped", "MOVDIR64B descriptors a full DWQ dropped", "count")),
+      completed_(stats().counter("completed", "descriptors completed successfully", "count")),
+      faulted_(stats().counter("faulted", "descriptors ended by a page fault (0x03)", "count")),
+      bad_descriptors_(
+          stats().counter("bad_descriptors", "descriptors rejected (opcode, size)", "count")),
+      bytes_(stats().counter("bytes", "bytes moved", "bytes")),
+      dma_reads_(stats().counter("dma_reads", "DMA reads issued", "count")),
+      dma_writes_(stats().counter("dma_writes", "DMA writes issued (data + records)", "count")),
+      cr_write_faults_(
+          stats().counter("cr_write_faults", "completion records the IOMMU blocked", "count")),
+      setup_errors_(stats().counter("setup_errors", "host-side set-up failures", "count")),
+      vm_exits_(stats().counter(
+          "vm_exits", "guest ENQCMDs ending in a PASID translation failure exit (72)", "count")),
+      hypercalls_(stats().counter("hypercalls", "paravirtual PASID allocation calls", "count")),
+      latency_(stats().histogram("latency",
+                                 "descriptor latency, first submission to completion "
+                                 "record seen by the client",
+                                 "ps")) {
+  iommu_ = dynamic_cast<VtdIommu*>(sc_core::sc_find_object(spec.iommu.c_str()));
+  if (iommu_ == nullptr)
+    throw cfg::ConfigError(spec.name + ": swq must sit behind an IOMMU of type vtd, not '" +
+                           spec.iommu + "'");
+  if (p.swqs + p.dwqs == 0) throw cfg::ConfigError(spec.name + ": needs at least one work queue");
+  if (w_.clients < p.dwqs)
+    throw cfg::ConfigError(spec.name + ": every DWQ needs its client (clients < dwqs)");
+  if (p.swqs == 0 && w_.clients > p.dwqs)
+    throw cfg::ConfigError(spec.name + ": clients beyond the DWQs need a shared queue");
+  if (w_.size > p.max_transfer)
+    throw cfg::ConfigError(spec.name + ": workload size exceeds max_transfer");
+  if (p.pool_base + p.pool_size > ctx.config.memory.size)
+    throw cfg::ConfigError(spec.name + ": pool_base + pool_size is beyond memory.size");
+  const uint64_t data_end = w_.data_base + uint64_t{w_.clients} * (2 * buffer_bytes() + kPage);
+  if (data_end > ctx.config.memory.size)
+    throw cfg::ConfigError(spec.name + ": the clients' buffers are beyond memory.size");
+  if (w_.data_base < p.pool_base + p.pool_size && data_end > p.pool_base)
+    throw cfg::ConfigError(spec.name + ": the clients' buffers overlap the pool");
+  if (w_.outstanding * pasid::kCompletionBytes > kPage)
+    throw cfg::ConfigError(spec.name + ": outstanding records must fit one page");
+  for (unsigned e = 0; e < p.engines; ++e) {
+    auto eng = std::make_unique<Engine>();
+    eng->tx.set_extension(&eng->attrs);
+    eng->buf.resize(p.dma_chunk);
+    engines_.push_back(std::move(eng));
+  }
+}
+
+SwqDevice::~SwqDevice() {
+  for (auto& e : engines_) e->tx.clear_extension(&e->attrs);
+}
+
+uint64_t SwqDevice::buffer_bytes() const {
+  return round_up(uint64_t{w_.size} * w_.descriptors, kPage);
+}
+
+bool SwqDevice::set_up_host() {
+  RegisterBus bus(*iommu_, mem_, p_.mmio_latency);
+  vtd::DriverOptions o;
+  o.scalable = true;
+  o.table_base = p_.pool_base + p_.pool_size / kPoolSplit;
+  o.table_limit = p_.pool_base + p_.pool_size;
+  // The driver object must outlive the binding only for teardown, which this device never
+  // does; it is kept for the set-up phase.
+  vtd::VtdDriver drv(bus, o);
+  if (!drv.init().empty()) return false;
+  const auto did = drv.create_domain();
+  if (!did) return false;
+
+  pasid::PolicyParams pp;
+  pp.policy = p_.pasid_policy;
+  pp.local_last = p_.pasid_local_last;
+  const unsigned width = drv.caps().pasid_bits();
+  if (!pasid::PasidAllocator::validate(pp, width).empty()) return false;
+  pasids_ = std::make_unique<pasid::PasidAllocator>(pp, width);
+  pasids_->create_set("host", w_.clients);
+  pasids_->create_set("vm0", w_.guest_clients);
+  pasid::VIommuPasids viommu(*pasids_, "vm0", rid(), p_.viommu_mode, vm_pasids_);
+  const unsigned first_guest = w_.clients - w_.guest_clients;
+
+  const auto fmt = pt::X86Format::create(
+      pt::vtd_first_stage_config(kFirstStageLevels, drv.caps().haw, drv.caps().fs1gp));
+  if (!fmt) return false;
+  const uint64_t buf = buffer_bytes();
+  for (unsigned i = 0; i < w_.clients; ++i) {
+    Client c;
+    const uint64_t base = w_.data_base + uint64_t{i} * (2 * buf + kPage);
+    c.src_pa = base;
+    c.dst_pa = base + buf;
+    c.cr_pa = base + 2 * buf;
+    // A recognisable source per client and a cleared destination and record page.
+    std::vector<uint8_t> fill(buf);
+    for (uint64_t b = 0; b < buf; ++b) fill[b] = static_cast<uint8_t>((i * 131 + b / 8) | 1);
+    mem_.write(c.src_pa, fill.data(), buf);
+    std::fill(fill.begin(), fill.end(), 0);
+    mem_.write(c.dst_pa, fill.data(), buf);
+    mem_.write(c.cr_pa, fill.data(), kPage);
+
+    auto mm = pt::Builder<pt::X86Format>::create(*fmt, mem_, pool_);
+    if (!mm) return false;
+    const uint64_t va = w_.va_base;
+    if (mm->map_range(va, c.src_pa, buf, pt::MapAttrs::ro()) != pt::MapStatus::Ok ||
+        mm->map_range(va + buf, c.dst_pa, buf, pt::MapAttrs::rw()) != pt::MapStatus::Ok ||
+        mm->map_range(va + 2 * buf, c.cr_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
+      return false;
+    // Client 0 also maps the page every probe targets: the probe VA exists in no other process.
+    if (i == 0 && w_.probe_every &&
+        mm->map(va + 2 * buf + kPage, c.dst_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
+      return false;
+
+    if (i >= first_guest) {
+      // The guest numbers its PASIDs from 1; its vIOMMU obtains the host PASID.
+      c.guest = true;
+      c.gpasid = i - first_guest + 1;
+      const uint64_t calls = viommu.hypercalls();
+      const pasid::GuestAlloc g = viommu.alloc(c.gpasid);
+      for (uint64_t k = calls; k < viommu.hypercalls(); ++k) {
+        ++hypercalls_;
+        sc_core::wait(at(p_.hypercall_latency));
+      }
+      if (!g.ok()) return false;
+      c.pasid = g.hpasid;
+    } else {
+      const pasid::AllocResult r = p_.pasid_policy == pasid::Policy::rid_local
+                                       ? pasids_->alloc_local("host", rid())
+                                       : pasids_->alloc_global("host");
+      if (!r.ok()) return false;
+      c.pasid = r.pasid;
+    }
+    if (!drv.bind_first_stage(rid(), c.pasid, mm->root(), *did)) return false;
+    if (i < p_.dwqs) c.dwq = static_cast<int>(i);
+    clients_.push_back(c);
+  }
+  for (unsigned q = 0; q < p_.dwqs; ++q)
+    wqs_.emplace_back(pasid::WqMode::dedicated, p_.wq_depth, clients_[q].pasid);
+  for (unsigned q = 0; q < p_.swqs; ++q) wqs_.emplace_back(pasid::WqMode::shared, p_.wq_depth);
+  return true;
+}
+
+void SwqDevice::run() {
+  if (!set_up_host()) {
+    ++setup_errors_;
+    return;
+  }
+  ready_ = true;
+  for (unsigned e = 0; e < p_.engines; ++e)
+    sc_core::sc_spawn([this, e] { engine_thread(e); }, ("engine" + std::to_string(e)).c_str());
+  for (unsigned i = 0; i < w_.clients; ++i)
+    sc_core::sc_spawn([this, i] { client_thread(i); }, ("client" + std::to_string(i)).c_str());
+}
+
+void SwqDevice::client_thread(unsigned i) {
+  Client& c = clients_[i];
+  const uint64_t buf = buffer_bytes();
+  const uint64_t va = w_.va_base;
+  const unsigned shared_queues = p_.swqs;
+  // SWQ clients spread over the shared queues; each DWQ client owns its queue.
+  pasid::WorkQueue& wq =
+      c.dwq >= 0 ? wqs_[c.dwq] : wqs_[p_.dwqs + (i - p_.dwqs) % std::max(1u, shared_queues)];
+  std::vector<sc_core::sc_time> started(w_.outstanding);
+  std::vector<bool> busy(w_.outstanding, false);
+  unsigned issued = 0, finished = 0;
+
+  auto poll_slot = [&](unsigned s) {
+    uint8_t status = 0;
+    mem_.read(c.cr_pa + s * pasid::kCompletionBytes, &status, 1);
+    if (status == static_cast<uint8_t>(CompletionStatus::none)) return false;
+    if (status == static_cast<uint8_t>(CompletionStatus::success)) {
+      ++c.done;
+    } else {
+      ++c.faulted;
+    }
+    latency_.record(to_ticks(sc_core::sc_time_stamp() - started[s]));
+    busy[s] = false;
+    ++finished;
+    return true;
+  };
+
+  while (finished < w_.descriptors) {
+    // Fill free slots while descriptors remain.
+    for (unsigned s = 0; s < w_.outstanding && issued < w_.descriptors; ++s) {
+      if (busy[s]) continue;
+      const uint8_t zero = 0;
+      mem_.write(c.cr_pa + s * pasid::kCompletionBytes, &zero, 1);
+      WorkDescriptor d;
+      d.opcode = static_cast<uint8_t>(pasid::Opcode::memmove);
+      d.flags = pasid::desc_flag::kCompletionAddrValid | pasid::desc_flag::kRequestCompletion;
+      d.completion_addr = va + 2 * buf + s * pasid::kCompletionBytes;
+      d.src = va + uint64_t{issued} * w_.size;
+      d.dst = va + buf + uint64_t{issued} * w_.size;
+      d.xfer_size = w_.size;
+      const bool probe = w_.probe_every && i > 0 && (issued + 1) % w_.probe_every == 0;
+      if (probe) d.dst = va + 2 * buf + kPage;
+      started[s] = sc_core::sc_time_stamp();
+      busy[s] = true;
+      ++issued;
+      if (c.dwq >= 0) {
+        // MOVDIR64B: posted; the client never has more than the queue depth in flight.
+        sc_core::wait(at(p_.portal_latency));
+        ++submitted_;
+        const auto st = wq.movdir64b(d.encode());
+        if (st == pasid::SubmitStatus::accepted) {
+          ++accepted_;
+          work_.notify(sc_core::SC_ZERO_TIME);
+        } else {
+          ++dropped_;
+        }
+        continue;
+      }
+      // ENQCMD: the CPU puts the process's IA32_PASID into the descriptor; in a guest that is
+      // a gPASID the CPU first translates (SDM Vol. 3C PASID translation).
+      uint32_t pasid_for_device = c.pasid;
+      if (c.guest) {
+        const bool stray = w_.untranslated_every && issued % w_.untranslated_every == 0;
+        // A gPASID beyond every one the VM was given: its table has no entry.
+        const uint32_t gpasid = stray ? w_.guest_clients + 1 : c.gpasid;
+        sc_core::wait(at(p_.pasid_translation));
+        const pasid::TranslateResult t = vm_pasids_.translate(gpasid, false);
+        if (!t.ok) {
+          ++vm_exits_;
+          ++c.vm_exits;
+          busy[s] = false;
+          ++finished;
+          continue;
+        }
+        pasid_for_device = t.hpasid;
+      }
+      const auto bytes = *pasid::enqcmd_form(d.encode(), pasid::Ia32Pasid{pasid_for_device, true});
+      for (;;) {
+        sc_core::wait(at(p_.portal_latency));
+        ++submitted_;
+        if (wq.enqcmd(bytes) == pasid::SubmitStatus::accepted) break;
+        ++retries_;
+        sc_core::wait(at(p_.retry_backoff));
+      }
+      ++accepted_;
+      work_.notify(sc_core::SC_ZERO_TIME);
+    }
+    bool any = false;
+    for (unsigned s = 0; s < w_.outstanding; ++s)
+      if (busy[s] && poll_slot(s)) any = true;
+    if (!any) sc_core::wait(at(p_.poll_interval));
+  }
+}
+
+bool SwqDevice::next_descriptor(WorkDescriptor* d) {
+  for (size_t k = 0; k < wqs_.size(); ++k) {
+    pasid::WorkQueue& q = wqs_[(next_wq_ + k) % wqs_.size()];
+    if (q.empty()) continue;
+    *d = q.pop();
+    next_wq_ = static_cast<unsigned>((next_wq_ + k + 1) % wqs_.size());
+    return true;
+  }
+  return false;
+}
+
+void SwqDevice::engine_thread(unsigned e) {
+  for (;;) {
+    WorkDescriptor d;
+    while (!next_descriptor(&d)) sc_core::wait(work_);
+    sc_core::wait(at(p_.descriptor_time));
+    execute(e, d);
+  }
+}
+
+bool SwqDevice::dma(unsigned e, bool write, uint32_t pasid, uint64_t addr,
+                    std::span<uint8_t> data) {
+  Engine& eng = *engines_[e];
+  eng.attrs.rid = rid();
+  eng.attrs.has_pasid = true;
+  eng.attrs.pasid = pasid & DmaAttrs::kPasidMask;
+  eng.attrs.priv = false;
+  eng.attrs.exec = false;
+  eng.attrs.ats = AtsType::untranslated;
+  eng.attrs.device = name_;
+  eng.attrs.completion = {};
+  eng.tx.set_command(write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+  eng.tx.set_address(addr);
+  eng.tx.set_data_ptr(data.data());
+  eng.tx.set_data_length(static_cast<unsigned>(data.size()));
+  eng.tx.set_streaming_width(static_cast<unsigned>(data.size()));
+  eng.tx.set_byte_enable_ptr(nullptr);
+  eng.tx.set_dmi_allowed(false);
+  eng.tx.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  port->b_transport(eng.tx, delay);
+  sc_core::wait(delay);
+  ++(write ? dma_writes_ : dma_reads_);
+  return eng.tx.is_response_ok();
+}
+
+void SwqDevice::execute(unsigned e, const WorkDescriptor& d) {
+  CompletionRecord cr;
+  if (d.opcode != static_cast<uint8_t>(pasid::Opcode::memmove)) {
+    cr.status = CompletionStatus::bad_opcode;
+  } else if (d.xfer_size == 0 || d.xfer_size > p_.max_transfer) {
+    cr.status = CompletionStatus::xfer_erange;
+  } else {
+    cr.status = CompletionStatus::success;
+    uint32_t done = 0;
+    std::vector<uint8_t>& buf = engines_[e]->buf;
+    while (done < d.xfer_size) {
+      const uint64_t s = d.src + done, t = d.dst + done;
+      // A chunk never crosses a page on either side: each page translates on its own.
+      const uint64_t n = std::min<uint64_t>(
+          {p_.dma_chunk, d.xfer_size - done, kPage - s % kPage, kPage - t % kPage});
+      std::span<uint8_t> chunk(buf.data(), n);
+      if (!dma(e, false, d.pasid, s, chunk)) {
+        cr.status = CompletionStatus::page_fault_nobof;
+        cr.fault_addr = s;
+        break;
+      }
+      if (!dma(e, true, d.pasid, t, chunk)) {
+        cr.status = CompletionStatus::page_fault_nobof;
+        cr.fault_addr = t;
+        break;
+      }
+      done += static_cast<uint32_t>(n);
+      bytes_ += n;
+    }
+    cr.bytes_completed = done;
+  }
+  if (cr.status == CompletionStatus::success) {
+    ++completed_;
+  } else if (cr.status == CompletionStatus::page_fault_nobof) {
+    ++faulted_;
+  } else {
+    ++bad_descriptors_;
+  }
+  using namespace pasid::desc_flag;
+  if ((d.flags & kCompletionAddrValid) && (d.flags & kRequestCompletion)) {
+    pasid::CompletionBytes b = cr.encode();
+    if (!dma(e, true, d.pasid, d.completion_addr, b)) ++cr_write_faults_;
+  }
+}
+
+void register_swq_device() {
+  auto t = make_component_type<DeviceBase, SwqDevice, SwqParams>(
+      "swq",
+      "DSA-style accelerator with shared (ENQCMD) and dedicated work queues; client processes "
+      "bound to their PASIDs through the VT-d host driver's SVA binding");
+  t.parse_workload = params_parser<SwqWorkload>();
+  t.describe_workload = [] { return cfg::describe_params<SwqWorkload>(); };
+  device_types().add(std::move(t));
+}
+
+}  // namespace isim
