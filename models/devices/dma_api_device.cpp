@@ -22,6 +22,7 @@ struct SharedHostDriver final : host::DriverLock {
   bool done = false;
   std::string error;
   sc_core::sc_event ready;
+  std::unique_ptr<stats::Group> stats;  ///< `<iommu>_driver`: the bus's and driver's counts
 
   void lock() override { mutex.lock(); }
   void unlock() override { mutex.unlock(); }
@@ -69,6 +70,22 @@ std::shared_ptr<SharedHostDriver> shared_driver(const ComponentSpec& spec,
     throw cfg::ConfigError(spec.name + ": dma-api has drivers for vtd and amdvi IOMMUs, not '" +
                            io->type + "'");
   }
+  // Shared by the devices: reported once, beside the IOMMU.
+  sp->stats = std::make_unique<stats::Group>(ctx.stats, spec.iommu + "_driver");
+  stats::Group& g = *sp->stats;
+  const host::HostBusCounts& b = sp->bus->counts();
+  const host::DriverCounts& d = sp->drv->counts();
+  g.counter_ref("mmio_reads", &b.mmio_reads, "register reads by the driver", "count");
+  g.counter_ref("mmio_writes", &b.mmio_writes, "register writes by the driver", "count");
+  g.counter_ref("mmio_errors", &b.mmio_errors, "register accesses the bus failed", "count");
+  g.counter_ref("mmio_time", &b.mmio_time, "time in register accesses", "ps");
+  g.counter_ref("pause_time", &b.pause_time, "time paused (polling, software costs)", "ps");
+  g.counter_ref("domains", &d.domains, "domains allocated", "count");
+  g.counter_ref("attaches", &d.attaches, "requesters attached", "count");
+  g.counter_ref("maps", &d.maps, "map calls", "count");
+  g.counter_ref("unmaps", &d.unmaps, "unmap calls", "count");
+  g.counter_ref("invalidations", &d.invalidations, "invalidations completed", "count");
+  g.counter_ref("refused", &d.refused, "requests refused as not supported", "count");
   drivers()[iommu] = sp;
   return sp;
 }

@@ -37,7 +37,7 @@ devices:{}
 
 struct Result {
   uint64_t buffers, errors, late, served, blocked, invalidations, fq_flushes, stale_accesses,
-      stale_max, maps, iova_hits;
+      stale_max, maps, iova_hits, drv_invalidations, drv_domains, mmio;
 };
 
 Result run(const std::string& iommu, const std::string& policy, unsigned late,
@@ -55,7 +55,11 @@ Result run(const std::string& iommu, const std::string& policy, unsigned late,
           test::counter(d, "dma_api.stale_accesses"),
           test::counter(d, "dma_api.stale_window_max"),
           test::counter(d, "dma_api.maps"),
-          test::counter(d, "dma_api.iova_rcache_hits")};
+          test::counter(d, "dma_api.iova_rcache_hits"),
+          test::counter(pf.stats(), "iommu0_driver.invalidations"),
+          test::counter(pf.stats(), "iommu0_driver.domains"),
+          test::counter(pf.stats(), "iommu0_driver.mmio_reads") +
+              test::counter(pf.stats(), "iommu0_driver.mmio_writes")};
 }
 
 void expect_strict(const Result& r) {
@@ -67,6 +71,9 @@ void expect_strict(const Result& r) {
   EXPECT_EQ(r.served, 0u);
   EXPECT_EQ(r.stale_accesses, 0u);
   EXPECT_GE(r.iova_hits, 60u);  // one IOVA, reused through the magazine
+  EXPECT_EQ(r.drv_invalidations, 64u);
+  EXPECT_EQ(r.drv_domains, 1u);
+  EXPECT_GT(r.mmio, 64u);  // at least a register access per invalidation
 }
 
 void expect_deferred(const Result& r) {
@@ -130,6 +137,8 @@ TEST(DmaApiDevice, SeveralDevicesShareOneDriver) {
   const Result r = run("vtd", "strict", 0, 4);
   EXPECT_EQ(r.buffers, 64u);
   EXPECT_EQ(r.errors, 0u);
+  EXPECT_EQ(r.drv_domains, 4u);             // one driver, a domain per device
+  EXPECT_EQ(r.drv_invalidations, 4 * 64u);  // every device's unmaps
 }
 
 }  // namespace
