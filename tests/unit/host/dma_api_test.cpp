@@ -31,32 +31,37 @@ class FakeDriver final : public IommuDriver {
     std::string op;
     uint64_t iova, size;
     Tick at;
+    int held = -1;  ///< depth of the caller's lock during the call (-1: no lock given)
   };
   FakeDriver(FakeBus& bus, bool identity) : bus_(bus), identity_(identity) {}
   Status init(std::string*) override { return Status::ok; }
   HwInfo hw_info() override { return {}; }
   DomainResult alloc_domain(const DomainRequest& r) override {
-    calls.push_back({std::string(to_string(r.type)), 0, 0, bus_.now()});
+    record({std::string(to_string(r.type)), 0, 0, bus_.now(), -1});
     if (r.type == DomainType::identity && !identity_)
       return {Status::not_supported, 0, "no pass-through"};
     return {Status::ok, 7, {}};
   }
   Status attach(DomainId d, uint16_t rid, std::optional<uint32_t>) override {
-    calls.push_back({"attach", rid, d, bus_.now()});
+    record({"attach", rid, d, bus_.now(), -1});
     return Status::ok;
   }
   Status map(DomainId, uint64_t iova, uint64_t, uint64_t size, Prot) override {
-    calls.push_back({"map", iova, size, bus_.now()});
+    record({"map", iova, size, bus_.now(), -1});
     return Status::ok;
   }
   Status unmap(DomainId, uint64_t iova, uint64_t size) override {
-    calls.push_back({"unmap", iova, size, bus_.now()});
+    record({"unmap", iova, size, bus_.now(), -1});
     return Status::ok;
   }
   Status invalidate(DomainId, const InvalidateRequest& r) override {
     bus_.pause(inval_time);
-    calls.push_back({"inval", r.iova, r.size, bus_.now()});
+    record({"inval", r.iova, r.size, bus_.now(), -1});
     return Status::ok;
+  }
+  void record(Call c) {
+    c.held = lock_depth ? *lock_depth : -1;
+    calls.push_back(std::move(c));
   }
   size_t count(const std::string& op) const {
     size_t n = 0;
@@ -65,6 +70,7 @@ class FakeDriver final : public IommuDriver {
   }
   std::vector<Call> calls;
   Tick inval_time = 2'000'000;
+  const int* lock_depth = nullptr;
 
  private:
   FakeBus& bus_;
@@ -192,6 +198,34 @@ TEST(DmaApi, DeferredFlushesOnTheTimeout) {
   EXPECT_EQ(f.api.counts().fq_timeouts, 1u);
   EXPECT_FALSE(f.api.next_deadline());
   EXPECT_GE(f.api.counts().stale_window_max, 50'000'000u);
+}
+
+/// Counts how deep it is held.
+class DepthLock final : public DriverLock {
+ public:
+  void lock() override { ++depth; }
+  void unlock() override { --depth; }
+  int depth = 0;
+};
+
+TEST(DmaApi, EveryDriverCallHoldsTheSharedLock) {
+  for (DmaPolicy p : {DmaPolicy::static_map, DmaPolicy::strict, DmaPolicy::deferred}) {
+    FakeBus bus;
+    FakeDriver drv(bus, true);
+    DepthLock lock;
+    drv.lock_depth = &lock.depth;
+    DmaApi api(drv, bus, params(p), &lock);
+    ASSERT_EQ(api.setup(0x100, 0x1000'0000, 1 << 20), "");
+    for (int i = 0; i < 10; ++i) {
+      const auto d = api.map(0x1000'0000 + i * 4096, 4096);
+      ASSERT_TRUE(d);
+      api.unmap(*d, 4096);
+    }
+    api.flush();
+    EXPECT_EQ(lock.depth, 0);
+    ASSERT_GT(drv.calls.size(), 2u);
+    for (const FakeDriver::Call& c : drv.calls) EXPECT_EQ(c.held, 1) << c.op;
+  }
 }
 
 TEST(DmaApi, PolicyNamesRoundTrip) {
