@@ -394,11 +394,10 @@ void VtdDriver::flush() {
 }
 
 void VtdDriver::flush_domain(uint16_t did) {
-  if (opts_.scalable)
-    submit({{0x6 | (uint64_t{2} << 4) | (uint64_t{did} << 16), 0, 0, 0}});
-  else
-    flush_iotlb(IotlbGran::Domain, did, 0, 0);
-  if (opts_.scalable) ++counts_.dsi;
+  // The driver's domains are second-stage only, in both modes: their cached translations go
+  // with a domain-selective IOTLB invalidation (VT-d 6.5.2.3; Linux cache_tag_flush_all uses
+  // the IOTLB descriptor for second-stage domains and the PASID-based one for first stage).
+  flush_iotlb(IotlbGran::Domain, did, 0, 0);
 }
 
 bool VtdDriver::invalidate(uint16_t did, uint64_t iova, uint64_t size) {

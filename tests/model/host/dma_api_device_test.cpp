@@ -12,7 +12,7 @@ namespace isim {
 namespace {
 
 std::string config(const std::string& iommu, const std::string& policy, unsigned late,
-                   unsigned devices = 1) {
+                   unsigned devices = 1, bool scalable = false) {
   std::string devs;
   for (unsigned i = 0; i < devices; ++i) {
     devs += fmt::format(R"(
@@ -20,10 +20,10 @@ std::string config(const std::string& iommu, const std::string& policy, unsigned
     type: dma-api
     iommu: iommu0
     rid: {1}
-    params: {{policy: {2}, late_every: {3}, fq_size: 16}}
+    params: {{policy: {2}, late_every: {3}, fq_size: 16, scalable: {5}}}
     workload: {{pattern: sequential, base: {4}, footprint: 1MiB, size: 4KiB, op: write,
                count: 64}})",
-                        i, 0x100 + 8 * i, policy, late, 0x1000'0000 + i * 0x10'0000);
+                        i, 0x100 + 8 * i, policy, late, 0x1000'0000 + i * 0x10'0000, scalable);
   }
   return fmt::format(R"(
 sim: {{seed: 1, duration: 5ms, quantum: 1us}}
@@ -38,28 +38,32 @@ devices:{}
 struct Result {
   uint64_t buffers, errors, late, served, blocked, invalidations, fq_flushes, stale_accesses,
       stale_max, maps, iova_hits, drv_invalidations, drv_domains, mmio;
+  uint64_t vtd_domain_invals = 0;  ///< VT-d: domain-selective IOTLB invalidations processed
 };
 
-Result run(const std::string& iommu, const std::string& policy, unsigned late,
-           unsigned devices = 1) {
-  Platform pf(test::platform_config(config(iommu, policy, late, devices)));
+Result run(const std::string& iommu, const std::string& policy, unsigned late, unsigned devices = 1,
+           bool scalable = false) {
+  Platform pf(test::platform_config(config(iommu, policy, late, devices, scalable)));
   pf.run();
   const stats::Group& d = *pf.stats().find_group("dev0");
-  return {test::counter(d, "buffers"),
-          test::counter(d, "errors"),
-          test::counter(d, "late_dmas"),
-          test::counter(d, "late_served"),
-          test::counter(d, "late_blocked"),
-          test::counter(d, "dma_api.invalidations"),
-          test::counter(d, "dma_api.fq_flushes"),
-          test::counter(d, "dma_api.stale_accesses"),
-          test::counter(d, "dma_api.stale_window_max"),
-          test::counter(d, "dma_api.maps"),
-          test::counter(d, "dma_api.iova_rcache_hits"),
-          test::counter(pf.stats(), "iommu0_driver.invalidations"),
-          test::counter(pf.stats(), "iommu0_driver.domains"),
-          test::counter(pf.stats(), "iommu0_driver.mmio_reads") +
-              test::counter(pf.stats(), "iommu0_driver.mmio_writes")};
+  Result r{test::counter(d, "buffers"),
+           test::counter(d, "errors"),
+           test::counter(d, "late_dmas"),
+           test::counter(d, "late_served"),
+           test::counter(d, "late_blocked"),
+           test::counter(d, "dma_api.invalidations"),
+           test::counter(d, "dma_api.fq_flushes"),
+           test::counter(d, "dma_api.stale_accesses"),
+           test::counter(d, "dma_api.stale_window_max"),
+           test::counter(d, "dma_api.maps"),
+           test::counter(d, "dma_api.iova_rcache_hits"),
+           test::counter(pf.stats(), "iommu0_driver.invalidations"),
+           test::counter(pf.stats(), "iommu0_driver.domains"),
+           test::counter(pf.stats(), "iommu0_driver.mmio_reads") +
+               test::counter(pf.stats(), "iommu0_driver.mmio_writes")};
+  if (iommu == "vtd")
+    r.vtd_domain_invals = test::counter(pf.iommu("iommu0")->stats(), "invalidations.iotlb_domain");
+  return r;
 }
 
 void expect_strict(const Result& r) {
@@ -96,6 +100,13 @@ TEST(DmaApiDevice, VtdStrict) {
 }
 TEST(DmaApiDevice, VtdDeferred) {
   expect_deferred(run("vtd", "deferred", 8));
+}
+// Scalable mode: the flush of a second-stage domain is a domain-selective IOTLB invalidation.
+TEST(DmaApiDevice, VtdScalableStrict) {
+  expect_strict(run("vtd", "strict", 8, 1, true));
+}
+TEST(DmaApiDevice, VtdScalableDeferred) {
+  expect_deferred(run("vtd", "deferred", 8, 1, true));
 }
 TEST(DmaApiDevice, AmdviStrict) {
   expect_strict(run("amdvi", "strict", 8));
