@@ -140,7 +140,7 @@ DomainResult AmdviHostAdapter::alloc_domain(const host::DomainRequest& req) {
       if (parent == nullptr || parent->type != DomainType::paging)
         return {Status::invalid, 0, "the parent must be a v1 paging domain"};
       const Features f = Features::decode(efr_);
-      // 2.2.6.3: guest tables of 4 levels always, 5 with EFR.GATS = 1.
+      // 3.4.6 EFR.GATS: guest tables of 4 levels (00b) or up to 5 (01b).
       if (req.s1_levels != 4 && !(req.s1_levels == 5 && f.gats == 1))
         return refuse("guest table levels not supported by EFR.GATS");
       d.domain_id = parent->domain_id;
