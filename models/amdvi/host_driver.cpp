@@ -4,6 +4,7 @@
 #include <span>
 
 #include "base/bits.h"
+#include "host/host_bus.h"
 #include "hw/sc_time_util.h"
 #include "models/amdvi/amdvi_iommu.h"
 #include "models/amdvi/dte.h"
@@ -80,6 +81,9 @@ AmdviHostDriver::AmdviHostDriver(const ComponentSpec& spec, const AmdviHostParam
                            ": amdvi-host must sit behind an IOMMU of type amdvi, not '" +
                            spec.iommu + "'");
   }
+  if (ctx.host == nullptr) throw cfg::ConfigError(spec.name + ": no host bus on this platform");
+  // Registers are reached through the system bus from the CPU, as the Linux driver does.
+  bus_ = ctx.host->open(spec.iommu, p.mmio_latency.to_ticks(kCpuMhz));
   if (p.pool_base + p.pool_size > ctx.config.memory.size) {
     throw cfg::ConfigError(spec.name + ": pool_base + pool_size is beyond memory.size");
   }
@@ -92,35 +96,13 @@ AmdviHostDriver::AmdviHostDriver(const ComponentSpec& spec, const AmdviHostParam
 AmdviHostDriver::~AmdviHostDriver() = default;
 
 uint64_t AmdviHostDriver::mmio_read(uint32_t offset) {
-  uint64_t v = 0;
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(offset);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-  gp.set_data_length(sizeof v);
-  gp.set_streaming_width(sizeof v);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  sc_core::sc_time d = from_ticks(p_.mmio_latency.to_ticks(kCpuMhz));
-  sc_core::sc_export<tlm::tlm_fw_transport_if<>>& regs = iommu_->mmio;
-  regs->b_transport(gp, d);
-  sc_core::wait(d);
   ++mmio_accesses_;
-  return v;
+  return bus_->mmio_read(offset, 8);
 }
 
 void AmdviHostDriver::mmio_write(uint32_t offset, uint64_t value) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(offset);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&value));
-  gp.set_data_length(sizeof value);
-  gp.set_streaming_width(sizeof value);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  sc_core::sc_time d = from_ticks(p_.mmio_latency.to_ticks(kCpuMhz));
-  sc_core::sc_export<tlm::tlm_fw_transport_if<>>& regs = iommu_->mmio;
-  regs->b_transport(gp, d);
-  sc_core::wait(d);
   ++mmio_accesses_;
+  bus_->mmio_write(offset, 8, value);
 }
 
 void AmdviHostDriver::write_qwords(uint64_t pa, std::initializer_list<uint64_t> v) {

@@ -20,12 +20,12 @@
 // - with `ats`: DTE.I = 1, and each unmap also queues INVALIDATE_IOTLB_PAGES for the device
 //   (Linux device_flush_iotlb), so the COMPLETION_WAIT waits for its ATC.
 //
-// Register accesses go to the IOMMU's register socket and cost `mmio_latency` each (an
-// uncached CPU access; the CPU side of the bus is not modelled here); table and command
-// writes are CPU stores into memory (zero time). The driver reads the event log after every
-// COMPLETION_WAIT (Linux polls it from the IOMMU interrupt thread). Not modelled yet: an engine
-// that uses its ATC, several devices or PASIDs per domain, a 2-level GCR3 table, the guest's
-// own (virtual) IOMMU driver.
+// Register accesses go through the platform's host bus (the CPU port and the system bus to the
+// IOMMU's register block) and cost the bus time plus `mmio_latency` each (the core's uncached
+// access); table and command writes are CPU stores into memory (zero time). The driver reads the
+// event log after every COMPLETION_WAIT (Linux polls it from the IOMMU interrupt thread). Not
+// modelled yet: an engine that uses its ATC, several devices or PASIDs per domain, a 2-level GCR3
+// table, the guest's own (virtual) IOMMU driver.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +45,9 @@ namespace isim {
 struct ComponentSpec;
 struct BuildContext;
 class IommuBase;
+namespace host {
+class HostBus;
+}
 
 /// Driver choices and where its allocations live. Latencies are ESTIMATES.
 struct AmdviHostParams {
@@ -59,11 +62,12 @@ struct AmdviHostParams {
   uint64_t guest_ram_spa = uint64_t{512} << 20;   ///< where guest-physical 0 is in memory
   uint64_t guest_ram_size = uint64_t{256} << 20;  ///< guest RAM size
   unsigned ats_qdep = 32;  ///< ATS invalidate queue depth the function reports (Maxpend)
-  uint64_t pool_base = uint64_t{768} << 20;   ///< driver memory: device table, queues, tables
-  uint64_t pool_size = uint64_t{64} << 20;    ///< size of that memory
-  uint64_t iova_base = uint64_t{1} << 32;     ///< first IOVA handed out (Mode 3 reaches 2^39)
-  unsigned iova_slots = 1024;                 ///< buffers' IOVAs cycle through this many slots
-  Latency mmio_latency = Latency::ns(300);    ///< one uncached register access (estimate)
+  uint64_t pool_base = uint64_t{768} << 20;  ///< driver memory: device table, queues, tables
+  uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
+  uint64_t iova_base = uint64_t{1} << 32;    ///< first IOVA handed out (Mode 3 reaches 2^39)
+  unsigned iova_slots = 1024;                ///< buffers' IOVAs cycle through this many slots
+  Latency mmio_latency =
+      Latency::ns(300);  ///< CPU cost of an uncached access beyond the bus (estimate)
   Latency poll_interval = Latency::ns(1000);  ///< between reads of the completion store
   Latency wait_timeout = Latency::ns(1e6);    ///< give up on a COMPLETION_WAIT after this
 
@@ -93,7 +97,7 @@ struct AmdviHostParams {
     v.param("iova_base", iova_base, "first IOVA handed out", Unit::address);
     v.param("iova_slots", iova_slots, "IOVA slots the buffers cycle through",
             Range<unsigned>{1, 1u << 20});
-    v.param("mmio_latency", mmio_latency, "one uncached register access");
+    v.param("mmio_latency", mmio_latency, "CPU cost of an uncached register access beyond the bus");
     v.param("poll_interval", poll_interval, "between reads of the COMPLETION_WAIT store");
     v.param("wait_timeout", wait_timeout, "give up waiting for a COMPLETION_WAIT after this");
   }
@@ -153,6 +157,7 @@ class AmdviHostDriver final : public DeviceBase {
   AmdviHostWorkload w_;
   SparseMemory& mem_;
   IommuBase* iommu_ = nullptr;
+  std::unique_ptr<host::HostBus> bus_;
   PhysAllocator pool_;
   std::unique_ptr<PhysMem> guest_mem_;  ///< nested: guest-physical view of memory
   std::unique_ptr<PhysAllocator> guest_pool_;

@@ -250,11 +250,19 @@ bool VtdDriver::set_pasid_entry(uint16_t rid, uint32_t pasid, const PasidEntry& 
   const bool fresh = !pasid_dirs_.count(rid);
   const uint64_t slot = pasid_slot(rid, pasid);
   if (!slot) return false;
+  Qw8 old{};
+  bus_->memory().read(slot, old.data(), kPasidEntryBytes);
+  const PasidEntry prev = PasidEntry::decode(old);
   bus_->memory().write(slot, pe.encode().data(), kPasidEntryBytes);
   // A new context entry needs a context flush; a changed PASID entry a PASID-cache flush
-  // (intel_pasid_setup_*: pasid_flush_caches).
+  // (intel_pasid_setup_*: pasid_flush_caches). PASID-cache entries are tagged with the DID the
+  // entry held (6.5.2.3), so replacing an entry of another domain flushes that DID too
+  // (Linux intel_pasid_replace_*: the old DID).
   std::vector<std::array<uint64_t, 4>> d;
   if (fresh) d.push_back({0x1 | (uint64_t{3} << 4) | (uint64_t{rid} << 32), 0, 0, 0});
+  if (prev.present && prev.did != pe.did)
+    d.push_back(
+        {0x7 | (uint64_t{1} << 4) | (uint64_t{prev.did} << 16) | (uint64_t{pasid} << 32), 0, 0, 0});
   d.push_back(
       {0x7 | (uint64_t{1} << 4) | (uint64_t{pe.did} << 16) | (uint64_t{pasid} << 32), 0, 0, 0});
   return submit(d);
@@ -381,12 +389,52 @@ void VtdDriver::flush() {
   for (auto& [did, d] : domains_) {
     if (!d.pending) continue;
     d.pending = false;
-    if (opts_.scalable)
-      submit({{0x6 | (uint64_t{2} << 4) | (uint64_t{did} << 16), 0, 0, 0}});
-    else
-      flush_iotlb(IotlbGran::Domain, did, 0, 0);
-    if (opts_.scalable) ++counts_.dsi;
+    flush_domain(did);
   }
+}
+
+void VtdDriver::flush_domain(uint16_t did) {
+  // The driver's domains are second-stage only, in both modes: their cached translations go
+  // with a domain-selective IOTLB invalidation (VT-d 6.5.2.3; Linux cache_tag_flush_all uses
+  // the IOTLB descriptor for second-stage domains and the PASID-based one for first stage).
+  flush_iotlb(IotlbGran::Domain, did, 0, 0);
+}
+
+bool VtdDriver::invalidate(uint16_t did, uint64_t iova, uint64_t size) {
+  auto it = domains_.find(did);
+  if (it == domains_.end()) return false;
+  if (size == 0) {
+    it->second.pending = false;
+    flush_domain(did);
+  } else {
+    flush_range(did, iova, size);
+  }
+  return true;
+}
+
+bool VtdDriver::attach_passthrough(uint16_t rid, uint16_t did) {
+  if (!caps_.pt) return false;
+  const uint8_t bus = static_cast<uint8_t>(rid >> 8), devfn = static_cast<uint8_t>(rid);
+  if (opts_.scalable) {
+    // intel_pasid_setup_pass_through(): PGTT 100b, AW, DID.
+    PasidEntry pe;
+    pe.present = true;
+    pe.pgtt = static_cast<unsigned>(Pgtt::PassThrough);
+    pe.aw = agaw_;
+    pe.did = did;
+    return set_pasid_entry(rid, 0, pe);
+  }
+  const uint64_t table = context_table(bus, devfn);
+  if (!table) return false;
+  // VT-d 9.3: TT = 10b (pass-through); AW still names a supported AGAW.
+  LegacyContextEntry ce;
+  ce.present = true;
+  ce.tt = LegacyTt::PassThrough;
+  ce.aw = agaw_;
+  ce.did = did;
+  bus_->memory().write(table + uint64_t{devfn} * kLegacyContextBytes, ce.encode().data(), 16);
+  flush_context_device(rid, did);
+  return true;
 }
 
 }  // namespace isim::vtd

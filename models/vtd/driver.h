@@ -19,7 +19,7 @@
 //   deferred: the range is remembered and flush() invalidates the domain once.
 //
 // Pure C++: the platform side (timed register accesses, CPU stores to memory, polling delay) is
-// the HostBus the caller supplies.
+// the host::HostBus the caller supplies.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "host/host_bus.h"
 #include "hw/phys_allocator.h"
 #include "hw/phys_mem.h"
 #include "models/vtd/inv_desc.h"
@@ -40,17 +41,8 @@
 
 namespace isim::vtd {
 
-/// What the driver needs from the platform.
-class HostBus {
- public:
-  virtual ~HostBus() = default;
-  virtual uint64_t mmio_read(uint32_t offset, unsigned size) = 0;
-  virtual void mmio_write(uint32_t offset, unsigned size, uint64_t value) = 0;
-  /// Memory the CPU stores tables and descriptors to.
-  virtual PhysMem& memory() = 0;
-  /// Lets `ps` of time pass (between polls).
-  virtual void pause(Tick ps) = 0;
-};
+/// What the driver needs from the platform: the shared host bus (src/host/host_bus.h).
+using HostBus = host::HostBus;
 
 enum class FlushPolicy : uint8_t { strict, deferred };
 
@@ -87,6 +79,9 @@ class VtdDriver {
   std::optional<uint16_t> create_domain();
   /// Points requester `rid` at domain `did` (RID_PASID 0 in scalable mode).
   bool attach(uint16_t rid, uint16_t did);
+  /// Pass-through for requester `rid` (identity without tables: legacy TT = 10b, scalable PGTT
+  /// = 100b), tagged with domain ID `did`; needs ECAP.PT.
+  bool attach_passthrough(uint16_t rid, uint16_t did);
   bool map(uint16_t did, uint64_t iova, uint64_t pa, uint64_t size, bool write);
   /// The root of a domain's second-stage tables (0 if there is no such domain).
   uint64_t domain_root(uint16_t did) const;
@@ -106,6 +101,9 @@ class VtdDriver {
   bool unmap(uint16_t did, uint64_t iova, uint64_t size);
   /// Deferred policy: invalidates every domain with pending unmaps.
   void flush();
+  /// Invalidates [iova, iova + size) of domain `did` now (size 0: the whole domain), waiting
+  /// for completion; for callers that decide themselves when to invalidate (the DMA API).
+  bool invalidate(uint16_t did, uint64_t iova, uint64_t size);
 
   const DriverCounts& counts() const { return counts_; }
 
@@ -124,6 +122,7 @@ class VtdDriver {
   void flush_context_global();
   void flush_iotlb(IotlbGran g, uint16_t did, uint64_t addr, unsigned am);
   void flush_range(uint16_t did, uint64_t iova, uint64_t size);
+  void flush_domain(uint16_t did);
   uint64_t context_table(uint8_t bus, uint8_t devfn);
   /// Scalable mode: the PASID-table slot of (rid, pasid), creating the context entry, the
   /// directory and the table as needed (0 when out of memory or `pasid` is beyond PDTS 0).

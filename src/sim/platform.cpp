@@ -6,6 +6,7 @@
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include "host/sc_host_bus.h"
 #include "hw/sc_time_util.h"
 #include "hw/stats/stats_writer.h"
 #include "models/devices/scenario_port.h"
@@ -30,7 +31,9 @@ Platform::Platform(const PlatformConfig& config, PlatformOptions opts) : config_
   unsigned port = 0;
   bus_->map("memory", 0, config_.memory.size, port++, false);
 
-  BuildContext ctx{config_, memory_->store(), stats_};
+  host_ = std::make_unique<host::ScHostBusFactory>(
+      *cpu_, memory_->store(), [this](const std::string& n) { return mmio_base(n); });
+  BuildContext ctx{config_, memory_->store(), stats_, host_.get()};
   for (size_t i = 0; i < config_.iommus.size(); ++i) {
     const ComponentSpec& spec = config_.iommus[i];
     auto model = iommu_types().find(spec.type)->create(spec, ctx);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "host/host_bus.h"
 #include "hw/device_base.h"
 #include "hw/iommu_base.h"
 #include "hw/memory.h"
@@ -46,6 +47,8 @@ class Platform {
   Memory& memory_module() { return *memory_; }
   Router& bus() { return *bus_; }
   CpuPort& cpu() { return *cpu_; }
+  /// Buses for host software models (drivers) to reach an IOMMU through the CPU port.
+  host::HostBusFactory& host() { return *host_; }
 
   IommuBase* iommu(const std::string& name) const;
   uint64_t mmio_base(const std::string& iommu_name) const;
@@ -68,6 +71,7 @@ class Platform {
   std::unique_ptr<Memory> memory_;
   std::unique_ptr<Router> bus_;
   std::unique_ptr<CpuPort> cpu_;
+  std::unique_ptr<host::HostBusFactory> host_;
   std::vector<std::unique_ptr<IommuBase>> iommus_;
   std::vector<std::unique_ptr<DeviceBase>> devices_;
   std::vector<std::unique_ptr<PcieRootPort>> root_ports_;  // one per IOMMU with `root_port:`

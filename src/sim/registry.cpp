@@ -2,6 +2,7 @@
 
 #include "models/amdvi/amdvi_iommu.h"
 #include "models/amdvi/host_driver.h"
+#include "models/devices/dma_api_device.h"
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
 #include "models/devices/swq_device.h"
@@ -34,6 +35,7 @@ void register_builtin_components() {
   register_smmuv3_iommu();
   register_scenario_port();
   register_generator();
+  register_dma_api_device();
   register_tce_guest();
   register_amdvi_host();
   register_swq_device();

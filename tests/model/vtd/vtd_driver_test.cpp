@@ -21,23 +21,15 @@
 namespace isim {
 namespace {
 
-/// The driver's view of the platform: timed register accesses through the CPU port, table
-/// stores straight to memory, polling by letting simulated time pass.
-class PlatformBus final : public vtd::HostBus {
+/// The driver's view of the platform: the platform's host bus to iommu0 (timed register
+/// accesses through the CPU port, table stores straight to memory, polling in simulated time).
+class PlatformBus {
  public:
-  explicit PlatformBus(Platform& pf) : pf_(pf), base_(pf.mmio_base("iommu0")) {}
-  uint64_t mmio_read(uint32_t off, unsigned size) override {
-    return pf_.cpu().read(base_ + off, size).value_or(0);
-  }
-  void mmio_write(uint32_t off, unsigned size, uint64_t v) override {
-    pf_.cpu().write(base_ + off, size, v);
-  }
-  PhysMem& memory() override { return pf_.memory(); }
-  void pause(Tick ps) override { sc_core::wait(test::ps(ps)); }
+  explicit PlatformBus(Platform& pf) : bus_(pf.host().open("iommu0", 0)) {}
+  operator host::HostBus&() { return *bus_; }
 
  private:
-  Platform& pf_;
-  uint64_t base_;
+  std::unique_ptr<host::HostBus> bus_;
 };
 
 std::string config(const std::string& caps) {

@@ -1,0 +1,292 @@
+#include "models/devices/dma_api_device.h"
+
+#include <map>
+
+#include "base/bits.h"
+#include "hw/sc_time_util.h"
+#include "models/amdvi/host_adapter.h"
+#include "models/vtd/host_adapter.h"
+#include "sim/build_context.h"
+#include "sim/config_error.h"
+#include "sim/registry.h"
+
+namespace isim {
+
+/// One driver per IOMMU, shared by the dma-api devices behind it.
+struct SharedHostDriver final : host::DriverLock {
+  std::unique_ptr<host::HostBus> bus;
+  std::unique_ptr<host::IommuDriver> drv;
+  host::PtFormat format = host::PtFormat::vtd_second_stage;
+  sc_core::sc_mutex mutex;
+  bool started = false;
+  bool done = false;
+  std::string error;
+  sc_core::sc_event ready;
+  std::unique_ptr<stats::Group> stats;  ///< `<iommu>_driver`: the bus's and driver's counts
+
+  void lock() override { mutex.lock(); }
+  void unlock() override { mutex.unlock(); }
+};
+
+namespace {
+
+// NIC rings start on a page of their own (as AddressPattern lays them out).
+constexpr unsigned kPageLg2 = 12;
+
+/// The drivers of the current platform, by IOMMU (one platform per process).
+std::map<const sc_core::sc_object*, std::weak_ptr<SharedHostDriver>>& drivers() {
+  static std::map<const sc_core::sc_object*, std::weak_ptr<SharedHostDriver>> m;
+  return m;
+}
+
+std::shared_ptr<SharedHostDriver> shared_driver(const ComponentSpec& spec,
+                                                const DmaApiDeviceParams& p, BuildContext& ctx) {
+  const sc_core::sc_object* iommu = sc_core::sc_find_object(spec.iommu.c_str());
+  if (auto sp = drivers()[iommu].lock()) return sp;
+  const ComponentSpec* io = nullptr;
+  for (const ComponentSpec& s : ctx.config.iommus)
+    if (s.name == spec.iommu) io = &s;
+  if (io == nullptr || iommu == nullptr)
+    throw cfg::ConfigError(spec.name + ": no IOMMU named '" + spec.iommu + "'");
+  if (ctx.host == nullptr) throw cfg::ConfigError(spec.name + ": no host bus on this platform");
+  if (p.pool_base + p.pool_size > ctx.config.memory.size)
+    throw cfg::ConfigError(spec.name + ": pool_base + pool_size is beyond memory.size");
+  auto sp = std::make_shared<SharedHostDriver>();
+  sp->bus = ctx.host->open(spec.iommu, p.mmio_cost.ps);
+  if (io->type == "vtd") {
+    vtd::DriverOptions o;
+    o.scalable = p.scalable;
+    o.table_base = p.pool_base;
+    o.table_limit = p.pool_base + p.pool_size;
+    sp->drv = std::make_unique<vtd::VtdHostAdapter>(*sp->bus, o);
+    sp->format = host::PtFormat::vtd_second_stage;
+  } else if (io->type == "amdvi") {
+    amdvi::AdapterOptions o;
+    o.pool_base = p.pool_base;
+    o.pool_limit = p.pool_base + p.pool_size;
+    sp->drv = std::make_unique<amdvi::AmdviHostAdapter>(*sp->bus, o);
+    sp->format = host::PtFormat::amd_v1;
+  } else {
+    throw cfg::ConfigError(spec.name + ": dma-api has drivers for vtd and amdvi IOMMUs, not '" +
+                           io->type + "'");
+  }
+  // Shared by the devices: reported once, beside the IOMMU.
+  sp->stats = std::make_unique<stats::Group>(ctx.stats, spec.iommu + "_driver");
+  stats::Group& g = *sp->stats;
+  const host::HostBusCounts& b = sp->bus->counts();
+  const host::DriverCounts& d = sp->drv->counts();
+  g.counter_ref("mmio_reads", &b.mmio_reads, "register reads by the driver", "count");
+  g.counter_ref("mmio_writes", &b.mmio_writes, "register writes by the driver", "count");
+  g.counter_ref("mmio_errors", &b.mmio_errors, "register accesses the bus failed", "count");
+  g.counter_ref("mmio_time", &b.mmio_time, "time in register accesses", "ps");
+  g.counter_ref("pause_time", &b.pause_time, "time paused (polling, software costs)", "ps");
+  g.counter_ref("domains", &d.domains, "domains allocated", "count");
+  g.counter_ref("attaches", &d.attaches, "requesters attached", "count");
+  g.counter_ref("maps", &d.maps, "map calls", "count");
+  g.counter_ref("unmaps", &d.unmaps, "unmap calls", "count");
+  g.counter_ref("invalidations", &d.invalidations, "invalidations completed", "count");
+  g.counter_ref("refused", &d.refused, "requests refused as not supported", "count");
+  drivers()[iommu] = sp;
+  return sp;
+}
+
+AddressPattern::Params pattern_params(const GeneratorWorkload& w) {
+  AddressPattern::Params p;
+  p.pattern = w.pattern;
+  p.base = w.base;
+  p.footprint = w.footprint;
+  p.size = w.size;
+  p.stride = w.stride;
+  p.theta = w.theta;
+  p.block = w.block;
+  p.burst = w.burst;
+  p.ring_entries = w.ring_entries;
+  p.desc_size = w.desc_size;
+  return p;
+}
+
+GeneratorWorkload with_function(GeneratorWorkload w, uint32_t function) {
+  w.base += uint64_t{function} * w.vf_offset;
+  return w;
+}
+
+host::DmaApiParams api_params(const DmaApiDeviceParams& p, host::PtFormat format) {
+  host::DmaApiParams a;
+  a.policy = p.policy;
+  a.format = format;
+  a.map_cost = p.map_cost.ps;
+  a.unmap_cost = p.unmap_cost.ps;
+  a.pte_cost = p.pte_cost.ps;
+  a.fq_size = p.fq_size;
+  a.fq_timeout = p.fq_timeout.ps;
+  a.iova.base = p.iova_base;
+  a.iova.limit = p.iova_limit;
+  a.iova.mag_size = p.mag_size;
+  a.iova.depot_mags = p.depot_mags;
+  a.iova.rcache_cost = p.rcache_cost.ps;
+  a.iova.tree_base = p.tree_cost.ps;
+  a.iova.tree_per_level = p.tree_level_cost.ps;
+  return a;
+}
+
+}  // namespace
+
+DmaApiDevice::DmaApiDevice(const ComponentSpec& spec, const DmaApiDeviceParams& p,
+                           BuildContext& ctx)
+    : DeviceBase(spec.name.c_str(), spec.rid, ctx.stats),
+      p_(p),
+      w_(with_function(params_as<GeneratorWorkload>(spec.workload), spec.function)),
+      pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
+      rng_(ctx.config.sim.seed, spec.name + ".op"),
+      buffer_(std::max(w_.size, w_.pattern == AccessPattern::nic ? w_.desc_size : 0), 0x5a),
+      shared_(shared_driver(spec, p, ctx)),
+      buffers_(stats().counter("buffers", "buffers mapped, transferred and unmapped", "count")),
+      bytes_(stats().counter("bytes", "payload bytes transferred without error", "bytes")),
+      errors_(stats().counter("errors", "failed set-ups, maps or DMAs", "count")),
+      late_dmas_(
+          stats().counter("late_dmas", "accesses to a buffer right after its unmap", "count")),
+      late_served_(stats().counter(
+          "late_served", "late accesses the IOMMU still translated (stale IOTLB entry)", "count")),
+      late_blocked_(stats().counter("late_blocked", "late accesses the IOMMU blocked", "count")),
+      latency_(stats().histogram("latency", "per buffer: map, DMA and unmap", "ps")),
+      active_time_(stats().scalar("active_time", "when the last buffer completed", "ps")) {
+  if (w_.pasid >= 0) throw cfg::ConfigError(spec.name + ": dma-api devices use no PASID");
+  api_ = std::make_unique<host::DmaApi>(*shared_->drv, *shared_->bus,
+                                        api_params(p, shared_->format), shared_.get());
+  end_time_ = from_ticks(ctx.config.sim.duration.ps);
+  stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
+    return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
+  });
+  api_stats_ = std::make_unique<stats::Group>(stats(), "dma_api");
+  stats::Group& g = *api_stats_;
+  const host::DmaApiCounts& c = api_->counts();
+  const host::IovaCounts& ic = api_->iova_counts();
+  g.counter_ref("maps", &c.maps, "map calls", "count");
+  g.counter_ref("unmaps", &c.unmaps, "unmap calls", "count");
+  g.counter_ref("map_errors", &c.map_errors, "map calls that failed", "count");
+  g.counter_ref("map_time", &c.map_time, "time inside map calls", "ps");
+  g.counter_ref("unmap_time", &c.unmap_time, "time inside unmap calls", "ps");
+  g.counter_ref("invalidations", &c.invalidations, "IOTLB invalidations issued (and waited for)",
+                "count");
+  g.counter_ref("invalidation_time", &c.invalidation_time, "time waiting for invalidations", "ps");
+  g.counter_ref("fq_flushes", &c.fq_flushes, "deferred: flush-queue flushes", "count");
+  g.counter_ref("fq_timeouts", &c.fq_timeouts, "deferred: flushes the timeout triggered", "count");
+  g.counter_ref("stale_entries", &c.stale_entries, "deferred: unmaps that waited for a flush",
+                "count");
+  g.counter_ref("stale_window_total", &c.stale_window_total,
+                "deferred: sum of unmap-to-invalidation windows", "ps");
+  g.counter_ref("stale_window_max", &c.stale_window_max,
+                "deferred: longest unmap-to-invalidation window", "ps");
+  g.counter_ref("stale_accesses", &c.stale_accesses,
+                "device accesses inside a stale window (unmapped, not yet invalidated)", "count");
+  g.counter_ref("iova_allocs", &ic.allocs, "IOVA allocations", "count");
+  g.counter_ref("iova_rcache_hits", &ic.rcache_hits, "IOVA allocations a magazine served", "count");
+  g.counter_ref("iova_tree_allocs", &ic.tree_allocs, "IOVA allocations from the tree", "count");
+  g.counter_ref("iova_frees", &ic.frees, "IOVA frees", "count");
+  g.counter_ref("iova_tree_frees", &ic.tree_frees, "IOVA ranges returned to the tree", "count");
+  g.counter_ref("iova_failures", &ic.failures, "IOVA allocations with no room", "count");
+  g.counter_ref("iova_cost", &ic.cost, "IOVA allocator time", "ps");
+  g.formula("map_cost_avg", "time per map call", "ps", [&c] {
+    return stats::ratio(static_cast<double>(c.map_time), static_cast<double>(c.maps));
+  });
+  g.formula("unmap_cost_avg", "time per unmap call", "ps", [&c] {
+    return stats::ratio(static_cast<double>(c.unmap_time), static_cast<double>(c.unmaps));
+  });
+  g.formula("stale_window_avg", "deferred: mean unmap-to-invalidation window", "ps", [&c] {
+    return stats::ratio(static_cast<double>(c.stale_window_total),
+                        static_cast<double>(c.stale_entries));
+  });
+}
+
+DmaApiDevice::~DmaApiDevice() = default;
+
+bool DmaApiDevice::dma(uint64_t addr, uint64_t size, bool write) {
+  DmaRequest r;
+  r.rid = rid();
+  r.addr = addr;
+  r.write = write;
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  const DmaResult res = transport(r, std::span(buffer_).first(size), d);
+  sc_core::wait(d);
+  return res.ok();
+}
+
+void DmaApiDevice::run() {
+  if (w_.start.ps) sc_core::wait(from_ticks(w_.start.ps));
+  SharedHostDriver& sh = *shared_;
+  if (!sh.started) {
+    sh.started = true;
+    std::string why;
+    if (sh.drv->init(&why) != host::Status::ok) sh.error = why.empty() ? "init failed" : why;
+    sh.done = true;
+    sh.ready.notify();
+  }
+  while (!sh.done) sc_core::wait(sh.ready);
+  if (!sh.error.empty() || !api_->setup(rid(), w_.base, w_.footprint).empty()) {
+    ++errors_;
+    return;
+  }
+  // A NIC's descriptor ring is coherent memory (dma_alloc_coherent): mapped once.
+  std::optional<uint64_t> ring;
+  if (w_.pattern == AccessPattern::nic) {
+    ring = api_->map(w_.base, align_up(w_.ring_entries * w_.desc_size, kPageLg2));
+    if (!ring) {
+      ++errors_;
+      return;
+    }
+  }
+  const Tick now0 = to_ticks(sc_core::sc_time_stamp());
+  const Tick end = to_ticks(end_time_);
+  const Tick stop = w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end;
+  uint64_t n_buffers = 0;
+  bool by_count = true;
+  for (uint64_t n = 0; w_.count == 0 || n < w_.count; ++n) {
+    const Tick t0 = to_ticks(sc_core::sc_time_stamp());
+    if (t0 >= stop) {
+      by_count = false;
+      break;
+    }
+    const PatternAccess acc = pattern_.next_access();
+    const bool write = acc.write ? *acc.write
+                                 : w_.op == DmaOp::write ||
+                                       (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
+    if (acc.write && ring) {
+      if (!dma(*ring + (acc.addr - w_.base), acc.size, write)) ++errors_;
+      continue;
+    }
+    const auto dma_addr = api_->map(acc.addr, acc.size);
+    if (!dma_addr) {
+      ++errors_;
+      continue;
+    }
+    const bool ok = dma(*dma_addr, acc.size, write);
+    api_->unmap(*dma_addr, acc.size);
+    latency_.record(to_ticks(sc_core::sc_time_stamp()) - t0);
+    if (ok) {
+      ++buffers_;
+      bytes_ += acc.size;
+    } else {
+      ++errors_;
+    }
+    if (p_.late_every && ++n_buffers % p_.late_every == 0) {
+      ++late_dmas_;
+      api_->note_access(*dma_addr, acc.size);
+      ++(dma(*dma_addr, acc.size, write) ? late_served_ : late_blocked_);
+    }
+    active_time_.set(static_cast<double>(to_ticks(sc_core::sc_time_stamp())));
+  }
+  // A driver that finishes its work drains its flush queue (the timer would, later).
+  if (by_count) api_->flush();
+}
+
+void register_dma_api_device() {
+  auto t = make_component_type<DeviceBase, DmaApiDevice, DmaApiDeviceParams>(
+      "dma-api",
+      "generator workload with per-buffer map/unmap through the host DMA API (passthrough, "
+      "static, strict, deferred) on the IOMMU's driver (vtd, amdvi)");
+  t.parse_workload = params_parser<GeneratorWorkload>();
+  t.describe_workload = [] { return cfg::describe_params<GeneratorWorkload>(); };
+  device_types().add(std::move(t));
+}
+
+}  // namespace isim
