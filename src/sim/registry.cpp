@@ -4,6 +4,7 @@
 #include "models/amdvi/host_driver.h"
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
+#include "models/devices/trace_player.h"
 #include "models/none/none_iommu.h"
 #include "models/tce/guest_driver.h"
 #include "models/tce/tce_iommu.h"
@@ -31,6 +32,7 @@ void register_builtin_components() {
   register_amdvi_iommu();
   register_scenario_port();
   register_generator();
+  register_trace_player();
   register_tce_guest();
   register_amdvi_host();
 }
