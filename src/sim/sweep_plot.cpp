@@ -110,7 +110,7 @@ void write_gnuplot_script(const PlotOptions& o, const PlotData& d, const std::st
   s << "set output " << quote(o.output) << '\n';
   s << "set title " << quote(o.title.empty() ? o.y + " vs " + o.x : o.title) << " noenhanced\n";
   s << "set xlabel " << quote(o.x) << " noenhanced\nset ylabel " << quote(o.y)
-    << " noenhanced\nset grid\nset key outside right noenhanced\n";
+    << " noenhanced\nset grid\nset key inside top left noenhanced\n";
   if (d.numeric_x) {
     double lo = INFINITY, hi = 0;
     for (const auto& [n, pts] : d.series)
@@ -132,7 +132,8 @@ void write_gnuplot_script(const PlotOptions& o, const PlotData& d, const std::st
   }
   s << '\n';
   for (const auto& [name, pts] : d.series) {
-    for (const auto& [x, y] : pts) s << quote(x) << ' ' << fmt::format("{}", y) << '\n';
+    for (const auto& [x, y] : pts)
+      s << (d.numeric_x ? x : quote(x)) << ' ' << fmt::format("{}", y) << '\n';
     s << "e\n";
   }
 }
