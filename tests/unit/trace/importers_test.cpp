@@ -119,3 +119,20 @@ TEST(FtraceImport, IommuAndDmaEvents) {
 
 }  // namespace
 }  // namespace isim::trace
+
+namespace isim::trace {
+namespace {
+
+TEST(DeviceNames, PciNamesGiveRequesterIds) {
+  EXPECT_EQ(rid_from_device_name("0000:02:00.0"), 0x0200);
+  EXPECT_EQ(rid_from_device_name("03:1f.7"), 0x03ff);
+  EXPECT_EQ(rid_from_device_name("platform-dev"), 0);
+  EXPECT_EQ(rid_from_device_name("0000:02:00.8"), 0);
+  EXPECT_EQ(parse_rid("02:1f.7"), 0x02ff);
+  EXPECT_EQ(parse_rid("0x0100"), 0x0100);
+  EXPECT_EQ(parse_rid("65536"), std::nullopt);
+  EXPECT_EQ(format_rid(0x02ff), "02:1f.7");
+}
+
+}  // namespace
+}  // namespace isim::trace
