@@ -221,6 +221,8 @@ int sc_main(int argc, char* argv[]) {
       ->capture_default_str();
   sweep->add_option("--out", so.out_dir, "output directory (rerun to resume)")
       ->capture_default_str();
+  bool dry_run = false;
+  sweep->add_flag("--dry-run", dry_run, "list the points and their overrides, run nothing");
   isim::PlotOptions po;
   auto* plot = app.add_subcommand("plot", "chart a sweep's results.csv through gnuplot");
   plot->add_option("csv", po.csv, "results.csv of a sweep")->required();
@@ -279,6 +281,20 @@ int sc_main(int argc, char* argv[]) {
     if (*sweep) {
       so.exe = self_exe();
       const auto spec = isim::load_sweep(sweep_file);
+      if (dry_run) {
+        const auto points = isim::expand_points(spec);
+        // Each point's config is loaded and validated (no simulation), so a bad key or value
+        // shows here rather than as failed points.
+        for (const auto& p : points) {
+          std::vector<std::string> sets_of_point = isim::point_overrides(spec, p);
+          isim::load_platform_file(isim::sweep_base_path(spec), parse_overrides(sets_of_point));
+          std::cout << p.id;
+          for (const auto& o : sets_of_point) std::cout << ' ' << o;
+          std::cout << '\n';
+        }
+        std::cout << fmt::format("{} points\n", points.size());
+        return 0;
+      }
       const unsigned failed = isim::run_sweep(spec, so, std::cout);
       for (const auto& p : spec.plots) {
         isim::PlotOptions o;

@@ -116,19 +116,10 @@ void write_point_json(const SweepSpec& spec, const SweepPoint& p, const std::str
   std::ofstream(fs::path(dir) / "point.json") << j.dump(2) << '\n';
 }
 
-std::string resolve_base(const SweepSpec& spec) {
-  const fs::path b(spec.base);
-  if (b.is_absolute()) return b.string();
-  return (fs::path(spec.file).parent_path() / b).lexically_normal().string();
-}
-
 pid_t start_point(const SweepSpec& spec, const SweepPoint& p, const std::string& dir,
                   const std::string& exe) {
-  std::vector<std::string> args = {exe, "run", resolve_base(spec), "--out", dir};
-  for (const auto& s : spec.set) args.insert(args.end(), {"--set", s});
-  for (size_t i = 0; i < spec.axes.size(); ++i)
-    args.insert(args.end(), {"--set", spec.axes[i].key + "=" + p.values[i]});
-  args.insert(args.end(), {"--set", fmt::format("sim.seed={}", p.seed)});
+  std::vector<std::string> args = {exe, "run", sweep_base_path(spec), "--out", dir};
+  for (const auto& o : point_overrides(spec, p)) args.insert(args.end(), {"--set", o});
   const std::string log = (fs::path(dir) / "log.txt").string();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -161,6 +152,19 @@ std::string csv(const std::string& s) {
 }
 
 }  // namespace
+
+std::string sweep_base_path(const SweepSpec& spec) {
+  const fs::path b(spec.base);
+  if (b.is_absolute()) return b.string();
+  return (fs::path(spec.file).parent_path() / b).lexically_normal().string();
+}
+
+std::vector<std::string> point_overrides(const SweepSpec& spec, const SweepPoint& p) {
+  std::vector<std::string> o = spec.set;
+  for (size_t i = 0; i < spec.axes.size(); ++i) o.push_back(spec.axes[i].key + "=" + p.values[i]);
+  o.push_back(fmt::format("sim.seed={}", p.seed));
+  return o;
+}
 
 SweepSpec load_sweep(const std::string& file) {
   const YAML::Node root = cfg::load_yaml_file(file);

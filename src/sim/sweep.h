@@ -49,6 +49,11 @@ struct SweepPoint {
 /// Loads and validates a sweep file; throws ConfigError naming file, line and key.
 SweepSpec load_sweep(const std::string& file);
 
+/// The base config's path (relative bases are relative to the sweep file).
+std::string sweep_base_path(const SweepSpec& spec);
+/// The `--set` overrides of one point: the fixed ones, its axis values, its seed.
+std::vector<std::string> point_overrides(const SweepSpec& spec, const SweepPoint& p);
+
 /// Every point, in a fixed order (first axis slowest), repeats innermost.
 std::vector<SweepPoint> expand_points(const SweepSpec& spec);
 
