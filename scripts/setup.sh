@@ -13,6 +13,7 @@ packages=(
   libcli11-dev              # command line with subcommands
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev          # bench/ harness
+  gnuplot-nox               # iommu-sim plot: sweep charts as SVG/PNG
 )
 
 missing=()

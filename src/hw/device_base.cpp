@@ -1,6 +1,7 @@
 #include "hw/device_base.h"
 
 #include "hw/iommu_base.h"
+#include "hw/sc_time_util.h"
 
 namespace isim {
 
@@ -54,6 +55,8 @@ DmaResult DeviceBase::transport(const DmaRequest& req, std::span<uint8_t> data,
   tx_.set_dmi_allowed(false);
   tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   const sc_core::sc_time start = delay;
+  if (observer_) [[unlikely]]
+    observer_->on_dma(*this, req, data.size(), to_ticks(sc_core::sc_time_stamp() + delay));
   port->b_transport(tx_, delay);
   return DmaResult{tx_.get_response_status(), delay - start, attrs_.completion};
 }

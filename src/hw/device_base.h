@@ -38,8 +38,23 @@ struct DmaResult {
   bool ok() const { return status == tlm::TLM_OK_RESPONSE; }
 };
 
+class DeviceBase;
+
+/// Sees every DMA any device issues (trace recording). Installed process-wide; when none is,
+/// transport() pays one pointer test.
+class DmaObserver {
+ public:
+  virtual ~DmaObserver() = default;
+  /// `issue` is the simulated time the request leaves the device, in picoseconds.
+  virtual void on_dma(const DeviceBase& dev, const DmaRequest& req, uint64_t size,
+                      uint64_t issue) = 0;
+};
+
 class DeviceBase : public sc_core::sc_module, public PcieEndpoint {
  public:
+  /// Installs (or with nullptr removes) the observer of every device's DMAs.
+  static void set_dma_observer(DmaObserver* o) { observer_ = o; }
+
   tlm_utils::simple_initiator_socket<DeviceBase> port{"port"};
 
   DeviceBase(sc_core::sc_module_name name, uint16_t rid, stats::Group& parent);
@@ -78,6 +93,7 @@ class DeviceBase : public sc_core::sc_module, public PcieEndpoint {
  private:
   void thread() { run(); }
 
+  static inline DmaObserver* observer_ = nullptr;
   uint16_t rid_;
   stats::Group stats_;
   IommuBase* iommu_ = nullptr;

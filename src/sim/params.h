@@ -46,6 +46,8 @@ double range_key(const T& v) {
     return v.bytes_per_s;
   else if constexpr (std::is_same_v<T, Frequency>)
     return v.mhz;
+  else if constexpr (std::is_same_v<T, std::string>)
+    return 0;  // strings take no range; this branch only keeps read<std::string> compiling
   else
     return static_cast<double>(v);
 }

@@ -8,15 +8,23 @@
 
 #include "hw/stats/stats_writer.h"
 #include "sim/platform.h"
+#include "sim/replay.h"
 
 namespace isim {
 
 int run_simulation(const PlatformConfig& config, const RunOptions& opts, std::ostream& out) {
+  std::unique_ptr<TraceRecorder> recorder;
+  if (!opts.record_trace.empty()) recorder = std::make_unique<TraceRecorder>(opts.record_trace);
   Platform pf(config);
   const auto t0 = std::chrono::steady_clock::now();
   pf.run();
   const double host_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  if (recorder) {
+    const uint64_t n = recorder->finish();
+    out << fmt::format("recorded {} DMAs to {}\n", n, opts.record_trace);
+  }
 
   std::filesystem::create_directories(opts.out_dir);
   const auto json_path = std::filesystem::path(opts.out_dir) / "stats.json";

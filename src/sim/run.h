@@ -13,6 +13,7 @@ namespace isim {
 struct RunOptions {
   std::string out_dir = "out";       ///< where stats.json and stats.csv go
   std::vector<std::string> summary;  ///< glob patterns of stats to print (empty: headline)
+  std::string record_trace;          ///< record every DMA to this trace file (empty: off)
 };
 
 /// Runs one simulation (once per process). Returns the process exit status.

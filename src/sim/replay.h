@@ -1,0 +1,46 @@
+// Trace recording and replay around a platform run:
+// - TraceRecorder: the DmaObserver `iommu-sim run --record-trace FILE` installs; one trace
+//   event per DMA in the order devices issue them.
+// - replay_config(): the platform of `iommu-sim replay TRACE --config CONFIG`: each device whose
+//   requester ID appears in the trace becomes a trace-player with the same name, IOMMU, link
+//   and RID (so the platform is otherwise the same); RIDs the config lacks get a player behind
+//   the first IOMMU; devices the trace does not mention are kept.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hw/device_base.h"
+#include "models/devices/trace_player.h"
+#include "sim/platform_config.h"
+#include "trace/trace_io.h"
+
+namespace isim {
+
+class TraceRecorder final : public DmaObserver {
+ public:
+  explicit TraceRecorder(const std::string& path);
+  ~TraceRecorder() override;
+  void on_dma(const DeviceBase& dev, const DmaRequest& req, uint64_t size, uint64_t issue) override;
+  /// Completes the file; returns the number of events written.
+  uint64_t finish();
+
+ private:
+  std::unique_ptr<trace::Writer> writer_;
+  uint64_t count_ = 0;
+  bool finished_ = false;
+};
+
+struct ReplayOptions {
+  std::string trace;
+  std::string format = "auto";
+  ReplayTiming timing = ReplayTiming::recorded;
+  double scale = 1.0;
+  unsigned outstanding = 64;
+  bool skip_bad = false;
+};
+
+/// Rewrites `config` for a replay of `opts.trace` (reads the trace once for its RIDs).
+void make_replay_config(PlatformConfig& config, const ReplayOptions& opts);
+
+}  // namespace isim
