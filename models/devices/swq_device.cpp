@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "host/host_bus.h"
 #include "hw/iommu_base.h"
 #include "hw/sc_time_util.h"
 #include "models/vtd/driver.h"
@@ -44,40 +45,9 @@ sc_core::sc_time at(const Latency& l) {
   return from_ticks(l.to_ticks(kCpuMhz));
 }
 
-/// The VT-d driver's view of the platform: the IOMMU's register socket, memory, waiting.
-class RegisterBus final : public vtd::HostBus {
- public:
-  RegisterBus(IommuBase& iommu, PhysMem& mem, Latency mmio)
-      : iommu_(iommu), mem_(mem), mmio_(mmio) {}
-  uint64_t mmio_read(uint32_t off, unsigned size) override {
-    uint64_t v = 0;
-    access(tlm::TLM_READ_COMMAND, off, size, &v);
-    return v;
-  }
-  void mmio_write(uint32_t off, unsigned size, uint64_t v) override {
-    access(tlm::TLM_WRITE_COMMAND, off, size, &v);
-  }
-  PhysMem& memory() override { return mem_; }
-  void pause(Tick ps) override { sc_core::wait(from_ticks(ps)); }
-
- private:
-  void access(tlm::tlm_command cmd, uint32_t off, unsigned size, uint64_t* v) {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(off);
-    gp.set_data_ptr(reinterpret_cast<unsigned char*>(v));
-    gp.set_data_length(size);
-    gp.set_streaming_width(size);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time d = at(mmio_);
-    sc_core::sc_export<tlm::tlm_fw_transport_if<>>& regs = iommu_.mmio;
-    regs->b_transport(gp, d);
-    sc_core::wait(d);
-  }
-  IommuBase& iommu_;
-  PhysMem& mem_;
-  Latency mmio_;
-};
+Tick at_ticks(const Latency& l) {
+  return l.to_ticks(kCpuMhz);
+}
 
 }  // namespace
 
@@ -116,6 +86,9 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
                                  "descriptor latency, first submission to completion "
                                  "record seen by the client",
                                  "ps")) {
+  host_ = ctx.host;
+  iommu_name_ = spec.iommu;
+  if (host_ == nullptr) throw cfg::ConfigError(spec.name + ": needs the platform's host bus");
   iommu_ = dynamic_cast<VtdIommu*>(sc_core::sc_find_object(spec.iommu.c_str()));
   if (iommu_ == nullptr)
     throw cfg::ConfigError(spec.name + ": swq must sit behind an IOMMU of type vtd, not '" +
@@ -153,14 +126,15 @@ uint64_t SwqDevice::buffer_bytes() const {
 }
 
 bool SwqDevice::set_up_host() {
-  RegisterBus bus(*iommu_, mem_, p_.mmio_latency);
+  // Register accesses go through the platform's CPU port and system bus (host/host_bus.h).
+  const std::unique_ptr<host::HostBus> bus = host_->open(iommu_name_, at_ticks(p_.mmio_latency));
   vtd::DriverOptions o;
   o.scalable = true;
   o.table_base = p_.pool_base + p_.pool_size / kPoolSplit;
   o.table_limit = p_.pool_base + p_.pool_size;
   // The driver object must outlive the binding only for teardown, which this device never
   // does; it is kept for the set-up phase.
-  vtd::VtdDriver drv(bus, o);
+  vtd::VtdDriver drv(*bus, o);
   if (!drv.init().empty()) return false;
   const auto did = drv.create_domain();
   if (!did) return false;

@@ -27,6 +27,7 @@
 #include <memory>
 #include <vector>
 
+#include "host/host_bus.h"
 #include "hw/device_base.h"
 #include "hw/phys_allocator.h"
 #include "hw/sparse_memory.h"
@@ -174,6 +175,8 @@ class SwqDevice final : public DeviceBase {
   SwqWorkload w_;
   SparseMemory& mem_;
   IommuBase* iommu_ = nullptr;
+  host::HostBusFactory* host_ = nullptr;  ///< the platform's host bus (register accesses)
+  std::string iommu_name_;
   PhysAllocator pool_;
   std::unique_ptr<pasid::PasidAllocator> pasids_;
   std::vector<pasid::WorkQueue> wqs_;
