@@ -14,8 +14,9 @@
 // cannot let those requests go first.)
 // Several links may share a root port (a switch's upstream port): each transaction then also
 // books the shared port's timelines, so devices contend for it.
-// Not modelled: replay, SKP ordered sets, flow-control credit exhaustion, Gen6 FLIT mode, and
-// ATS invalidation / page request messages (they reach their destination directly).
+// Not modelled: replay, SKP ordered sets (unless skp_interval reserves their share), flow-control
+// credit exhaustion, Gen6 FLIT mode, and ATS invalidation / page request messages (they reach their
+// destination directly).
 #pragma once
 
 #include <tlm_utils/simple_initiator_socket.h>

@@ -24,6 +24,18 @@ uint64_t to_boundary(uint64_t addr, uint64_t boundary) {
 }  // namespace
 
 TransferRate PcieTlpMath::rate() const {
+  // Overheads add up as shares of the line rate: 1 - 2 DLLPs / dllp_interval - skp_length /
+  // skp_interval, kept as an integer fraction so the timeline stays exact.
+  const uint64_t di = p_.dllp_interval ? p_.dllp_interval : 1;
+  const uint64_t si = p_.skp_interval ? p_.skp_interval : 1;
+  uint64_t keep = di * si;
+  if (p_.dllp_interval) keep -= 2 * kDllp * si;
+  if (p_.skp_interval) keep -= p_.skp_length * di;
+  const TransferRate line = line_rate();
+  return TransferRate::ratio(line.bytes * keep, line.ticks * di * si);
+}
+
+TransferRate PcieTlpMath::line_rate() const {
   // bytes/s = lanes * GT/s * 1e9 * data/coded / 8; as bytes per ps-ratio:
   // (lanes * gt_x10 * data) bytes every (coded * 8 * 10 * 1000) ps.
   const GenInfo& g = kGens[std::clamp(p_.gen, 1u, 5u) - 1];
@@ -86,6 +98,7 @@ TlpTraffic PcieTlpMath::translation(uint64_t addr, bool pasid) const {
 }
 
 uint64_t PcieTlpMath::ack_bytes(uint64_t& unacked, uint64_t tlps) const {
+  if (p_.dllp_interval) return 0;
   unacked += tlps;
   const uint64_t pairs = unacked / p_.tlps_per_ack;
   unacked %= p_.tlps_per_ack;

@@ -8,7 +8,11 @@
 // e.g. PASID, 6.20); 2.7 (optional 4-byte ECRC digest); 2.2.2 / 2.3.1.1 (Max_Payload_Size,
 // Max_Read_Request_Size, requests must not cross 4 KiB boundaries, completions split at the
 // Read Completion Boundary); 3.5 (DLLPs: 6 bytes plus 2 of framing); 10.2.3 (an ATS
-// Translation Completion carries 8 bytes of data per translation).
+// Translation Completion carries 8 bytes of data per translation); Base 5.0 Tables 3-7..3-9
+// (Ack transmission latency limits) and Tables 2-46..2-48 (UpdateFC transmission latency
+// guidelines), as pcie-bench cites them, behind dllp_interval; 4.2.7 (SKP Ordered Sets: Gen1/2 one
+// of 4 symbols every 1180-1538 symbol times; Gen3+ 4.2.7.3 one of 16 symbols every 370-375 blocks),
+// behind skp_interval.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +39,9 @@ struct cfg::EnumNames<CompletionSplit> {
   };
 };
 
+/// Bytes of one DLLP on the wire (3.5: 6 bytes plus 2 of framing).
+inline constexpr uint64_t PcieDllpBytes = 8;
+
 struct PcieLinkParams {
   unsigned gen = 3;     ///< PCIe generation 1-5 (2.5, 5, 8, 16, 32 GT/s)
   unsigned width = 8;   ///< lanes: 1, 2, 4, 8, 16 or 32
@@ -44,6 +51,12 @@ struct PcieLinkParams {
   CompletionSplit completion_split = CompletionSplit::rcb;  ///< completer's split policy
   bool ecrc = false;                                        ///< TLPs carry a 4-byte end-to-end CRC
   unsigned tlps_per_ack = 4;  ///< TLPs acknowledged (and flow-control updated) per DLLP pair
+  /// When non-zero: each direction reserves one Ack and one UpdateFC DLLP per this many bytes
+  /// of wire time (the other direction's acknowledgements with both directions busy, charged
+  /// whatever the traffic), replacing the per-TLP acks of tlps_per_ack. 0: off (default).
+  uint64_t dllp_interval = 0;
+  uint64_t skp_interval = 0;           ///< symbol times between SKP Ordered Sets (0: not modelled)
+  uint64_t skp_length = 4;             ///< symbols of one SKP Ordered Set (4.2.7: 4 for 8b/10b)
   Latency latency = Latency::ns(150);  ///< one-way PHY + propagation + port latency (estimate)
   cfg::Frequency clock{1000};          ///< clock for a latency given in cycles
 
@@ -62,6 +75,11 @@ struct PcieLinkParams {
     v.param("ecrc", ecrc, "TLPs carry a 4-byte ECRC digest");
     v.param("tlps_per_ack", tlps_per_ack, "TLPs per Ack + UpdateFC DLLP pair on the way back",
             Range<unsigned>{1, 64});
+    v.param("dllp_interval", dllp_interval,
+            "bytes per reserved Ack + UpdateFC DLLP pair on each direction (0: per-TLP acks)",
+            Unit::bytes);
+    v.param("skp_interval", skp_interval, "symbol times between SKP Ordered Sets (0: none)");
+    v.param("skp_length", skp_length, "symbols per SKP Ordered Set");
     v.param("latency", latency, "one-way latency: PHY, propagation and ports");
     v.param("clock", clock, "clock for a latency written in cycles");
   }
@@ -71,6 +89,10 @@ struct PcieLinkParams {
     if (mps & (mps - 1)) c.fail("mps", "must be a power of two");
     if (mrrs & (mrrs - 1)) c.fail("mrrs", "must be a power of two");
     if (rcb != 64 && rcb != 128) c.fail("rcb", "must be 64 or 128");
+    if (dllp_interval != 0 && dllp_interval <= 4 * PcieDllpBytes)
+      c.fail("dllp_interval", "must be 0 or leave room for data beside the DLLPs");
+    if (skp_interval != 0 && skp_interval <= 2 * skp_length)
+      c.fail("skp_interval", "must be 0 or more than twice skp_length");
   }
 };
 
@@ -90,16 +112,19 @@ class PcieTlpMath {
   static constexpr uint64_t kFraming = 4;     // Gen1/2: STP + END + seq (2); Gen3+: STP token
   static constexpr uint64_t kHeader3dw = 12;  // 2.2.1
   static constexpr uint64_t kHeader4dw = 16;
-  static constexpr uint64_t kPrefix = 4;       // one TLP Prefix (PASID)
-  static constexpr uint64_t kEcrc = 4;         // 2.7
-  static constexpr uint64_t kDllp = 8;         // 3.5: 6 bytes + framing
-  static constexpr uint64_t kAtsData = 8;      // 10.2.3: one translation
-  static constexpr uint64_t kBoundary = 4096;  // requests never cross 4 KiB
+  static constexpr uint64_t kPrefix = 4;            // one TLP Prefix (PASID)
+  static constexpr uint64_t kEcrc = 4;              // 2.7
+  static constexpr uint64_t kDllp = PcieDllpBytes;  // 3.5
+  static constexpr uint64_t kAtsData = 8;           // 10.2.3: one translation
+  static constexpr uint64_t kBoundary = 4096;       // requests never cross 4 KiB
 
   explicit PcieTlpMath(const PcieLinkParams& p) : p_(p) {}
 
-  /// Raw data rate of one direction after line encoding.
+  /// Data rate of one direction after line encoding, less the SKP Ordered Sets and the reserved
+  /// DLLPs when those are configured: the rate left for TLPs.
   TransferRate rate() const;
+  /// The rate after line encoding alone.
+  TransferRate line_rate() const;
   /// Bytes a TLP with `payload` data bytes occupies on the wire.
   uint64_t tlp_bytes(uint64_t addr, uint64_t payload, bool pasid, bool completion) const;
 
@@ -111,7 +136,8 @@ class PcieTlpMath {
   /// An ATS translation request and its one-translation completion.
   TlpTraffic translation(uint64_t addr, bool pasid) const;
   /// DLLP bytes for the opposite direction when `tlps` more TLPs arrive: an Ack and an
-  /// UpdateFC per `tlps_per_ack` TLPs. `unacked` carries the remainder between calls.
+  /// UpdateFC per `tlps_per_ack` TLPs. `unacked` carries the remainder between calls. None when
+  /// dllp_interval reserves the DLLPs' bandwidth instead.
   uint64_t ack_bytes(uint64_t& unacked, uint64_t tlps) const;
 
   const PcieLinkParams& params() const { return p_; }

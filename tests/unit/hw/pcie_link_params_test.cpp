@@ -93,5 +93,28 @@ TEST(PcieTlpMath, TranslationIsAReadOfOneTranslation) {
   EXPECT_EQ(t.down_bytes, 4u + 12 + 8 + 4);
 }
 
+TEST(PcieTlpMath, ReservedDllpsAndSkpOrderedSetsTakeTheirShareOfTheLine) {
+  PcieLinkParams p = link(3, 8);
+  const double line = PcieTlpMath(p).line_rate().bytes_per_second();
+  EXPECT_DOUBLE_EQ(PcieTlpMath(p).rate().bytes_per_second(), line) << "off by default";
+  p.dllp_interval = 200;  // an Ack and an UpdateFC (8 bytes each) per 200 bytes: 8 %
+  EXPECT_NEAR(PcieTlpMath(p).rate().bytes_per_second(), line * (1 - 16.0 / 200), 1);
+  p.skp_interval = 1000;  // plus 4 symbols per 1000: 0.4 %
+  p.skp_length = 4;
+  EXPECT_NEAR(PcieTlpMath(p).rate().bytes_per_second(), line * (1 - 16.0 / 200 - 4.0 / 1000), 1);
+  p.dllp_interval = 0;
+  EXPECT_NEAR(PcieTlpMath(p).rate().bytes_per_second(), line * (1 - 4.0 / 1000), 1);
+}
+
+TEST(PcieTlpMath, ReservedDllpsReplaceThePerTlpAcks) {
+  PcieLinkParams p = link(3, 8);
+  p.tlps_per_ack = 1;
+  p.dllp_interval = 200;
+  uint64_t unacked = 0;
+  EXPECT_EQ(PcieTlpMath(p).ack_bytes(unacked, 10), 0u);
+  p.dllp_interval = 0;
+  EXPECT_EQ(PcieTlpMath(p).ack_bytes(unacked, 10), 10u * 2 * 8);
+}
+
 }  // namespace
 }  // namespace isim
