@@ -273,16 +273,8 @@ bool VtdDriver::attach(uint16_t rid, uint16_t did) {
   if (it == domains_.end()) return false;
   const uint8_t bus = static_cast<uint8_t>(rid >> 8), devfn = static_cast<uint8_t>(rid);
   const uint64_t slptptr = it->second.tables->root();
-  if (opts_.scalable) {
-    // RID_PASID 0: second-stage only (intel_pasid_setup_second_level).
-    PasidEntry pe;
-    pe.present = true;
-    pe.pgtt = static_cast<unsigned>(Pgtt::SecondStage);
-    pe.aw = agaw_;
-    pe.slptptr = slptptr;
-    pe.did = did;
-    return set_pasid_entry(rid, 0, pe);
-  }
+  // RID_PASID 0: second-stage only (intel_pasid_setup_second_level).
+  if (opts_.scalable) return attach_pasid(rid, 0, did);
   const uint64_t table = context_table(bus, devfn);
   if (!table) return false;
   LegacyContextEntry ce;
@@ -299,6 +291,18 @@ bool VtdDriver::attach(uint16_t rid, uint16_t did) {
     wait_gsts(gcmd::kWBF, false);
   }
   return true;
+}
+
+bool VtdDriver::attach_pasid(uint16_t rid, uint32_t pasid, uint16_t did) {
+  auto it = domains_.find(did);
+  if (!opts_.scalable || !caps_.ssts || it == domains_.end()) return false;
+  PasidEntry pe;
+  pe.present = true;
+  pe.pgtt = static_cast<unsigned>(Pgtt::SecondStage);
+  pe.aw = agaw_;
+  pe.slptptr = it->second.tables->root();
+  pe.did = did;
+  return set_pasid_entry(rid, pasid, pe);
 }
 
 uint64_t VtdDriver::domain_root(uint16_t did) const {

@@ -79,6 +79,10 @@ class VtdDriver {
   std::optional<uint16_t> create_domain();
   /// Points requester `rid` at domain `did` (RID_PASID 0 in scalable mode).
   bool attach(uint16_t rid, uint16_t did);
+  /// Scalable mode: requests of `rid` carrying `pasid` translate through domain `did`'s second
+  /// stage (intel_pasid_setup_second_level on a PASID: e.g. a Scalable-IOV assignable
+  /// interface). Replaces whatever the PASID was bound to.
+  bool attach_pasid(uint16_t rid, uint32_t pasid, uint16_t did);
   /// Pass-through for requester `rid` (identity without tables: legacy TT = 10b, scalable PGTT
   /// = 100b), tagged with domain ID `did`; needs ECAP.PT.
   bool attach_passthrough(uint16_t rid, uint16_t did);

@@ -108,8 +108,13 @@ Status VtdHostAdapter::attach(host::DomainId domain, uint16_t rid, std::optional
     case DomainType::paging:
     case DomainType::blocking:
       if (pasid.value_or(0) != 0) {
-        ++counts_.refused;
-        return Status::not_supported;  // second stage for a non-zero PASID: not in this driver
+        // Second stage on a PASID (Scalable IOV): scalable mode only.
+        if (!opts_.scalable) {
+          ++counts_.refused;
+          return Status::not_supported;
+        }
+        ok = drv_.attach_pasid(rid, *pasid, d->did);
+        break;
       }
       ok = drv_.attach(rid, d->did);
       break;

@@ -164,6 +164,22 @@ TEST(HostAdapter, VtdLegacyModeRefusesNesting) {
     const auto n = drv->alloc_domain(nested(PtFormat::x86_64, pg.id, 0x1000));
     EXPECT_EQ(n.status, Status::not_supported);
     EXPECT_NE(n.why.find("scalable"), std::string::npos) << n.why;
+    // A paging domain on a PASID needs scalable mode too.
+    EXPECT_EQ(drv->attach(pg.id, 0x0300, 5u), Status::not_supported);
+    EXPECT_EQ(drv->attach(pg.id, 0x0300, std::nullopt), Status::ok);
+  }));
+}
+
+TEST(HostAdapter, VtdScalableAttachesPagingDomainsPerPasid) {
+  Platform pf(test::platform_config(config("vtd")));
+  auto bus = pf.host().open("iommu0", 0);
+  ASSERT_TRUE(test::run_thread([&] {
+    auto drv = make("vtd", *bus, true);
+    ASSERT_EQ(drv->init(), Status::ok);
+    const auto pg = drv->alloc_domain(paging(PtFormat::vtd_second_stage));
+    ASSERT_EQ(pg.status, Status::ok) << pg.why;
+    EXPECT_EQ(drv->attach(pg.id, 0x0300, 5u), Status::ok);
+    EXPECT_EQ(drv->attach(pg.id, 0x0300, 6u), Status::ok);
   }));
 }
 

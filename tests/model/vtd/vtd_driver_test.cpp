@@ -193,6 +193,39 @@ TEST(VtdDriver, SharedVirtualAddressingThroughAFirstStageBinding) {
   EXPECT_FALSE(after_unbind);
 }
 
+TEST(VtdDriver, SecondStageDomainsAttachedPerPasid) {
+  // One requester, two second-stage domains on PASIDs 3 and 4 (Scalable IOV: one assignable
+  // interface each): each PASID sees only its own domain's mappings; an unattached PASID
+  // faults; re-attaching PASID 4 to domain A replaces its translation.
+  Platform pf(test::platform_config(config("")));
+  ASSERT_TRUE(pf.memory().write_le64(0x60'0000, 0xaaaa));
+  ASSERT_TRUE(pf.memory().write_le64(0x61'0000, 0xbbbb));
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  PlatformBus bus(pf);
+  uint64_t a = 0, b = 0, b_after = 0;
+  bool unattached = true;
+  ASSERT_TRUE(test::run_thread([&] {
+    vtd::VtdDriver drv(bus, options(true, vtd::FlushPolicy::strict));
+    ASSERT_EQ(drv.init(), "");
+    const auto da = drv.create_domain();
+    const auto db = drv.create_domain();
+    ASSERT_TRUE(da && db);
+    ASSERT_TRUE(drv.map(*da, 0x1000, 0x60'0000, 4096, true));
+    ASSERT_TRUE(drv.map(*db, 0x1000, 0x61'0000, 4096, true));
+    ASSERT_TRUE(drv.attach_pasid(0x0300, 3, *da));
+    ASSERT_TRUE(drv.attach_pasid(0x0300, 4, *db));
+    ASSERT_TRUE(pasid_read(*port, 3, 0x1000, &a));
+    ASSERT_TRUE(pasid_read(*port, 4, 0x1000, &b));
+    unattached = pasid_read(*port, 6, 0x1000, nullptr);
+    ASSERT_TRUE(drv.attach_pasid(0x0300, 4, *da));
+    ASSERT_TRUE(pasid_read(*port, 4, 0x1000, &b_after));
+  }));
+  EXPECT_EQ(a, 0xaaaau);
+  EXPECT_EQ(b, 0xbbbbu);
+  EXPECT_FALSE(unattached);
+  EXPECT_EQ(b_after, 0xaaaau) << "the replaced PASID entry and its cached translation are gone";
+}
+
 TEST(VtdDriver, NestedGuestFirstStageOverHostSecondStage) {
   Platform pf(test::platform_config(config("")));
   ASSERT_TRUE(pf.memory().write_le64(0x80'0000 + 0x9000, 0x7777));
