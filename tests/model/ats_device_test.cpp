@@ -139,8 +139,7 @@ devices:
   pf.run();
   EXPECT_EQ(test::counter(pf.stats(), "dma0.ats.translation_denied"), 3u);
   EXPECT_EQ(test::counter(pf.stats(), "dma0.reads"), 3u) << "served untranslated";
-  EXPECT_EQ(pf.memory_module().device_accesses(), 3u)
-      << "translation requests never read memory";
+  EXPECT_EQ(pf.memory_module().device_accesses(), 3u) << "translation requests never read memory";
 }
 
 }  // namespace

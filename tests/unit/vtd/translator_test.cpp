@@ -433,8 +433,8 @@ TEST_F(Sm, NestedFirstStageTableAboveTheSecondStageWidthIsSfl5) {
   for (uint64_t g = 0; g < (uint64_t{4} << 30); g += uint64_t{1} << 30)
     ASSERT_EQ(s2.map(g, g, uint64_t{1} << 30, pt::MapAttrs::rw()), pt::MapStatus::Ok);
   auto s1 = env.fs_tables(4);
-  env.mem.write_le64(s1.root(), (uint64_t{1} << 40) | pt::X86Format::kP | pt::X86Format::kRW |
-                                    pt::X86Format::kUS);
+  env.mem.write_le64(
+      s1.root(), (uint64_t{1} << 40) | pt::X86Format::kP | pt::X86Format::kRW | pt::X86Format::kUS);
   PasidEntry pe = fs_entry(s1.root());
   pe.pgtt = static_cast<unsigned>(Pgtt::Nested);
   pe.slptptr = s2.root();
