@@ -27,8 +27,6 @@ constexpr uint64_t kPage = 4096;
 constexpr unsigned kPageLg2 = 12;
 // Linux io_pgtable.c starts every v1 table at Mode 3 (PAGE_MODE_3_LEVEL).
 constexpr unsigned kMode = 3;
-// Latencies given in cycles count at this clock (the driver has no clock of its own).
-constexpr double kCpuMhz = 1000.0;
 
 /// Guest-physical memory: [0, size) at system address `base`.
 class GuestRam final : public PhysMem {
@@ -83,7 +81,7 @@ AmdviHostDriver::AmdviHostDriver(const ComponentSpec& spec, const AmdviHostParam
   }
   if (ctx.host == nullptr) throw cfg::ConfigError(spec.name + ": no host bus on this platform");
   // Registers are reached through the system bus from the CPU, as the Linux driver does.
-  bus_ = ctx.host->open(spec.iommu, p.mmio_latency.to_ticks(kCpuMhz));
+  bus_ = ctx.host->open(spec.iommu, p.mmio_latency.to_ticks(p.clock.mhz));
   if (p.pool_base + p.pool_size > ctx.config.memory.size) {
     throw cfg::ConfigError(spec.name + ": pool_base + pool_size is beyond memory.size");
   }
@@ -116,7 +114,7 @@ void AmdviHostDriver::queue(const Command& c) {
   // Linux __iommu_queue_command_sync: wait while the ring has no free slot (one stays unused).
   const uint64_t next = (cmd_tail_ + kCommandBytes) % kRingBytes;
   while (ring_ptr::offset(mmio_read(reg::kCmdHead)) == next) {
-    sc_core::wait(from_ticks(p_.poll_interval.to_ticks(kCpuMhz)));
+    sc_core::wait(from_ticks(p_.poll_interval.to_ticks(p_.clock.mhz)));
   }
   const Qw2 q = c.encode();
   write_qwords(cmd_base_ + cmd_tail_, {q[0], q[1]});
@@ -130,7 +128,7 @@ bool AmdviHostDriver::completion_wait() {
   ++completion_waits_;
   queue(Command::completion_wait(true, false, false, sem_, seq_));
   const Tick start = to_ticks(sc_core::sc_time_stamp());
-  const Tick deadline = start + p_.wait_timeout.to_ticks(kCpuMhz);
+  const Tick deadline = start + p_.wait_timeout.to_ticks(p_.clock.mhz);
   for (;;) {
     uint64_t v = 0;
     mem_.read(sem_, &v, sizeof v);
@@ -139,7 +137,7 @@ bool AmdviHostDriver::completion_wait() {
       ++wait_timeouts_;
       return false;
     }
-    sc_core::wait(from_ticks(p_.poll_interval.to_ticks(kCpuMhz)));
+    sc_core::wait(from_ticks(p_.poll_interval.to_ticks(p_.clock.mhz)));
   }
   wait_time_ += to_ticks(sc_core::sc_time_stamp()) - start;
   service_events();

@@ -70,6 +70,7 @@ struct AmdviHostParams {
       Latency::ns(300);  ///< CPU cost of an uncached access beyond the bus (estimate)
   Latency poll_interval = Latency::ns(1000);  ///< between reads of the completion store
   Latency wait_timeout = Latency::ns(1e6);    ///< give up on a COMPLETION_WAIT after this
+  cfg::Frequency clock{1000};                 ///< CPU clock for latencies in cycles (estimate)
 
   template <class V>
   void visit(V& v) {
@@ -98,6 +99,7 @@ struct AmdviHostParams {
     v.param("iova_slots", iova_slots, "IOVA slots the buffers cycle through",
             Range<unsigned>{1, 1u << 20});
     v.param("mmio_latency", mmio_latency, "CPU cost of an uncached register access beyond the bus");
+    v.param("clock", clock, "CPU clock for latencies written in cycles");
     v.param("poll_interval", poll_interval, "between reads of the COMPLETION_WAIT store");
     v.param("wait_timeout", wait_timeout, "give up waiting for a COMPLETION_WAIT after this");
   }

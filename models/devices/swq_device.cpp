@@ -30,8 +30,6 @@ using pasid::WorkDescriptor;
 namespace {
 
 constexpr uint64_t kPage = 4096;
-// Latencies given in cycles count at this clock (the host side has no clock of its own).
-constexpr double kCpuMhz = 1000.0;
 // Half of the pool holds the IOMMU driver's structures, the other half process page tables.
 constexpr unsigned kPoolSplit = 2;
 // Linux's SVA binding uses 4-level IA-32e tables (intel_pasid_setup_first_level, FSPM 00b).
@@ -39,14 +37,6 @@ constexpr unsigned kFirstStageLevels = 4;
 
 uint64_t round_up(uint64_t v, uint64_t a) {
   return (v + a - 1) / a * a;
-}
-
-sc_core::sc_time at(const Latency& l) {
-  return from_ticks(l.to_ticks(kCpuMhz));
-}
-
-Tick at_ticks(const Latency& l) {
-  return l.to_ticks(kCpuMhz);
 }
 
 }  // namespace
@@ -117,6 +107,10 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
   }
 }
 
+sc_core::sc_time SwqDevice::lat(const Latency& l) const {
+  return from_ticks(l.to_ticks(p_.clock.mhz));
+}
+
 SwqDevice::~SwqDevice() {
   for (auto& e : engines_) e->tx.clear_extension(&e->attrs);
 }
@@ -127,7 +121,8 @@ uint64_t SwqDevice::buffer_bytes() const {
 
 bool SwqDevice::set_up_host() {
   // Register accesses go through the platform's CPU port and system bus (host/host_bus.h).
-  const std::unique_ptr<host::HostBus> bus = host_->open(iommu_name_, at_ticks(p_.mmio_latency));
+  const std::unique_ptr<host::HostBus> bus =
+      host_->open(iommu_name_, p_.mmio_latency.to_ticks(p_.clock.mhz));
   vtd::DriverOptions o;
   o.scalable = true;
   o.table_base = p_.pool_base + p_.pool_size / kPoolSplit;
@@ -188,7 +183,7 @@ bool SwqDevice::set_up_host() {
       const pasid::GuestAlloc g = viommu.alloc(c.gpasid);
       for (uint64_t k = calls; k < viommu.hypercalls(); ++k) {
         ++hypercalls_;
-        sc_core::wait(at(p_.hypercall_latency));
+        sc_core::wait(lat(p_.hypercall_latency));
       }
       if (!g.ok()) return false;
       c.pasid = g.hpasid;
@@ -268,7 +263,7 @@ void SwqDevice::client_thread(unsigned i) {
       ++issued;
       if (c.dwq >= 0) {
         // MOVDIR64B: posted; the client never has more than the queue depth in flight.
-        sc_core::wait(at(p_.portal_latency));
+        sc_core::wait(lat(p_.portal_latency));
         ++submitted_;
         const auto st = wq.movdir64b(d.encode());
         if (st == pasid::SubmitStatus::accepted) {
@@ -286,7 +281,7 @@ void SwqDevice::client_thread(unsigned i) {
         const bool stray = w_.untranslated_every && issued % w_.untranslated_every == 0;
         // A gPASID beyond every one the VM was given: its table has no entry.
         const uint32_t gpasid = stray ? w_.guest_clients + 1 : c.gpasid;
-        sc_core::wait(at(p_.pasid_translation));
+        sc_core::wait(lat(p_.pasid_translation));
         const pasid::TranslateResult t = vm_pasids_.translate(gpasid, false);
         if (!t.ok) {
           ++vm_exits_;
@@ -299,11 +294,11 @@ void SwqDevice::client_thread(unsigned i) {
       }
       const auto bytes = *pasid::enqcmd_form(d.encode(), pasid::Ia32Pasid{pasid_for_device, true});
       for (;;) {
-        sc_core::wait(at(p_.portal_latency));
+        sc_core::wait(lat(p_.portal_latency));
         ++submitted_;
         if (wq.enqcmd(bytes) == pasid::SubmitStatus::accepted) break;
         ++retries_;
-        sc_core::wait(at(p_.retry_backoff));
+        sc_core::wait(lat(p_.retry_backoff));
       }
       ++accepted_;
       work_.notify(sc_core::SC_ZERO_TIME);
@@ -311,7 +306,7 @@ void SwqDevice::client_thread(unsigned i) {
     bool any = false;
     for (unsigned s = 0; s < w_.outstanding; ++s)
       if (busy[s] && poll_slot(s)) any = true;
-    if (!any) sc_core::wait(at(p_.poll_interval));
+    if (!any) sc_core::wait(lat(p_.poll_interval));
   }
 }
 
@@ -330,7 +325,7 @@ void SwqDevice::engine_thread(unsigned e) {
   for (;;) {
     WorkDescriptor d;
     while (!next_descriptor(&d)) sc_core::wait(work_);
-    sc_core::wait(at(p_.descriptor_time));
+    sc_core::wait(lat(p_.descriptor_time));
     execute(e, d);
   }
 }

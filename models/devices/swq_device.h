@@ -57,8 +57,9 @@ struct SwqParams {
   uint64_t pool_base = uint64_t{768} << 20;            ///< host memory for IOMMU and process tables
   uint64_t pool_size = uint64_t{64} << 20;             ///< size of that memory
   Latency mmio_latency = Latency::ns(300);             ///< one uncached register access (estimate)
-  Latency poll_interval = Latency::ns(200);            ///< between completion-record polls
-  Latency retry_backoff = Latency::ns(500);            ///< client wait after an ENQCMD retry
+  cfg::Frequency clock{1000};  ///< CPU clock for latencies written in cycles (estimate)
+  Latency poll_interval = Latency::ns(200);  ///< between completion-record polls
+  Latency retry_backoff = Latency::ns(500);  ///< client wait after an ENQCMD retry
   pasid::VIommuMode viommu_mode = pasid::VIommuMode::paravirt_global;  ///< guest PASID source
   Latency pasid_translation = Latency::ns(20);    ///< CPU gPASID -> hPASID lookup (estimate)
   Latency hypercall_latency = Latency::ns(2000);  ///< paravirtual PASID allocation (estimate)
@@ -84,6 +85,7 @@ struct SwqParams {
     v.param("pool_size", pool_size, "size of that memory", cfg::Unit::bytes,
             Range<uint64_t>{uint64_t{1} << 20, uint64_t{1} << 40});
     v.param("mmio_latency", mmio_latency, "one uncached IOMMU register access");
+    v.param("clock", clock, "CPU clock for latencies written in cycles");
     v.param("poll_interval", poll_interval, "between a client's completion-record polls");
     v.param("retry_backoff", retry_backoff, "client wait after ENQCMD returned Retry");
     v.param("viommu_mode", viommu_mode,
@@ -160,6 +162,8 @@ class SwqDevice final : public DeviceBase {
   bool ready() const { return ready_; }
 
  private:
+  /// A latency param in simulated time (cycles count at the `clock` param).
+  sc_core::sc_time lat(const Latency& l) const;
   struct Engine;
   void run() override;
   bool set_up_host();
