@@ -36,8 +36,13 @@ GeneratorWorkload with_function(GeneratorWorkload w, uint32_t function) {
   return w;
 }
 
-// Translation sizes the ATC holds: 4 KiB, 2 MiB and 1 GiB (what the IOMMUs modelled return).
-constexpr unsigned kAtcSizes[] = {12, 21, 30};
+// The ATC's sizes, smallest first (the common case is found soonest).
+std::vector<unsigned> atc_sizes(uint64_t mask) {
+  std::vector<unsigned> v;
+  for (unsigned lg2 = 12; lg2 < 64; ++lg2)
+    if (mask & (uint64_t{1} << lg2)) v.push_back(lg2);
+  return v;
+}
 
 }  // namespace
 
@@ -72,7 +77,7 @@ Generator::Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildC
     ats_ = p.ats;
     CacheParams geo = p.ats.atc;
     geo.seed = Rng(ctx.config.sim.seed, spec.name + ".atc").next();
-    atc_ = std::make_unique<DeviceTlb>(geo, kAtcSizes);
+    atc_ = std::make_unique<DeviceTlb>(geo, atc_sizes(p.ats.page_sizes));
     treq_buf_.assign(8, 0);
     ats_group_ = std::make_unique<stats::Group>(stats(), "ats");
     stats::Group& g = *ats_group_;

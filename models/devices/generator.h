@@ -37,8 +37,11 @@ struct cfg::EnumNames<DmaOp> {
 
 /// An ATS-capable function's ATC. Latencies are estimates (no public figure for a device ATC).
 struct AtsDeviceParams {
-  bool enabled = false;                  ///< translate through ATS and keep an ATC
-  CacheParams atc{64, 8};                ///< ATC geometry
+  bool enabled = false;    ///< translate through ATS and keep an ATC
+  CacheParams atc{64, 8};  ///< ATC geometry
+  /// Translation sizes the ATC holds, bit n = 2^n bytes (4 KiB, 2 MiB, 1 GiB: what the IOMMUs
+  /// modelled return); a completion of another size is used once and not cached.
+  uint64_t page_sizes = (uint64_t{1} << 12) | (uint64_t{1} << 21) | (uint64_t{1} << 30);
   cfg::TimeValue lookup{2'000};          ///< ATC lookup before every request
   cfg::TimeValue invalidation{500'000};  ///< Invalidate Request arrival to its completion
 
@@ -46,8 +49,14 @@ struct AtsDeviceParams {
   void visit(V& v) {
     v.param("enabled", enabled, "use ATS: translation requests, an ATC, translated DMA");
     v.group("atc", atc, "address translation cache (device TLB) geometry");
+    v.param("page_sizes", page_sizes, "translation sizes the ATC holds (bit n: 2^n bytes)",
+            cfg::Unit::hex);
     v.param("lookup", lookup, "ATC lookup time per request");
     v.param("invalidation", invalidation, "invalidation request to completion sent");
+  }
+  template <class C>
+  void validate(C& c) const {
+    if ((page_sizes >> 12) == 0) c.fail("page_sizes", "needs a size of 4 KiB (bit 12) or more");
   }
 };
 

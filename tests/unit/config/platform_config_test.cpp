@@ -164,12 +164,15 @@ devices:
                                                   stride: 2KiB, ring_entries: 64}}
   - {name: g, type: generator, rid: 3, workload: {pattern: gpu, size: 3000B, footprint: 3000B}}
   - {name: z, type: generator, rid: 4, workload: {pattern: zipf, theta: 0}}
+  - {name: t, type: generator, rid: 5, params: {ats: {enabled: true, page_sizes: 0x800}}}
 )");
   EXPECT_NE(e.find("devices.0.workload.block: must be a multiple of size"), std::string::npos) << e;
   EXPECT_NE(e.find("devices.1.workload.footprint: nic: must hold the ring"), std::string::npos)
       << e;
   EXPECT_NE(e.find("devices.2.workload.size: gpu: must divide 4KiB"), std::string::npos) << e;
   EXPECT_NE(e.find("devices.3.workload.theta"), std::string::npos) << e;
+  EXPECT_NE(e.find("devices.4.params.ats.page_sizes: needs a size of 4 KiB"), std::string::npos)
+      << e;
 }
 
 TEST(PlatformConfig, SriovExpandsIntoVirtualFunctions) {
