@@ -454,6 +454,7 @@ Result AmdviIommu::translate(const Request& req, sc_core::sc_time& delay) {
   ++walks_;
   sc_core::sc_time walk = sc_core::SC_ZERO_TIME;
   r = gn ? walk_guest(ctx, rt.pasid, req, walk) : walk_host(ctx, req, walk);
+  walkers_.retire_before(to_ticks(sc_core::sc_time_stamp()));
   const Tick start = walkers_.acquire(ready, to_ticks(walk));
   inflight_.start(flight, start + to_ticks(walk), ready);
   delay += from_ticks(start - ready) + walk;

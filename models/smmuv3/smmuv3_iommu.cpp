@@ -461,6 +461,7 @@ void SmmuV3Iommu::charge_reads(const ReadLog& reads, sc_core::sc_time& delay) {
     d += lat_t(p_.walk_read);
   }
   const Tick dur = to_ticks(d) - to_ticks(delay);
+  walkers_.retire_before(now);
   const Tick start = walkers_.acquire(ready, dur);
   delay = from_ticks(start + dur - now);
 }
@@ -577,9 +578,11 @@ void SmmuV3Iommu::dma(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& 
           s.sid = req.sid;
           s.stag = r.event.stag;
           stalled_.push_back(&s);
+          // Software may answer while the transaction is still catching up with its local
+          // time: the flag keeps that answer from being lost.
           sc_core::wait(delay);
           delay = sc_core::SC_ZERO_TIME;
-          sc_core::wait(s.done);
+          if (!s.resolved) sc_core::wait(s.done);
           if (!s.retry) {
             r.outcome = s.abort ? Outcome::kAbort : Outcome::kRazWi;
             break;

@@ -57,8 +57,9 @@ class SmmuV3Iommu final : public IommuBase {
     uint32_t sid = 0;
     uint16_t stag = 0;
     sc_core::sc_event done;
-    bool retry = false;  ///< RESUME with Ac = 1
-    bool abort = true;   ///< terminate with abort (else RAZ/WI)
+    bool retry = false;     ///< RESUME with Ac = 1
+    bool abort = true;      ///< terminate with abort (else RAZ/WI)
+    bool resolved = false;  ///< software answered (possibly before the transaction waits)
   };
 
   void dma(int port, tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) override;

@@ -342,6 +342,7 @@ void SmmuV3Iommu::resume(uint32_t sid, uint16_t stag, bool retry, bool abort) {
     s->retry = retry;
     s->abort = abort;
     stalled_.erase(it);
+    s->resolved = true;
     s->done.notify(sc_core::SC_ZERO_TIME);
     return;
   }
@@ -358,6 +359,7 @@ void SmmuV3Iommu::stall_term(uint32_t sid) {
     s->retry = false;
     s->abort = true;
     it = stalled_.erase(it);
+    s->resolved = true;
     s->done.notify(sc_core::SC_ZERO_TIME);
   }
 }

@@ -105,7 +105,8 @@ void VtdIommu::charge(const pt::WalkLog& log, unsigned from, sc_core::sc_time& d
   // the unit's own traffic.
   const Tick now = to_ticks(sc_core::sc_time_stamp());
   const Tick ready = now + to_ticks(delay);
-  const Tick start = std::max(ready, walkers_.earliest_free());
+  walkers_.retire_before(now);
+  const Tick start = walkers_.first_free(ready);
   sc_core::sc_time local = from_ticks(start - now);
   for (unsigned i = from; i < n; ++i) {
     const pt::MemAccess& a = log.reads[i];

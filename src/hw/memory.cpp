@@ -37,6 +37,7 @@ Tick Memory::access_time(uint64_t addr, uint64_t bytes, Tick arrive) {
   // Channel chosen by the interleave granule the access starts in: DMA requests are at most a
   // few hundred bytes, so splitting the rare straddling request would not change the picture.
   const size_t ch = (addr >> interleave_lg2_) % channels_.size();
+  channels_[ch].retire_before(to_ticks(sc_core::sc_time_stamp()));
   const auto booking = channels_[ch].transfer(arrive, bytes);
   queue_delay_.record(booking.start - arrive);
   return booking.end + latency_;

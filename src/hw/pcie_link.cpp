@@ -60,6 +60,8 @@ Tick PcieLink::send(bool up, Tick ready, uint64_t bytes, uint64_t tlps) {
   PcieDirection& back = up ? wires_->down : wires_->up;
   const uint64_t wire = bytes + d.pending_dllp;
   d.pending_dllp = 0;
+  const Tick now = to_ticks(sc_core::sc_time_stamp());
+  d.wire.retire_before(now);
   const BandwidthTimeline::Booking b = d.wire.transfer(ready, wire);
   Tick end = b.end;
   (up ? wire_up_ : wire_down_) += wire;
@@ -71,6 +73,7 @@ Tick PcieLink::send(bool up, Tick ready, uint64_t bytes, uint64_t tlps) {
     PcieDirection& sback = up ? shared_->down() : shared_->up();
     const uint64_t swire = bytes + s.pending_dllp;
     s.pending_dllp = 0;
+    s.wire.retire_before(now);
     end = std::max(end, s.wire.transfer(b.start, swire).end);
     sback.pending_dllp += shared_->math().ack_bytes(s.unacked, tlps);
   }

@@ -26,34 +26,49 @@ double ratio_of(Tick busy, double capacity) {
 
 }  // namespace
 
-ResourcePool::ResourcePool(uint32_t slots) : busy_until_(slots, 0) {
+ResourcePool::ResourcePool(uint32_t slots, size_t max_spans) {
   if (slots == 0) throw std::invalid_argument("resource pool: needs at least one slot");
+  slots_.assign(slots, BusyCalendar<Tick>(max_spans));
 }
 
 Tick ResourcePool::acquire(Tick ready, Tick duration) {
-  // Best fit among the slots free at `ready` (latest busy-until <= ready); failing that, the
-  // slot that frees up first. Strict comparisons keep ties on the lowest slot number.
-  size_t fit = busy_until_.size();
-  size_t first = 0;
-  for (size_t i = 0; i < busy_until_.size(); ++i) {
-    const Tick t = busy_until_[i];
-    if (t <= ready && (fit == busy_until_.size() || t > busy_until_[fit])) fit = i;
-    if (t < busy_until_[first]) first = i;
+  // The earliest start over all slots; among equal starts, the slot idle for the shortest time
+  // before it (best fit); strict comparisons keep ties on the lowest slot number.
+  size_t best = 0;
+  Tick best_start = 0, best_idle_since = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Tick start = slots_[i].earliest_fit(ready, duration);
+    const Tick idle_since = slots_[i].idle_since(start);
+    if (i == 0 || start < best_start || (start == best_start && idle_since > best_idle_since)) {
+      best = i;
+      best_start = start;
+      best_idle_since = idle_since;
+    }
   }
-  const size_t slot = fit != busy_until_.size() ? fit : first;
-  const Tick start = std::max(ready, busy_until_[slot]);
-  busy_until_[slot] = start + duration;
-  record(stats_, ready, start, duration);
-  return start;
+  slots_[best].book(best_start, duration);
+  record(stats_, ready, best_start, duration);
+  return best_start;
+}
+
+Tick ResourcePool::first_free(Tick ready) const {
+  Tick t = slots_[0].earliest_fit(ready, 1);
+  for (size_t i = 1; i < slots_.size(); ++i) t = std::min(t, slots_[i].earliest_fit(ready, 1));
+  return t;
 }
 
 Tick ResourcePool::earliest_free() const {
-  return *std::min_element(busy_until_.begin(), busy_until_.end());
+  Tick t = slots_[0].last_end();
+  for (size_t i = 1; i < slots_.size(); ++i) t = std::min(t, slots_[i].last_end());
+  return t;
 }
 
 uint32_t ResourcePool::free_at(Tick t) const {
-  return static_cast<uint32_t>(
-      std::count_if(busy_until_.begin(), busy_until_.end(), [t](Tick b) { return b <= t; }));
+  return static_cast<uint32_t>(std::count_if(
+      slots_.begin(), slots_.end(), [t](const BusyCalendar<Tick>& c) { return !c.busy_at(t); }));
+}
+
+void ResourcePool::retire_before(Tick now) {
+  for (BusyCalendar<Tick>& c : slots_) c.retire_before(now);
 }
 
 double ResourcePool::utilisation(Tick elapsed) const {
@@ -61,7 +76,7 @@ double ResourcePool::utilisation(Tick elapsed) const {
 }
 
 void ResourcePool::reset() {
-  std::fill(busy_until_.begin(), busy_until_.end(), 0);
+  for (BusyCalendar<Tick>& c : slots_) c.clear();
   stats_ = TimelineStats{};
 }
 
@@ -89,33 +104,38 @@ Tick transfer_ticks(uint64_t bytes, TransferRate rate) {
   return static_cast<Tick>((n + rate.bytes - 1) / rate.bytes);
 }
 
-BandwidthTimeline::BandwidthTimeline(TransferRate rate) : rate_(rate) {
+BandwidthTimeline::BandwidthTimeline(TransferRate rate, size_t max_spans)
+    : rate_(rate), calendar_(max_spans) {
   if (rate_.bytes == 0 || rate_.ticks == 0)
     throw std::invalid_argument("bandwidth timeline: zero transfer rate");
 }
 
+Tick BandwidthTimeline::to_ps(Exact t) const {
+  // The usual case fits 64 bits, where division is much cheaper than 128-bit division.
+  if (t >> 64 == 0) return static_cast<uint64_t>(t) / rate_.bytes;
+  return static_cast<Tick>(t / rate_.bytes);
+}
+
 BandwidthTimeline::Booking BandwidthTimeline::transfer(Tick ready, uint64_t bytes) {
-  // The exact free time is busy_until_ + frac_/rate_.bytes with frac_ < rate_.bytes, so a
-  // request ready at or before busy_until_ queues behind it and inherits the fraction, while
-  // one ready strictly later finds the channel idle and starts on a whole picosecond.
-  const bool idle = ready > busy_until_;
-  const Tick start = idle ? ready : busy_until_;
-  const unsigned __int128 num =
-      static_cast<unsigned __int128>(bytes) * rate_.ticks + (idle ? 0 : frac_);
-  Tick end;
-  if (num >> 64 == 0) {
-    // The usual case (a DMA-sized transfer): 64-bit division, much cheaper than 128-bit.
-    const auto n = static_cast<uint64_t>(num);
-    end = start + n / rate_.bytes;
-    frac_ = n % rate_.bytes;
-  } else {
-    end = start + static_cast<Tick>(num / rate_.bytes);
-    frac_ = static_cast<uint64_t>(num % rate_.bytes);
-  }
-  busy_until_ = end;
+  // In exact units a picosecond is rate_.bytes long and a byte rate_.ticks, so a transfer
+  // that queues behind another inherits its fractional end while one that finds the channel
+  // idle starts on its own (whole) ready picosecond.
+  const Exact at = static_cast<Exact>(ready) * rate_.bytes;
+  const Exact len = static_cast<Exact>(bytes) * rate_.ticks;
+  const Exact from = calendar_.earliest_fit(at, len);
+  calendar_.book(from, len);
+  const Booking b{to_ps(from), to_ps(from + len)};
   bytes_ += bytes;
-  record(stats_, ready, start, end - start);
-  return {start, end};
+  record(stats_, ready, b.start, b.end - b.start);
+  return b;
+}
+
+void BandwidthTimeline::retire_before(Tick now) {
+  calendar_.retire_before(static_cast<Exact>(now) * rate_.bytes);
+}
+
+Tick BandwidthTimeline::busy_until() const {
+  return to_ps(calendar_.last_end());
 }
 
 double BandwidthTimeline::utilisation(Tick elapsed) const {
@@ -123,8 +143,7 @@ double BandwidthTimeline::utilisation(Tick elapsed) const {
 }
 
 void BandwidthTimeline::reset() {
-  busy_until_ = 0;
-  frac_ = 0;
+  calendar_.clear();
   bytes_ = 0;
   stats_ = TimelineStats{};
 }

@@ -167,7 +167,9 @@ TEST(VtdModel, IdenticalMissesInFlightAreMerged) {
   EXPECT_EQ(stat(pf, "walk_reads"), 5u);
   // The merged request completes no earlier than the walk it waited for.
   EXPECT_GE(to_ticks(second), to_ticks(first));
-  EXPECT_GT(to_ticks(other), 0u);
+  // The one-read walk shares the memory channel with the four-read one but is not queued
+  // behind all of its reads: it completes first.
+  EXPECT_LT(to_ticks(other), to_ticks(first));
 }
 
 /// Scalable mode, 01:00.0 PASID 2 nested (DID 3): the second stage maps GPA 0..2 MiB to

@@ -1,6 +1,8 @@
 // Resource timelines: slot pools and bandwidth channels.
 #include "hw/resource_pool.h"
 
+#include "hw/busy_calendar.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +15,26 @@
 
 namespace isim {
 namespace {
+
+TEST(BusyCalendar, MergesTouchingIntervals) {
+  BusyCalendar<Tick> c(8);
+  c.book(0, 10);
+  c.book(10, 10);  // back to back: one interval
+  EXPECT_EQ(c.spans(), 1u);
+  c.book(40, 10);
+  c.book(25, 5);  // in the gap, touching neither side
+  EXPECT_EQ(c.spans(), 3u);
+  c.book(20, 5);   // touches [0,20) and [25,30)
+  c.book(30, 10);  // touches [0,30) and [40,50): one interval again
+  EXPECT_EQ(c.spans(), 1u);
+  EXPECT_EQ(c.last_end(), 50u);
+  EXPECT_TRUE(c.busy_at(49));
+  EXPECT_FALSE(c.busy_at(50));
+  EXPECT_EQ(c.earliest_fit(0, 1), 50u);
+  c.retire_before(50);
+  EXPECT_EQ(c.spans(), 0u);
+  EXPECT_THROW(BusyCalendar<Tick>(1), std::invalid_argument);
+}
 
 TEST(ResourcePool, RejectsZeroSlots) {
   EXPECT_THROW(ResourcePool(0), std::invalid_argument);
@@ -97,6 +119,72 @@ TEST(ResourcePool, MatchesQueueReferenceForOrderedArrivals) {
   }
 }
 
+TEST(ResourcePool, LateBookingUsesIdleGaps) {
+  // One walker, booked ahead by a request ready at 1000; a request booked later but ready at
+  // 0 runs at once, and one too long for the gap goes after the future booking.
+  ResourcePool p(1);
+  EXPECT_EQ(p.acquire(1000, 100), 1000u);
+  EXPECT_EQ(p.acquire(0, 500), 0u);
+  EXPECT_EQ(p.acquire(0, 600), 1100u);
+  EXPECT_EQ(p.first_free(0), 500u);
+  EXPECT_EQ(p.first_free(1000), 1700u);
+  EXPECT_EQ(p.free_at(700), 1u);
+  EXPECT_EQ(p.free_at(1050), 0u);
+  EXPECT_EQ(p.stats().total_wait, 1100u);
+}
+
+TEST(ResourcePool, LateBookingPrefersTheSlotIdleLeast) {
+  // Slot 0 is busy [0, 100), slot 1 never used. A late request ready at 100 takes slot 0 (idle
+  // since 100, not since forever), so slot 1 stays free for a long request ready at 100 too.
+  ResourcePool p(2);
+  p.acquire(0, 100);
+  EXPECT_EQ(p.acquire(100, 10), 100u);
+  EXPECT_EQ(p.busy_until(0), 110u);
+  EXPECT_EQ(p.busy_until(1), 0u);
+}
+
+// Against a brute-force reference of the documented rule, with requests in any order: each
+// starts at the earliest time some slot is idle for its whole duration; among slots that can
+// start then, the one whose previous use ended last, then the lowest number.
+TEST(ResourcePool, MatchesBruteForceCalendarForAnyOrder) {
+  for (uint32_t slots : {1u, 2u, 5u}) {
+    ResourcePool p(slots);
+    std::vector<std::vector<std::pair<Tick, Tick>>> busy(slots);
+    Rng rng(100 + slots);
+    Tick waited = 0;
+    for (int i = 0; i < 2000; ++i) {
+      const Tick ready = rng.below(20000);
+      const Tick dur = 1 + rng.below(200);
+      uint32_t pick = 0;
+      Tick want = 0, idle = 0;
+      for (uint32_t s = 0; s < slots; ++s) {
+        Tick t = ready;
+        for (bool moved = true; moved;) {
+          moved = false;
+          for (const auto& [b, e] : busy[s])
+            if (b < t + dur && t < e) {
+              t = e;
+              moved = true;
+            }
+        }
+        Tick since = 0;
+        for (const auto& [b, e] : busy[s])
+          if (e <= t) since = std::max(since, e);
+        if (s == 0 || t < want || (t == want && since > idle)) {
+          pick = s;
+          want = t;
+          idle = since;
+        }
+      }
+      busy[pick].emplace_back(want, want + dur);
+      ASSERT_EQ(p.acquire(ready, dur), want) << "slots " << slots << " request " << i;
+      waited += want - ready;
+    }
+    EXPECT_EQ(p.stats().total_wait, waited);
+    EXPECT_GT(waited, 0u);  // the load is heavy enough for requests to queue
+  }
+}
+
 TEST(ResourcePool, UtilisationAndReset) {
   ResourcePool p(2);
   p.acquire(0, 50);
@@ -177,13 +265,57 @@ TEST(BandwidthTimeline, IdleGapDropsTheFraction) {
   auto c = ch.transfer(100, 1);  // idle: starts on its own ready time, no inherited fraction
   EXPECT_EQ(c.start, 100u);
   EXPECT_EQ(c.end, 103u);
-  auto d = ch.transfer(0, 2);  // queued behind c (exact 103.33): ends at 110
+  auto d = ch.transfer(100, 2);  // queued behind c (exact 103.33): ends at 110
   EXPECT_EQ(d.start, 103u);
   EXPECT_EQ(d.end, 110u);
   EXPECT_EQ(ch.stats().acquisitions, 4u);
   EXPECT_EQ(ch.stats().delayed, 2u);
-  EXPECT_EQ(ch.stats().total_wait, 3u + 103u);
-  EXPECT_EQ(ch.stats().max_wait, 103u);
+  EXPECT_EQ(ch.stats().total_wait, 3u + 3u);
+  EXPECT_EQ(ch.stats().max_wait, 3u);
+}
+
+TEST(BandwidthTimeline, LateBookingUsesTheIdleGapBeforeFutureBookings) {
+  // One initiator ran ahead and booked [1000, 1100); another, booked afterwards but ready at
+  // 0, finds the channel idle then instead of queueing behind the future booking.
+  BandwidthTimeline ch(TransferRate::ratio(1, 1));
+  EXPECT_EQ(ch.transfer(1000, 100).start, 1000u);
+  const auto late = ch.transfer(0, 100);
+  EXPECT_EQ(late.start, 0u);
+  EXPECT_EQ(late.end, 100u);
+  EXPECT_EQ(ch.stats().total_wait, 0u);
+  // A transfer too long for the gap that is left goes after the future booking...
+  EXPECT_EQ(ch.transfer(150, 900).start, 1100u);
+  // ... while one that fits still uses it, and one straddling a booking waits for its end.
+  EXPECT_EQ(ch.transfer(150, 850).start, 150u);
+  EXPECT_EQ(ch.transfer(90, 20).start, 100u);
+  EXPECT_EQ(ch.busy_until(), 2000u);
+}
+
+TEST(BandwidthTimeline, GapFillingKeepsTheFraction) {
+  // 0.3 bytes/ps: a transfer that fills the gap behind a queued one inherits its exact end.
+  BandwidthTimeline ch(TransferRate::ratio(3, 10));
+  ch.transfer(1000, 3);                  // [1000, 1010)
+  EXPECT_EQ(ch.transfer(0, 1).end, 3u);  // exact 3.33
+  const auto b = ch.transfer(0, 2);      // exact 3.33 .. 10
+  EXPECT_EQ(b.start, 3u);
+  EXPECT_EQ(b.end, 10u);
+  EXPECT_EQ(ch.transfer(0, 1).start, 10u);  // exact 10: the gap starts on a whole ps
+}
+
+TEST(BandwidthTimeline, RetiredAndCappedCalendarsStayCorrect) {
+  // With two intervals kept at most, the oldest gap is filled: a late request may wait more
+  // than it would have, never less than the bookings it overlaps demand.
+  BandwidthTimeline ch(TransferRate::ratio(1, 1), 2);
+  ch.transfer(0, 10);    // [0, 10)
+  ch.transfer(100, 10);  // [100, 110)
+  ch.transfer(200, 10);  // [200, 210): [0, 110) is now one interval
+  EXPECT_EQ(ch.transfer(50, 10).start, 110u);
+  BandwidthTimeline r(TransferRate::ratio(1, 1));
+  r.transfer(0, 10);
+  r.transfer(100, 10);
+  r.retire_before(50);  // [0, 10) is forgotten; later requests are ready at 50 or after
+  EXPECT_EQ(r.transfer(50, 10).start, 50u);
+  EXPECT_EQ(r.transfer(95, 10).start, 110u);
 }
 
 TEST(BandwidthTimeline, UtilisationAndReset) {
