@@ -26,6 +26,7 @@ namespace isim::amdvi {
 
 inline constexpr unsigned kPprEntryBytes = 16;
 inline constexpr unsigned kPprTypeRequest = 0x1;
+inline constexpr unsigned kPprTypeLo = 60, kPprTypeHi = 63;
 
 struct PprEntry {
   uint16_t device_id = 0;
@@ -43,7 +44,7 @@ struct PprEntry {
 
   constexpr Qw2 encode() const {
     uint64_t q = device_id | (bits(pasid, 15, 0) << 16) | ((uint64_t{tag} & mask(8, 0)) << 32) |
-                 (bits(pasid, 19, 16) << 42) | (uint64_t{kPprTypeRequest} << 60);
+                 (bits(pasid, 19, 16) << 42) | (uint64_t{kPprTypeRequest} << kPprTypeLo);
     q = set_bit(q, kLast, last);
     q = set_bit(q, kExec, exec);
     q = set_bit(q, kRead, read);
