@@ -157,15 +157,16 @@ bool AmdviIommu::execute(const Command& c, uint64_t cmd_addr, sc_core::sc_time& 
       invalidate_iotlb(c, cmd_addr, d);
       break;
     case Opcode::CompletePprRequest:
-      // 2.4.7: the PRG response to the device, tag = the request's group index.
+      // 2.4.7: the PRG response to the device; CompletionTag carries the group index and the
+      // response code (commands.h).
       ++ppr_responses_;
       if (PcieEndpoint* ep = endpoint(c.device_id)) {
         PageGroupResponse resp;
         resp.rid = c.device_id;
         resp.has_pasid = c.gn;
         resp.pasid = c.pasid;
-        resp.group = static_cast<uint16_t>(c.completion_tag & PageRequest::kGroupMask);
-        resp.code = c.ppr_status;
+        resp.group = ppr_tag_group(c.completion_tag);
+        resp.code = ppr_tag_code(c.completion_tag);
         ep->page_response(resp, to_ticks(sc_core::sc_time_stamp() + d));
       }
       break;
@@ -318,6 +319,7 @@ bool AmdviIommu::page_request(const PageRequest& pr, sc_core::sc_time& delay) {
   e.gn = pr.has_pasid;
   e.pasid = pr.has_pasid ? pr.pasid : 0;
   e.tag = pr.group;
+  e.last = pr.last;
   e.exec = pr.exec;
   e.read = pr.read;
   e.write = pr.write;

@@ -10,6 +10,7 @@ namespace {
 
 constexpr unsigned kOpLo = 60, kOpHi = 63;
 constexpr unsigned kS = 0, kPDE = 1, kGN = 2, kInval = 4;  // bits of the second quadword
+constexpr unsigned kTagLo = 32, kTagHi = 47;  // COMPLETE_PPR_REQUEST 111:96, second quadword
 
 }  // namespace
 
@@ -111,8 +112,7 @@ Qw2 Command::encode() const {
       break;
     case Opcode::CompletePprRequest:
       q0 |= device_id | ((pasid & mask(19, 0)) << 32);
-      q1 = (gn ? 1u << kGN : 0u) | ((uint64_t{completion_tag} & mask(8, 0)) << 32) |
-           ((uint64_t{ppr_status} & 0xf) << 44);
+      q1 = (gn ? 1u << kGN : 0u) | (uint64_t{completion_tag} << kTagLo);
       break;
     case Opcode::InvalidateIommuAll:
       break;
@@ -189,13 +189,12 @@ Command Command::prefetch_iommu_pages(uint16_t device_id, uint64_t addr, uint8_t
   return c;
 }
 
-Command Command::complete_ppr_request(uint16_t device_id, uint16_t tag, uint8_t status, bool gn,
+Command Command::complete_ppr_request(uint16_t device_id, uint16_t group, uint8_t status, bool gn,
                                       uint32_t pasid) {
   Command c;
   c.op = Opcode::CompletePprRequest;
   c.device_id = device_id;
-  c.completion_tag = tag;
-  c.ppr_status = status;
+  c.completion_tag = ppr_completion_tag(group, status);
   c.gn = gn;
   c.pasid = gn ? pasid : 0;
   return c;
@@ -222,7 +221,7 @@ Qw2 command_reserved(Opcode op) {
     case Opcode::PrefetchIommuPages:
       return {mask(23, 16) | mask(59, 52), (1u << 1) | (1u << 3) | mask(11, 5)};
     case Opcode::CompletePprRequest:
-      return {mask(31, 16) | mask(59, 52), mask(1, 0) | mask(31, 3) | mask(43, 41) | mask(63, 48)};
+      return {mask(31, 16) | mask(59, 52), mask(1, 0) | mask(31, 3) | mask(63, kTagHi + 1)};
     case Opcode::InvalidateIommuAll:
       return {mask(59, 0), ~uint64_t{0}};
   }
@@ -284,8 +283,7 @@ DecodedCommand decode_command(const Qw2& raw, const Features& f) {
       c.device_id = static_cast<uint16_t>(bits(q0, 15, 0));
       c.pasid = static_cast<uint32_t>(bits(q0, 51, 32));
       c.gn = bit(q1, kGN);
-      c.completion_tag = static_cast<uint16_t>(bits(q1, 40, 32));
-      c.ppr_status = static_cast<uint8_t>(bits(q1, 47, 44));
+      c.completion_tag = static_cast<uint16_t>(bits(q1, kTagHi, kTagLo));
       break;
     case Opcode::InvalidateIommuAll:
       break;

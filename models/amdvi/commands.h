@@ -15,19 +15,23 @@
 //   INVALIDATE_IOMMU_PAGES     19:0 PASID, 31:20 rsvd, 47:32 DomainID, 59:48 rsvd, 64 S,
 //                              65 PDE, 66 GN, 75:67 rsvd, 127:76 address [63:12]
 //   INVALIDATE_IOTLB_PAGES     15:0 DeviceID, 23:16 PASID[15:8], 31:24 Maxpend, 47:32 QueueID,
-//                              55:48 PASID[7:0], 59:56 PASID[19:16] [UNVERIFIED], 64 S, 66 GN,
+//                              55:48 PASID[7:0], 59:56 PASID[19:16], 64 S, 66 GN,
 //                              69:68 Type, 127:76 address; rsvd 65, 67, 75:70
 //   INVALIDATE_INTERRUPT_TABLE 15:0 DeviceID; rest reserved
 //   PREFETCH_IOMMU_PAGES       15:0 DeviceID, 23:16 rsvd, 31:24 PFCount, 51:32 PASID,
 //                              59:52 rsvd, 64 S, 66 GN, 68 Inval, 127:76 address;
 //                              rsvd 65, 67, 75:69
 //   COMPLETE_PPR_REQUEST       15:0 DeviceID, 31:16 rsvd, 51:32 PASID, 59:52 rsvd, 66 GN,
-//                              104:96 CompletionTag, 111:108 Status; rsvd 65:64, 95:67,
-//                              107:105, 127:112
+//                              111:96 CompletionTag; rsvd 65:64, 95:67, 127:112
 //   INVALIDATE_IOMMU_ALL       everything but the opcode reserved
-// [CONFLICT] INVALIDATE_IOTLB_PAGES PASID placement: current Linux (build_inv_iotlb_pages) is
-// followed; older Linux/Xen/VirtualBox put PASID[7:0] in 23:16 and PASID[19:8] in 59:48.
-// COMPLETE_PPR_REQUEST tag width follows Linux (9 bits; VirtualBox decodes 16).
+// INVALIDATE_IOTLB_PAGES PASID placement: AMD's own Linux fix (commit e8d2d82d4a73, "iommu/amd:
+// Fix PASID format in INVALIDATE_IOTLB_PAGES command") states the spec corrected the v2.01
+// layout (PASID[7:0] in 23:16) from rev 2.02 on to PASID[15:8] in 23:16 and PASID[7:0] in
+// 55:48; FreeBSD's amdiommu command structure (transcribed from rev 3.x) agrees and puts
+// PASID[19:16] in 59:56. Older Linux/Xen code written from v2.01 is superseded.
+// COMPLETE_PPR_REQUEST CompletionTag is one 16-bit field (VirtualBox and FreeBSD structures);
+// Linux fills it with the PRG index in 8:0 and the PRG response code in 15:12
+// (build_complete_ppr: PPR_STATUS_SHIFT 12), which is how the model reads it back.
 #pragma once
 
 #include <array>
@@ -81,6 +85,21 @@ InvAddress encode_inv_range(uint64_t start, uint64_t len);
 /// The "invalidate all pages" address (S = 1).
 inline constexpr uint64_t kInvAllPagesAddress = 0x7FFF'FFFF'FFFF'F000ull;
 
+/// COMPLETE_PPR_REQUEST CompletionTag as Linux composes it: PRG index in 8:0, PRG response code
+/// (PCIe 10.4.2.1) in 15:12.
+inline constexpr unsigned kPprTagGroupBits = 9;
+inline constexpr unsigned kPprTagCodeLo = 12;
+constexpr uint16_t ppr_completion_tag(uint16_t group, uint8_t code) {
+  return static_cast<uint16_t>((group & mask(kPprTagGroupBits - 1, 0)) |
+                               ((uint64_t{code} & 0xf) << kPprTagCodeLo));
+}
+constexpr uint16_t ppr_tag_group(uint16_t tag) {
+  return static_cast<uint16_t>(tag & mask(kPprTagGroupBits - 1, 0));
+}
+constexpr uint8_t ppr_tag_code(uint16_t tag) {
+  return static_cast<uint8_t>((tag >> kPprTagCodeLo) & 0xf);
+}
+
 /// One command, every field of every command type (unused fields stay zero).
 struct Command {
   Opcode op = Opcode::CompletionWait;
@@ -106,8 +125,7 @@ struct Command {
   uint8_t pf_count = 0;
   bool inval = false;
   // COMPLETE_PPR_REQUEST
-  uint16_t completion_tag = 0;
-  uint8_t ppr_status = 0;
+  uint16_t completion_tag = 0;  ///< the whole 16-bit field (see ppr_completion_tag())
 
   Qw2 encode() const;
   InvRange range() const { return decode_inv_range(address, s); }
@@ -124,7 +142,8 @@ struct Command {
   static Command invalidate_interrupt_table(uint16_t device_id);
   static Command prefetch_iommu_pages(uint16_t device_id, uint64_t addr, uint8_t count, bool s,
                                       bool inval, bool gn = false, uint32_t pasid = 0);
-  static Command complete_ppr_request(uint16_t device_id, uint16_t tag, uint8_t status,
+  /// `group`: the PRG index the PPR log entry carried; `status`: the PRG response code.
+  static Command complete_ppr_request(uint16_t device_id, uint16_t group, uint8_t status,
                                       bool gn = false, uint32_t pasid = 0);
   static Command invalidate_iommu_all();
 };

@@ -1,6 +1,7 @@
 #include "models/amdvi/host_adapter.h"
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include "host/host_bus.h"
@@ -24,6 +25,8 @@ constexpr uint64_t kRingBytes = (uint64_t{1} << kRingLen) * kCommandBytes;
 constexpr uint64_t kPage = 4096;
 // Linux io_pgtable.c starts every v1 table at Mode 3 (PAGE_MODE_3_LEVEL).
 constexpr unsigned kMode = 3;
+// Linux io_pgtable_v2.c: 4-level v2 tables unless the CPU runs 5-level paging.
+constexpr unsigned kV2Levels = 4;
 // The largest device table the base register describes: Size + 1 pages, Size is 9 bits
 // (3.4.1).
 constexpr uint64_t kMaxDevTabPages = 512;
@@ -95,8 +98,12 @@ host::HwInfo AmdviHostAdapter::hw_info() {
   if (!up_) efr_ = mmio_read(reg::kEfr);
   h.cap_regs = {{"EFR", efr_}};  // iommu_hw_info_amd: the Extended Feature Register (3.4.6)
   const Features f = Features::decode(efr_);
+  // Linux amd_iommu_pgtable=v2 needs GTSup and GIoSup (requests without a PASID take the
+  // GCR3 entry 0 only with DTE.GIoV); so does nesting a guest table over a v1 parent.
+  const bool guest = f.gt_sup && f.gio_sup;
   h.paging_formats = {PtFormat::amd_v1};
-  if (f.gt_sup && f.gio_sup) h.nest_formats = {PtFormat::x86_64};
+  if (guest) h.paging_formats.push_back(PtFormat::x86_64);
+  if (guest) h.nest_formats = {PtFormat::x86_64};
   h.identity = true;  // DTE Mode 0 (2.2.2.1) needs no feature bit
   h.pasid = f.gt_sup;
   h.pasid_bits = f.gt_sup ? f.pasid_bits() : 0;
@@ -113,20 +120,42 @@ AmdviHostAdapter::Domain* AmdviHostAdapter::find(host::DomainId id) {
   return it == domains_.end() ? nullptr : &it->second;
 }
 
+bool AmdviHostAdapter::is_v2(const Domain& d) const {
+  return d.type == DomainType::paging && d.format == PtFormat::x86_64;
+}
+
+uint64_t AmdviHostAdapter::guest_root(const Domain& d) const {
+  return d.type == DomainType::nested ? d.s1_root : d.table->root();
+}
+
+unsigned AmdviHostAdapter::gcr3_levels(uint16_t rid) const {
+  auto it = devices_.find(rid);
+  return it == devices_.end() || !it->second.gcr3 ? 0 : it->second.gcr3->glx() + 1;
+}
+
 DomainResult AmdviHostAdapter::alloc_domain(const host::DomainRequest& req) {
   if (!up_) return {Status::invalid, 0, "driver not initialised"};
   const host::HwInfo info = hw_info();
   Domain d;
   d.type = req.type;
   switch (req.type) {
-    case DomainType::paging:
-      if (!info.can_page(req.format))
-        return refuse("AMD-Vi host paging domains use amd-v1 tables, not " +
-                      std::string(to_string(req.format)));
-      d.table = pt::make_page_table(pt::FormatVariant{pt::AmdV1Format(pt::AmdV1Config{kMode})},
-                                    bus_.memory(), pool_);
+    case DomainType::paging: {
+      if (!info.can_page(req.format)) {
+        return refuse(req.format == PtFormat::x86_64
+                          ? "v2 page tables need EFR.GTSup and EFR.GIoSup"
+                          : "AMD-Vi host paging domains use amd-v1 or x86-64 (v2) tables, not " +
+                                std::string(to_string(req.format)));
+      }
+      d.format = req.format;
+      // Linux starts v1 tables at Mode 3 and v2 tables at 4 levels (5 only for LA57 hosts).
+      const pt::FormatVariant fmt =
+          req.format == PtFormat::x86_64
+              ? pt::FormatVariant{pt::X86Format(pt::amd_v2_config(kV2Levels))}
+              : pt::FormatVariant{pt::AmdV1Format(pt::AmdV1Config{kMode})};
+      d.table = pt::make_page_table(fmt, bus_.memory(), pool_);
       if (!d.table) return {Status::no_resources, 0, "no memory for the page table"};
       break;
+    }
     case DomainType::identity:
     case DomainType::blocking:
       break;
@@ -137,7 +166,7 @@ DomainResult AmdviHostAdapter::alloc_domain(const host::DomainRequest& req) {
                           : "AMD-Vi nests an x86-64 (v2) guest table only, not " +
                                 std::string(to_string(req.format)));
       const Domain* parent = find(req.parent);
-      if (parent == nullptr || parent->type != DomainType::paging)
+      if (parent == nullptr || parent->type != DomainType::paging || is_v2(*parent))
         return {Status::invalid, 0, "the parent must be a v1 paging domain"};
       const Features f = Features::decode(efr_);
       // 3.4.6 EFR.GATS: guest tables of 4 levels (00b) or up to 5 (01b).
@@ -146,6 +175,7 @@ DomainResult AmdviHostAdapter::alloc_domain(const host::DomainRequest& req) {
       d.domain_id = parent->domain_id;
       d.parent = req.parent;
       d.s1_root = req.s1_root;
+      d.s1_levels = req.s1_levels;
       break;
     }
   }
@@ -156,70 +186,184 @@ DomainResult AmdviHostAdapter::alloc_domain(const host::DomainRequest& req) {
   return {Status::ok, id, {}};
 }
 
+Status AmdviHostAdapter::compose(const Device& dev, Dte& e) {
+  const Domain* r = find(dev.rid);
+  if (r == nullptr) return Status::invalid;
+  e = Dte{};
+  // Linux set_dte_entry: V and TV always; IR/IW unless blocked.
+  e.v = e.tv = true;
+  e.mode = kModeNone;
+  host::DomainId host_table = 0;  // the v1 domain whose table the DTE walks (Mode 3)
+  unsigned guest_levels = 0;      // of the guest tables the GCR3 entries point at
+  auto guest = [&](unsigned levels) {
+    if (guest_levels != 0 && guest_levels != levels) return false;  // one DTE.GPM for all
+    guest_levels = levels;
+    e.gv = true;
+    return true;
+  };
+  switch (r->type) {
+    case DomainType::paging:
+      e.ir = e.iw = true;
+      if (is_v2(*r)) {
+        guest(kV2Levels);
+        e.giov = true;  // requests without a PASID use GCR3 entry 0
+      } else {
+        e.mode = kMode;
+        e.pt_root = r->table->root();
+        host_table = dev.rid;
+      }
+      break;
+    case DomainType::identity:
+      e.ir = e.iw = true;
+      break;
+    case DomainType::blocking:
+      break;  // 2.2.2.1: Mode 0 with IR = IW = 0 blocks every access
+    case DomainType::nested:
+      e.ir = e.iw = true;
+      e.mode = kMode;
+      e.pt_root = find(r->parent)->table->root();
+      host_table = r->parent;
+      guest(r->s1_levels);
+      e.giov = true;
+      break;
+  }
+  for (const auto& [p, id] : dev.pasids) {
+    const Domain* d = find(id);
+    if (d->type == DomainType::nested) {
+      // Its guest CR3 is a GPA of the parent: the DTE must walk that parent's table.
+      if (host_table != d->parent || !guest(d->s1_levels)) return Status::not_supported;
+    } else if (e.mode != kModeNone || !e.ir || !guest(kV2Levels)) {
+      // With a host table the v2 tables would be walked as nested guest tables; blocked DTEs
+      // (IR = IW = 0) bound every guest access too.
+      return Status::not_supported;
+    }
+  }
+  e.gpm = guest_levels == 5 ? 1 : 0;
+  // Host-stage entries are tagged by the v1 domain's DomainID (nested: the parent's), so its
+  // invalidations reach them; guest-only DTEs use the device's GCR3 DomainID (Linux
+  // gcr3_info.domid); the rest their own domain's.
+  if (host_table != 0) {
+    e.domain_id = find(host_table)->domain_id;
+  } else if (e.gv) {
+    e.domain_id = dev.gcr3_domid;
+  } else {
+    e.domain_id = r->domain_id;
+  }
+  return Status::ok;
+}
+
+std::vector<AmdviHostAdapter::GuestTag> AmdviHostAdapter::guest_tags(const Device& dev,
+                                                                     const Dte& e) const {
+  std::vector<GuestTag> tags;
+  if (!e.gv) return tags;
+  if (e.giov) tags.emplace_back(e.domain_id, 0);
+  for (const auto& [p, id] : dev.pasids) tags.emplace_back(e.domain_id, p);
+  return tags;
+}
+
+pasid::AmdGcr3Table* AmdviHostAdapter::gcr3_table(Device& dev) {
+  if (!dev.gcr3) {
+    // Linux setup_gcr3_table / get_gcr3_levels: 9 PASID bits per level for the device's PASID
+    // width, at most the levels EFR.GLXSup allows.
+    const Features f = Features::decode(efr_);
+    unsigned bits = f.pasid_bits();
+    if (opts_.device_pasid_bits != 0) bits = std::min(bits, opts_.device_pasid_bits);
+    pasid::AmdTableOptions o;
+    o.levels = std::min(pasid::gcr3_levels_for(bits), f.max_gcr3_levels());
+    o.pasid_bits = bits;
+    auto t = std::make_unique<pasid::AmdGcr3Table>(bus_.memory(), pool_, o);
+    if (t->root() == 0) return nullptr;
+    dev.gcr3 = std::move(t);
+    dev.gcr3_domid = next_hw_id_++;
+  }
+  return dev.gcr3.get();
+}
+
 Status AmdviHostAdapter::attach(host::DomainId domain, uint16_t rid,
                                 std::optional<uint32_t> pasid) {
   Domain* d = find(domain);
   if (d == nullptr || !up_ || rid > opts_.max_device_id) return Status::invalid;
-  // Linux set_dte_entry: V and TV always; IR/IW unless blocked.
-  Dte e;
-  e.v = e.tv = true;
-  e.domain_id = d->domain_id;
-  switch (d->type) {
-    case DomainType::paging:
-      if (pasid) {
-        ++counts_.refused;
-        return Status::not_supported;  // v1 tables translate requests without a PASID
-      }
-      e.ir = e.iw = true;
-      e.mode = kMode;
-      e.pt_root = d->table->root();
-      break;
-    case DomainType::identity:
-      if (pasid) {
-        ++counts_.refused;
-        return Status::not_supported;
-      }
-      e.ir = e.iw = true;
-      e.mode = kModeNone;
-      break;
-    case DomainType::blocking:
-      e.mode = kModeNone;  // 2.2.2.1: Mode 0 with IR = IW = 0 blocks every access
-      break;
-    case DomainType::nested: {
-      const Domain* parent = find(d->parent);
-      const Features f = Features::decode(efr_);
-      const uint32_t p = pasid.value_or(0);
-      if (p >> f.pasid_bits()) return Status::invalid;
-      // A 1-level GCR3 table (GLX = 0) holds 512 entries.
-      if (p >= kPage / kGcr3EntryBytes) {
-        ++counts_.refused;
-        return Status::not_supported;
-      }
-      const auto gcr3 = pool_.alloc(kPage, kPage);
-      if (!gcr3 || !zero(*gcr3, kPage)) return Status::no_resources;
-      const uint64_t entry = Gcr3Entry{true, d->s1_root}.encode();
-      bus_.memory().write(*gcr3 + uint64_t{p} * kGcr3EntryBytes, &entry, sizeof entry);
-      e.ir = e.iw = true;
-      e.mode = kMode;
-      e.pt_root = parent->table->root();
-      e.gv = true;
-      e.giov = true;  // requests without a PASID use GCR3 entry 0
-      e.glx = 0;
-      e.gcr3_root = *gcr3;
-      break;
+  // PASID 0 is what requests without a PASID use (GIoV): the same as attaching the requester.
+  const uint32_t p = pasid.value_or(0);
+  const bool at_pasid = p != 0;
+  Device& dev = devices_[rid];
+  Device next;  // the attachments after this call (tables are shared, not copied)
+  next.rid = dev.rid;
+  next.pasids = dev.pasids;
+  next.gcr3_domid = dev.gcr3_domid;
+  if (at_pasid) {
+    const Features f = Features::decode(efr_);
+    if (p >> f.pasid_bits()) return Status::invalid;  // beyond EFR.PASmax
+    if (!(is_v2(*d) || d->type == DomainType::nested)) {
+      ++counts_.refused;
+      return Status::not_supported;  // v1 tables, identity and blocking translate by requester
+    }
+    if (dev.rid == 0) return Status::invalid;  // a requester is attached before its PASIDs
+    next.pasids[p] = domain;
+  } else {
+    next.rid = domain;
+  }
+  const bool needs_gcr3 =
+      is_v2(*find(next.rid)) || find(next.rid)->type == DomainType::nested || !next.pasids.empty();
+  pasid::AmdGcr3Table* gcr3 = nullptr;
+  if (needs_gcr3) {
+    gcr3 = gcr3_table(dev);
+    if (gcr3 == nullptr) return Status::no_resources;
+    next.gcr3_domid = dev.gcr3_domid;
+    if (at_pasid && (p >> gcr3->pasid_bits()) != 0) {
+      ++counts_.refused;
+      return Status::not_supported;  // more PASID bits than EFR.GLXSup's levels index
     }
   }
-  const Qw4 q = e.encode();
+  Dte e;
+  if (const Status s = compose(next, e); s != Status::ok) {
+    if (s == Status::not_supported) ++counts_.refused;
+    return s;
+  }
+  const std::vector<GuestTag> old_tags =
+      dev.live ? guest_tags(dev, dev.dte) : std::vector<GuestTag>{};
+  // The GCR3 entries, then the DTE that points at them (Linux update_gcr3 + set_dte_entry).
+  if (gcr3 != nullptr) {
+    const Domain* r = find(next.rid);
+    const bool rid_guest = is_v2(*r) || r->type == DomainType::nested;
+    pasid::TableError err = pasid::TableError::none;
+    if (at_pasid) {
+      err = gcr3->set(p, {guest_root(*d), 0});
+    } else if (rid_guest) {
+      err = gcr3->set(0, {guest_root(*r), 0});
+    } else if (dev.rid != 0 && dev.live && dev.dte.giov) {
+      err = gcr3->clear(0);
+    }
+    if (err != pasid::TableError::none && err != pasid::TableError::not_present)
+      return Status::no_resources;
+  }
+  dev.rid = next.rid;
+  dev.pasids = std::move(next.pasids);
+  if (write_dte(rid, dev, e, old_tags) != Status::ok) return Status::hw_error;
+  ++counts_.attaches;
+  return Status::ok;
+}
+
+Status AmdviHostAdapter::write_dte(uint16_t rid, Device& dev, const Dte& e,
+                                   const std::vector<GuestTag>& old_tags) {
+  Dte w = e;
+  if (w.gv) {
+    w.glx = dev.gcr3->glx();
+    w.gcr3_root = dev.gcr3->root();
+  }
+  const Qw4 q = w.encode();
   if (!bus_.memory().write(devtab_ + uint64_t{rid} * kDteBytes, q.data(), sizeof q))
     return Status::hw_error;
   queue(Command::invalidate_devtab_entry(rid));  // Linux device_flush_dte
-  // Linux detach: the previous domain's translations are flushed (all pages, PDE = 1).
-  auto old = attached_.find(rid);
-  if (old != attached_.end() && old->second != e.domain_id)
-    queue(Command::invalidate_iommu_pages(old->second, 0, ~uint64_t{0}, true));
+  // Linux detach: the previous domain's translations are flushed (all pages, PDE = 1), and
+  // every PASID the old DTE translated (amd_iommu_dev_flush_pasid_all).
+  if (dev.live && dev.dte.domain_id != w.domain_id)
+    queue(Command::invalidate_iommu_pages(dev.dte.domain_id, 0, ~uint64_t{0}, true));
+  for (const auto& [domid, p] : old_tags)
+    queue(Command::invalidate_iommu_pages(domid, 0, ~uint64_t{0}, true, true, p));
   if (!completion_wait()) return Status::hw_error;
-  attached_[rid] = e.domain_id;
-  ++counts_.attaches;
+  dev.dte = w;
+  dev.live = true;
   return Status::ok;
 }
 
@@ -249,9 +393,23 @@ Status AmdviHostAdapter::invalidate(host::DomainId domain, const host::Invalidat
   // Size 0: a length that wraps encodes "all pages" (S = 1, address 7FFF_FFFF_FFFF_F000h).
   const uint64_t len = req.size == 0 ? ~uint64_t{0} : req.size;
   const uint64_t start = req.size == 0 ? 0 : req.iova;
-  const bool gn = d->type == DomainType::nested;
-  queue(Command::invalidate_iommu_pages(d->domain_id, start, len, true, gn,
-                                        gn ? req.pasid.value_or(0) : 0));
+  if (is_v2(*d) || d->type == DomainType::nested) {
+    // Guest translations are tagged by (DTE DomainID, PASID): flush every place the domain is
+    // attached (Linux amd_iommu_domain_flush_pages walks the domain's devices, GN = 1).
+    std::set<GuestTag> tags;
+    for (const auto& [rid, dev] : devices_) {
+      if (!dev.live) continue;
+      if (dev.rid == domain) tags.emplace(dev.dte.domain_id, 0);
+      for (const auto& [p, id] : dev.pasids)
+        if (id == domain) tags.emplace(dev.dte.domain_id, p);
+    }
+    for (const auto& [domid, p] : tags) {
+      if (req.pasid && *req.pasid != p) continue;
+      queue(Command::invalidate_iommu_pages(domid, start, len, true, true, p));
+    }
+  } else {
+    queue(Command::invalidate_iommu_pages(d->domain_id, start, len, true));
+  }
   if (!completion_wait()) return Status::hw_error;
   ++counts_.invalidations;
   return Status::ok;

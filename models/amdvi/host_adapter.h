@@ -1,33 +1,48 @@
 // An AMD-Vi host driver behind the host domain API (src/host/iommu_driver.h), programming the
-// IOMMU the way Linux's amd_iommu driver does (drivers/iommu/amd: init.c, iommu.c, nested.c)
-// and only through a host::HostBus:
+// IOMMU the way Linux's amd_iommu driver does (drivers/iommu/amd: init.c, iommu.c, pasid.c,
+// nested.c) and only through a host::HostBus:
 //
 // - init: read the EFR; allocate a device table for DeviceIDs up to `max_device_id`, a 512-entry
 //   command buffer and event log and a completion-wait store; program the base and pointer
 //   registers; set IommuEn, EventLogEn, CmdBufEn (and GTEn with EFR.GTSup); one COMPLETION_WAIT
 //   to check the command path;
-// - paging domains: v1 host tables at Mode 3 (Linux's default), a DomainID each from 1;
+// - paging domains in either of Linux's page-table modes: v1 host tables at Mode 3
+//   (amd_iommu_pgtable=v1, the default) or v2 (x86-64, 4-level) tables
+//   (amd_iommu_pgtable=v2, needs EFR.GTSup and GIoSup) used through the device's GCR3 table:
+//   DTE Mode 0, GV, GIoV, entry 0 holding the v2 root; a DomainID each from 1;
 //   identity: DTE Mode 0 with IR/IW (2.2.2.1); blocking: DTE V/TV with IR = IW = 0;
+// - PASIDs: a v2 paging domain attached at a PASID (SVA) fills that PASID's GCR3 entry; the
+//   requester's own domain must leave the host stage off (identity or v2), else the v2 tables
+//   would be walked as nested guest tables;
 // - nested: a user x86-64 (v2, guest) stage 1 over a v1 parent (EFR.GTSup and GIoSup): the DTE
-//   keeps the parent's table (Mode 3) and DomainID, sets GV and GIoV and points at a 1-level
-//   GCR3 table in driver memory whose entry for the PASID (0 for requests without one) holds
-//   the guest CR3 (a GPA); anything else is refused as not supported;
-// - attach rewrites the whole 256-bit DTE, then INVALIDATE_DEVTAB_ENTRY + COMPLETION_WAIT;
+//   keeps the parent's table (Mode 3) and DomainID, sets GV (GIoV for the requester's own
+//   requests) and the GCR3 entry holds the guest CR3 (a GPA); anything else is refused as not
+//   supported;
+// - one GCR3 table per device, of the levels Linux's get_gcr3_levels picks for the device's
+//   PASID width (`device_pasid_bits`), at most EFR.GLXSup + 1 (src/pasid/amd_gcr3_table.h);
+//   PASIDs the table cannot index are refused as not supported;
+// - attach rewrites the whole 256-bit DTE, then INVALIDATE_DEVTAB_ENTRY, flushes what the old
+//   DTE could have cached (its DomainID's host entries when that changes, each guest PASID it
+//   had) and COMPLETION_WAIT;
 // - invalidate: INVALIDATE_IOMMU_PAGES (PDE = 1; the smallest naturally aligned range, or all
-//   pages for size 0; GN with the PASID for a nested domain) + COMPLETION_WAIT, polled.
+//   pages for size 0): v1 domains by DomainID; v2 and nested domains with GN = 1 for every
+//   (DTE DomainID, PASID) they are attached at; then COMPLETION_WAIT, polled.
 //
 // Event log entries are consumed after each COMPLETION_WAIT and counted.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "base/time.h"
 #include "host/host_bus.h"
 #include "host/iommu_driver.h"
 #include "hw/phys_allocator.h"
 #include "models/amdvi/commands.h"
+#include "models/amdvi/dte.h"
 #include "pagetable/page_table.h"
+#include "pasid/amd_gcr3_table.h"
 
 namespace isim::amdvi {
 
@@ -36,6 +51,7 @@ struct AdapterOptions {
   uint64_t pool_base = 0;             ///< driver memory: device table, queues, tables
   uint64_t pool_limit = 0;            ///< ... up to here
   uint16_t max_device_id = 0xFFFF;    ///< device table covers DeviceIDs up to this
+  unsigned device_pasid_bits = 0;     ///< devices' PASID width (PCIe Max PASID Width); 0: EFR's
   Tick poll_interval = 1'000'000;     ///< between reads of the COMPLETION_WAIT store (1 us)
   Tick wait_timeout = 1'000'000'000;  ///< give up on a COMPLETION_WAIT after this (1 ms)
 };
@@ -64,17 +80,46 @@ class AmdviHostAdapter final : public host::IommuDriver {
   host::Status invalidate(host::DomainId domain, const host::InvalidateRequest& req) override;
 
   const AdapterCounts& adapter_counts() const { return acounts_; }
+  /// GCR3 levels (DTE GLX + 1) of `rid`'s table; 0 when it has none.
+  unsigned gcr3_levels(uint16_t rid) const;
 
  private:
   struct Domain {
     host::DomainType type;
-    uint16_t domain_id = 0;                ///< hardware DomainID (nested: the parent's)
-    std::unique_ptr<pt::PageTable> table;  ///< paging
-    host::DomainId parent = 0;             ///< nested
-    uint64_t s1_root = 0;                  ///< nested: guest CR3 (GPA)
+    host::PtFormat format = host::PtFormat::amd_v1;  ///< paging: amd_v1 or x86_64 (v2)
+    uint16_t domain_id = 0;                          ///< hardware DomainID (nested: the parent's)
+    std::unique_ptr<pt::PageTable> table;            ///< paging
+    host::DomainId parent = 0;                       ///< nested
+    uint64_t s1_root = 0;                            ///< nested: guest CR3 (GPA)
+    unsigned s1_levels = 4;                          ///< nested: guest table levels
   };
+  /// What one requester is attached to, and its GCR3 table.
+  struct Device {
+    host::DomainId rid = 0;                     ///< requests without a PASID
+    std::map<uint32_t, host::DomainId> pasids;  ///< PASID attachments (v2 paging or nested)
+    std::unique_ptr<pasid::AmdGcr3Table> gcr3;  ///< once a guest table is attached
+    /// DomainID the DTE carries while only guest tables translate (Linux gives each device's
+    /// GCR3 table its own, so equal PASIDs of different devices never share IOTLB tags).
+    uint16_t gcr3_domid = 0;
+    Dte dte;            ///< what the device table holds for it
+    bool live = false;  ///< dte has been written
+  };
+  /// (DTE DomainID, PASID) an IOTLB entry of a guest translation is tagged with.
+  using GuestTag = std::pair<uint16_t, uint32_t>;
+
   host::DomainResult refuse(std::string why);
   Domain* find(host::DomainId id);
+  bool is_v2(const Domain& d) const;
+  /// The guest table root a domain puts in a GCR3 entry (v2 root, or the nested guest CR3).
+  uint64_t guest_root(const Domain& d) const;
+  /// Builds `rid`'s DTE from its attachments; not_supported when they cannot share one DTE.
+  host::Status compose(const Device& dev, Dte& e);
+  /// The guest tags `e` lets the IOMMU cache (GIoV: PASID 0; every valid GCR3 entry).
+  std::vector<GuestTag> guest_tags(const Device& dev, const Dte& e) const;
+  pasid::AmdGcr3Table* gcr3_table(Device& dev);
+  /// Writes `e` as `rid`'s DTE and flushes what the previous one let the IOMMU cache.
+  host::Status write_dte(uint16_t rid, Device& dev, const Dte& e,
+                         const std::vector<GuestTag>& old_tags);
   uint64_t mmio_read(uint32_t off);
   void mmio_write(uint32_t off, uint64_t v);
   bool zero(uint64_t pa, uint64_t len);
@@ -95,7 +140,7 @@ class AmdviHostAdapter final : public host::IommuDriver {
   uint64_t sem_ = 0;
   uint64_t seq_ = 0;
   std::map<host::DomainId, Domain> domains_;
-  std::map<uint16_t, uint16_t> attached_;  ///< DeviceID -> DomainID its DTE holds
+  std::map<uint16_t, Device> devices_;
   host::DomainId next_ = 1;
   uint16_t next_hw_id_ = 1;
   AdapterCounts acounts_;

@@ -19,13 +19,31 @@
 //   lie in guest RAM.
 // - with `ats`: DTE.I = 1, and each unmap also queues INVALIDATE_IOTLB_PAGES for the device
 //   (Linux device_flush_iotlb), so the COMPLETION_WAIT waits for its ATC.
+// - with `msi` (Linux iommu_init_irq / amd_iommu_int_thread): the MSI capability mirror in MMIO
+//   (EFR.MsiCapMmioSup: address 0x15C/0x160, data 0x164, MSI Enable in the header at 0x158)
+//   points at a DWORD in driver memory, and EventIntEn (PPRIntEn with `pri`, ComWaitIntEn with
+//   `completion_irq`) are set. The platform has no interrupt controller, so the driver's
+//   handler polls that DWORD whenever it waits; on an interrupt it reads Status, clears the
+//   EventLogInt / PPRInt / ComWaitInt bits it found (RW1C) and services the logs, until Status
+//   shows none. Without `msi` the event log is read after every COMPLETION_WAIT.
+// - with `completion_irq`: COMPLETION_WAIT with I = 1 instead of a store, waited for through
+//   the interrupt and Status.ComWaitInt.
+// - with `pri` (and `pasid`; Linux handles page requests with a PASID only): PRI demand paging.
+//   The driver allocates a 512-entry PPR log and sets PPREn, PPRLogEn, PPRIntEn and DTE.PPR
+//   (Linux amd_iommu_enable_ppr_log). Buffers are not mapped up front: the engine sends a page
+//   request group for each buffer's pages (last request flagged), the driver's handler drains
+//   the PPR log (Linux amd_iommu_poll_ppr_log: entry, head, one at a time), maps each
+//   requested page it knows, and answers each group with COMPLETE_PPR_REQUEST (success, or
+//   Invalid Request for an address it does not back); the engine waits for the PRG response,
+//   then DMAs.
 //
 // Register accesses go through the platform's host bus (the CPU port and the system bus to the
 // IOMMU's register block) and cost the bus time plus `mmio_latency` each (the core's uncached
 // access); table and command writes are CPU stores into memory (zero time). The driver reads the
-// event log after every COMPLETION_WAIT (Linux polls it from the IOMMU interrupt thread). Not
-// modelled yet: an engine that uses its ATC, several devices or PASIDs per domain, a 2-level GCR3
-// table, the guest's own (virtual) IOMMU driver.
+// event log from its interrupt handler (or after every COMPLETION_WAIT without `msi`). Not
+// modelled here: an engine that uses its ATC, several devices or PASIDs per domain (the domain
+// API adapter, host_adapter.h, has those and 2-level GCR3 tables), the guest's own (virtual)
+// IOMMU driver.
 #pragma once
 
 #include <cstdint>
@@ -61,7 +79,11 @@ struct AmdviHostParams {
   bool nested = false;
   uint64_t guest_ram_spa = uint64_t{512} << 20;   ///< where guest-physical 0 is in memory
   uint64_t guest_ram_size = uint64_t{256} << 20;  ///< guest RAM size
-  unsigned ats_qdep = 32;  ///< ATS invalidate queue depth the function reports (Maxpend)
+  bool msi = true;              ///< interrupts: MSI mirror + Event/PPR interrupt enables
+  uint32_t msi_data = 0x21;     ///< MSI data the IOMMU writes (the vector an OS would choose)
+  bool completion_irq = false;  ///< COMPLETION_WAIT signals by interrupt, not by a store
+  bool pri = false;             ///< with pasid: pages are mapped on the device's page requests
+  unsigned ats_qdep = 32;       ///< ATS invalidate queue depth the function reports (Maxpend)
   uint64_t pool_base = uint64_t{768} << 20;  ///< driver memory: device table, queues, tables
   uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
   uint64_t iova_base = uint64_t{1} << 32;    ///< first IOVA handed out (Mode 3 reaches 2^39)
@@ -89,6 +111,16 @@ struct AmdviHostParams {
             Unit::address);
     v.param("guest_ram_size", guest_ram_size, "nested: guest RAM size", Unit::bytes,
             Range<uint64_t>{uint64_t{1} << 21, uint64_t{1} << 40});
+    v.param("msi", msi,
+            "program the MSI capability mirror and EventIntEn/PPRIntEn; the handler services the "
+            "logs on each interrupt");
+    v.param("msi_data", msi_data, "MSI data written on an interrupt (the vector)",
+            Range<uint32_t>{1, 0xffff});
+    v.param("completion_irq", completion_irq,
+            "with msi: COMPLETION_WAIT with I = 1 and ComWaitIntEn, waited for by interrupt");
+    v.param("pri", pri,
+            "with pasid: PRI demand paging through the PPR log and COMPLETE_PPR_REQUEST "
+            "(buffers are not mapped before the device asks)");
     v.param("ats_qdep", ats_qdep, "ATS invalidate queue depth (INVALIDATE_IOTLB_PAGES Maxpend)",
             Range<unsigned>{0, 255});
     v.param("pool_base", pool_base, "driver memory for the device table, queues and tables",
@@ -141,11 +173,14 @@ class AmdviHostDriver final : public DeviceBase {
   AmdviHostDriver(const ComponentSpec& spec, const AmdviHostParams& p, BuildContext& ctx);
   ~AmdviHostDriver() override;
 
+  /// The engine's PRI: records the PRG response the IOMMU sent for its page request group.
+  void page_response(const PageGroupResponse& r, Tick now) override;
+
  private:
   void run() override;
   bool bring_up();
-  uint64_t mmio_read(uint32_t offset);
-  void mmio_write(uint32_t offset, uint64_t value);
+  uint64_t mmio_read(uint32_t offset, unsigned size = 8);
+  void mmio_write(uint32_t offset, uint64_t value, unsigned size = 8);
   void write_qwords(uint64_t pa, std::initializer_list<uint64_t> v);
   /// Appends a command at the tail (waiting for room) and writes the tail register.
   void queue(const amdvi::Command& c);
@@ -154,6 +189,15 @@ class AmdviHostDriver final : public DeviceBase {
   /// Consumes the event log (Linux iommu_poll_events): entries from head to tail, counted by
   /// code, then the new head.
   void service_events();
+  /// The interrupt handler: true when an MSI had arrived (Status bits cleared, logs serviced).
+  bool handle_interrupt();
+  /// Drains the PPR log: maps requested pages, answers complete groups.
+  void service_ppr();
+  /// Where the engine waits: handles interrupts, then lets `poll_interval` pass.
+  void idle();
+  /// PRI: the engine's page request group for [iova, iova + len) and the wait for its
+  /// response; true when the pages were made resident.
+  bool demand_pages(uint64_t iova, uint64_t len, bool write, uint16_t group);
 
   AmdviHostParams p_;
   AmdviHostWorkload w_;
@@ -171,6 +215,17 @@ class AmdviHostDriver final : public DeviceBase {
   uint64_t evt_head_ = 0;
   uint64_t sem_ = 0;
   uint64_t seq_ = 0;
+  uint64_t msi_box_ = 0;  ///< where the IOMMU's MSI writes land
+  uint64_t ppr_base_ = 0;
+  uint64_t ppr_head_ = 0;
+  bool comwait_seen_ = false;  ///< Status.ComWaitInt found by the handler
+  /// PRI: what the driver backs (an address space's VMA): IOVA range and its output address.
+  struct Backing {
+    uint64_t iova = 0, out = 0, len = 0;
+  } backing_;
+  std::vector<bool> group_ok_;  ///< PRI: per group index, every request so far was served
+  bool response_seen_ = false;  ///< the engine's PRG response arrived
+  PageGroupResponse response_;
   std::vector<uint8_t> buffer_;
 
   stats::Counter& buffers_;
@@ -187,6 +242,11 @@ class AmdviHostDriver final : public DeviceBase {
   stats::Counter& late_blocked_;
   stats::Counter& events_;
   stats::Counter& io_page_faults_;
+  stats::Counter& interrupts_;
+  stats::Counter& page_requests_;
+  stats::Counter& ppr_entries_;
+  stats::Counter& ppr_completions_;
+  stats::Counter& prg_failures_;
 };
 
 /// Registers device type `amdvi-host`.

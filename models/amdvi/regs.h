@@ -32,8 +32,10 @@ inline constexpr uint32_t kExclLimit = 0x0028;
 inline constexpr uint32_t kEfr = 0x0030;
 inline constexpr uint32_t kPprLogBase = 0x0038;
 /// 3.4.x MSI capability registers mirrored in MMIO (present with EFR.MsiCapMmioSup; Linux
-/// MMIO_MSI_ADDR_LO/HI/DATA_OFFSET 0x15C/0x160/0x164). The header at 0x158 carries the PCI
-/// MSI Message Control word in 31:16 (MSI Enable = bit 16) [UNVERIFIED offset of the header].
+/// MMIO_MSI_ADDR_LO/HI/DATA_OFFSET 0x15C/0x160/0x164). The header at 0x158 mirrors the PCI
+/// MSI capability header DWORD, Message Control in 31:16 (MSI Enable = bit 16) (VirtualBox
+/// DevIommuAmd IOMMU_MMIO_OFF_MSI_CAP_HDR 0x158; 0x150/0x154 are the MSI vector registers,
+/// not modelled).
 inline constexpr uint32_t kMsiCapHdr = 0x0158;
 inline constexpr uint32_t kMsiAddrLo = 0x015C;
 inline constexpr uint32_t kMsiAddrHi = 0x0160;
@@ -127,9 +129,10 @@ inline constexpr unsigned kPrivAbrtEnLo = 37, kPrivAbrtEnHi = 38;
 inline constexpr unsigned kPprAutoRspEn = 39;
 inline constexpr unsigned kMarcEn = 40;
 inline constexpr unsigned kBlkStopMrkEn = 41;
-// UNVERIFIED: Linux's amd_iommu_types.h puts PPRAutoRspAon at bit 48 (shared here with
-// GDUpdateDis), Linux's vIOMMU guest-register code at bit 42. Unused: the model keeps Control
-// bits 16:0 only (kModelled).
+// Bit 42: VirtualBox iommu-amd.h, FreeBSD amdiommu.h (AMDIOMMU_CTRL_PPRAUTORESPA_EN), CoreFreq
+// and the vIOMMU guest-register code all put it there; the single outlier, bit 48 in an
+// out-of-tree vIOMMU patch to amd_iommu_types.h, collides with GDUpdateDis. Unused: the model
+// keeps Control bits 16:0 only (kModelled).
 inline constexpr unsigned kPprAutoRspAon = 42;
 inline constexpr unsigned kEPHEn = 45;
 inline constexpr unsigned kHADUpdateLo = 46, kHADUpdateHi = 47;

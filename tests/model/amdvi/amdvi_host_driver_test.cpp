@@ -10,7 +10,8 @@
 namespace isim {
 namespace {
 
-std::string config(unsigned flush_batch, int pasid = -1, bool ats = false, unsigned late = 0) {
+std::string config(unsigned flush_batch, int pasid = -1, bool ats = false, unsigned late = 0,
+                   const std::string& extra = "") {
   return fmt::format(R"(
 sim: {{seed: 1, duration: 2ms}}
 memory: {{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}}
@@ -21,20 +22,23 @@ devices:
     type: amdvi-host
     iommu: iommu0
     rid: 0x0100
-    params: {{domain_id: 3, flush_batch: {}, pasid: {}, ats: {}}}
+    params: {{domain_id: 3, flush_batch: {}, pasid: {}, ats: {}{}}}
     workload: {{base: 0x10000000, footprint: 1MiB, size: 6KiB, op: write, count: 40,
                late_every: {}}}
 )",
-                     flush_batch, pasid, ats, late);
+                     flush_batch, pasid, ats, extra, late);
 }
 
 struct Counts {
   uint64_t buffers, errors, waits, invals, blocked, walks, stores, dev_accesses, guest_invals,
-      gcr3_misses, atc_invals, device_atc_invals, late, late_blocked, iopf_consumed;
+      gcr3_misses, atc_invals, device_atc_invals, late, late_blocked, iopf_consumed, interrupts,
+      msis_sent, page_requests, ppr_entries, ppr_completions, prg_failures, page_responses,
+      ppr_logged, ppr_responses;
 };
 
-Counts run(unsigned flush_batch, int pasid = -1, bool ats = false, unsigned late = 0) {
-  Platform pf(test::platform_config(config(flush_batch, pasid, ats, late)));
+Counts run(unsigned flush_batch, int pasid = -1, bool ats = false, unsigned late = 0,
+           const std::string& extra = "") {
+  Platform pf(test::platform_config(config(flush_batch, pasid, ats, late, extra)));
   EXPECT_TRUE(test::run_thread([] { sc_core::wait(sc_core::sc_time(2, sc_core::SC_MS)); },
                                sc_core::sc_time(3, sc_core::SC_MS)));
   const stats::Group& dev = *pf.stats().find_group("nic0");
@@ -53,7 +57,16 @@ Counts run(unsigned flush_batch, int pasid = -1, bool ats = false, unsigned late
           test::counter(dev, "ats_invalidations"),
           test::counter(dev, "late_dmas"),
           test::counter(dev, "late_blocked"),
-          test::counter(dev, "io_page_faults")};
+          test::counter(dev, "io_page_faults"),
+          test::counter(dev, "interrupts"),
+          test::counter(io, "interrupts"),
+          test::counter(dev, "page_requests"),
+          test::counter(dev, "ppr_entries"),
+          test::counter(dev, "ppr_completions"),
+          test::counter(dev, "prg_failures"),
+          test::counter(dev, "page_responses"),
+          test::counter(io, "ppr.logged"),
+          test::counter(io, "ppr.responses")};
 }
 
 TEST(AmdviHostDriver, StrictFlushWaitsForEveryUnmap) {
@@ -145,8 +158,80 @@ TEST(AmdviHostDriver, StrictFlushBlocksEveryLateDmaAndTheDriverSeesTheFaults) {
   EXPECT_EQ(c.late, 10u);
   EXPECT_EQ(c.late_blocked, 10u);
   EXPECT_EQ(c.blocked, 10u);
-  // Each blocked DMA logged an IO_PAGE_FAULT that the driver consumed from the event log.
+  // Each blocked DMA logged an IO_PAGE_FAULT that the driver consumed from the event log, in
+  // its interrupt handler: the IOMMU signalled the entries by MSI.
   EXPECT_EQ(c.iopf_consumed, 10u);
+  EXPECT_GE(c.interrupts, 1u);
+  EXPECT_LE(c.interrupts, c.msis_sent);
+}
+
+TEST(AmdviHostDriver, WithoutMsiTheEventLogIsReadAfterEachWait) {
+  const Counts c = run(1, -1, false, 4, ", msi: false");
+  EXPECT_EQ(c.late_blocked, 10u);
+  EXPECT_EQ(c.iopf_consumed, 10u);
+  EXPECT_EQ(c.interrupts, 0u);
+  EXPECT_EQ(c.msis_sent, 0u);
+}
+
+TEST(AmdviHostDriver, CompletionWaitsSignalledByInterrupt) {
+  const Counts c = run(1, -1, false, 0, ", completion_irq: true");
+  EXPECT_EQ(c.buffers, 40u);
+  EXPECT_EQ(c.errors, 0u);
+  EXPECT_EQ(c.waits, 41u);
+  // No store: each COMPLETION_WAIT (I = 1) raised ComWaitInt and one MSI, which the driver
+  // waited for before queueing more.
+  EXPECT_EQ(c.stores, 0u);
+  EXPECT_EQ(c.msis_sent, 41u);
+  EXPECT_EQ(c.interrupts, 41u);
+}
+
+TEST(AmdviHostDriver, PriPageRequestsRoundTripThroughThePprLog) {
+  const Counts c = run(1, 5, false, 0, ", pri: true");
+  EXPECT_EQ(c.buffers, 40u);
+  EXPECT_EQ(c.errors, 0u);
+  EXPECT_EQ(c.blocked, 0u);
+  // A 6 KiB buffer spans two or three pages: one request each, one group per buffer.
+  EXPECT_GE(c.page_requests, 80u);
+  EXPECT_LE(c.page_requests, 120u);
+  // Every request became a PPR log entry the driver consumed; every group was answered with
+  // COMPLETE_PPR_REQUEST, which reached the device as a successful PRG response.
+  EXPECT_EQ(c.ppr_logged, c.page_requests);
+  EXPECT_EQ(c.ppr_entries, c.page_requests);
+  EXPECT_EQ(c.ppr_completions, 40u);
+  EXPECT_EQ(c.ppr_responses, 40u);
+  EXPECT_EQ(c.page_responses, 40u);
+  EXPECT_EQ(c.prg_failures, 0u);
+  EXPECT_GE(c.interrupts, 40u);
+}
+
+TEST(AmdviHostDriver, PriPollsThePprLogWithoutMsi) {
+  const Counts c = run(1, 5, false, 0, ", pri: true, msi: false");
+  EXPECT_EQ(c.buffers, 40u);
+  EXPECT_EQ(c.ppr_entries, c.page_requests);
+  EXPECT_EQ(c.page_responses, 40u);
+  EXPECT_EQ(c.interrupts, 0u);
+}
+
+TEST(AmdviHostDriver, PriNeedsEfrPprSup) {
+  Platform pf(test::platform_config(R"(
+sim: {seed: 1, duration: 1ms}
+memory: {size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}
+iommus:
+  - {name: iommu0, type: amdvi, params: {features: {ppr_sup: false}}}
+devices:
+  - name: nic0
+    type: amdvi-host
+    iommu: iommu0
+    rid: 0x0100
+    params: {pasid: 5, pri: true}
+    workload: {base: 0x10000000, footprint: 1MiB, size: 4KiB, op: write, count: 4}
+)"));
+  ASSERT_TRUE(test::run_thread([] { sc_core::wait(sc_core::sc_time(1, sc_core::SC_MS)); },
+                               sc_core::sc_time(2, sc_core::SC_MS)));
+  const stats::Group& dev = *pf.stats().find_group("nic0");
+  EXPECT_EQ(test::counter(dev, "errors"), 1u);  // bring-up refused
+  EXPECT_EQ(test::counter(dev, "buffers"), 0u);
+  EXPECT_EQ(test::counter(dev, "page_requests"), 0u);
 }
 
 TEST(AmdviHostDriver, BatchedFlushLetsLateDmasThroughStaleEntries) {

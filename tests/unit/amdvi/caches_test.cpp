@@ -75,6 +75,22 @@ TEST(AmdviPpr, EntryLayoutMatchesTheLogFormat) {
   EXPECT_EQ(bits(q[0], 63, 60), 0x1u);
   EXPECT_EQ(q[1], 0x43000u);
   EXPECT_EQ(PprEntry::decode(q), e);
+  EXPECT_FALSE(bit(q[0], 41));
+}
+
+TEST(AmdviPpr, LastInGroupIsTagBitNine) {
+  PprEntry e;
+  e.device_id = 0x0100;
+  e.tag = 0x003;
+  e.last = true;
+  e.gn = true;
+  e.pasid = 7;
+  e.write = true;
+  e.addr = 0x7000;
+  // Written out by hand: tag 3 | bit 9 in 41:32, PASID 7 in 31:16, WRITE|GN flags, type 1.
+  const Qw2 want{0x1120'0203'0007'0100ull, 0x7000ull};
+  EXPECT_EQ(e.encode(), want);
+  EXPECT_EQ(PprEntry::decode(want), e);
 }
 
 }  // namespace
