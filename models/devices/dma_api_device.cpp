@@ -1,6 +1,10 @@
+// sc_spawn: the buffer loops and the flush-queue timer are processes made at run time.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include "models/devices/dma_api_device.h"
 
 #include <map>
+#include <string>
+#include <systemc>
 
 #include "base/bits.h"
 #include "hw/sc_time_util.h"
@@ -227,40 +231,51 @@ void DmaApiDevice::run() {
     return;
   }
   // A NIC's descriptor ring is coherent memory (dma_alloc_coherent): mapped once.
-  std::optional<uint64_t> ring;
   if (w_.pattern == AccessPattern::nic) {
-    ring = api_->map(w_.base, align_up(w_.ring_entries * w_.desc_size, kPageLg2));
-    if (!ring) {
+    ring_ = api_->map(w_.base, align_up(w_.ring_entries * w_.desc_size, kPageLg2));
+    if (!ring_) {
       ++errors_;
       return;
     }
   }
   const Tick now0 = to_ticks(sc_core::sc_time_stamp());
   const Tick end = to_ticks(end_time_);
-  const Tick stop = w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end;
-  uint64_t n_buffers = 0;
-  bool by_count = true;
-  for (uint64_t n = 0; w_.count == 0 || n < w_.count; ++n) {
+  stop_ = w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end;
+  if (p_.policy == host::DmaPolicy::deferred)
+    sc_core::sc_spawn([this] { flush_timer(); }, "fq_timer");
+  for (unsigned i = 1; i < w_.outstanding; ++i)
+    sc_core::sc_spawn([this] { worker(); }, ("buffer" + std::to_string(i)).c_str());
+  worker();
+}
+
+void DmaApiDevice::worker() {
+  while (w_.count == 0 || issued_ < w_.count) {
     const Tick t0 = to_ticks(sc_core::sc_time_stamp());
-    if (t0 >= stop) {
-      by_count = false;
-      break;
-    }
+    if (t0 >= stop_) break;
+    ++issued_;
     const PatternAccess acc = pattern_.next_access();
     const bool write = acc.write ? *acc.write
                                  : w_.op == DmaOp::write ||
                                        (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
-    if (acc.write && ring) {
-      if (!dma(*ring + (acc.addr - w_.base), acc.size, write)) ++errors_;
+    if (acc.write && ring_) {
+      if (!dma(*ring_ + (acc.addr - w_.base), acc.size, write)) ++errors_;
       continue;
     }
-    const auto dma_addr = api_->map(acc.addr, acc.size);
+    std::optional<uint64_t> dma_addr;
+    {
+      sc_core::sc_scoped_lock l(api_mutex_);
+      dma_addr = api_->map(acc.addr, acc.size);
+    }
     if (!dma_addr) {
       ++errors_;
       continue;
     }
     const bool ok = dma(*dma_addr, acc.size, write);
-    api_->unmap(*dma_addr, acc.size);
+    {
+      sc_core::sc_scoped_lock l(api_mutex_);
+      api_->unmap(*dma_addr, acc.size);
+    }
+    if (p_.policy == host::DmaPolicy::deferred) fq_kick_.notify(sc_core::SC_ZERO_TIME);
     latency_.record(to_ticks(sc_core::sc_time_stamp()) - t0);
     if (ok) {
       ++buffers_;
@@ -268,15 +283,35 @@ void DmaApiDevice::run() {
     } else {
       ++errors_;
     }
-    if (p_.late_every && ++n_buffers % p_.late_every == 0) {
+    if (p_.late_every && ++late_counter_ % p_.late_every == 0) {
       ++late_dmas_;
-      api_->note_access(*dma_addr, acc.size);
+      {
+        sc_core::sc_scoped_lock l(api_mutex_);
+        api_->note_access(*dma_addr, acc.size);
+      }
       ++(dma(*dma_addr, acc.size, write) ? late_served_ : late_blocked_);
     }
     active_time_.set(static_cast<double>(to_ticks(sc_core::sc_time_stamp())));
   }
-  // A driver that finishes its work drains its flush queue (the timer would, later).
-  if (by_count) api_->flush();
+}
+
+void DmaApiDevice::flush_timer() {
+  for (;;) {
+    std::optional<Tick> due;
+    {
+      sc_core::sc_scoped_lock l(api_mutex_);
+      due = api_->next_deadline();
+    }
+    const Tick now = to_ticks(sc_core::sc_time_stamp());
+    if (!due) {
+      sc_core::wait(fq_kick_);
+    } else if (now < *due) {
+      sc_core::wait(from_ticks(*due - now));
+    } else {
+      sc_core::sc_scoped_lock l(api_mutex_);
+      api_->poll();
+    }
+  }
 }
 
 void register_dma_api_device() {

@@ -7,8 +7,12 @@
 //
 // All dma-api devices behind one IOMMU share one driver instance (brought up by the first
 // device to run; the others wait), with calls serialised by a lock, as Linux serialises on its
-// IOMMU and domain locks; each device gets its own domain. One buffer is in flight per device
-// (map, DMA, unmap); concurrency comes from several devices (e.g. SR-IOV VFs).
+// IOMMU and domain locks; each device gets its own domain. Up to the workload's `outstanding`
+// buffers are in flight per device, each its own map, DMA, unmap sequence (a NIC ring keeps
+// many buffers posted); the device's DMA-API calls are serialised (one CPU queue per device),
+// its DMAs overlap. In deferred mode a flush-queue timer flushes `fq_timeout` after the oldest
+// queued unmap, as Linux's fq_flush_timeout does, even when no further unmap comes (a device
+// that has finished its work leaves its last unmaps to the timer too).
 //
 // With `late_every`, every Nth buffer is accessed once more just after its unmap (a driver bug
 // or a malicious device): strict invalidation blocks it; the deferred policy lets it through
@@ -17,6 +21,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "host/dma_api.h"
@@ -105,6 +110,10 @@ class DmaApiDevice final : public DeviceBase {
 
  private:
   void run() override;
+  /// One of the `outstanding` buffer loops: map, DMA, unmap until the count or the end.
+  void worker();
+  /// Deferred policy: flushes the queue when its oldest entry times out.
+  void flush_timer();
   /// One DMA of `size` bytes at `addr`; true when it completed without error.
   bool dma(uint64_t addr, uint64_t size, bool write);
 
@@ -116,6 +125,14 @@ class DmaApiDevice final : public DeviceBase {
   std::shared_ptr<SharedHostDriver> shared_;
   std::unique_ptr<host::DmaApi> api_;
   sc_core::sc_time end_time_;
+  // State shared by the buffer loops (members: a loop suspended at the end of the run is
+  // never unwound).
+  sc_core::sc_mutex api_mutex_;   ///< the device's DMA-API calls, one at a time
+  sc_core::sc_event fq_kick_;     ///< an unmap queued an entry: the timer re-arms
+  std::optional<uint64_t> ring_;  ///< NIC: the coherent descriptor ring's DMA address
+  Tick stop_ = 0;                 ///< no buffer starts at or after this time
+  uint64_t issued_ = 0;           ///< buffers started (against the workload's count)
+  uint64_t late_counter_ = 0;     ///< buffers completed, for `late_every`
   stats::Counter& buffers_;
   stats::Counter& bytes_;
   stats::Counter& errors_;

@@ -12,7 +12,8 @@ namespace isim {
 namespace {
 
 std::string config(const std::string& iommu, const std::string& policy, unsigned late,
-                   unsigned devices = 1, bool scalable = false) {
+                   unsigned devices = 1, bool scalable = false, const std::string& extra = "",
+                   const std::string& workload = "count: 64, outstanding: 1") {
   std::string devs;
   for (unsigned i = 0; i < devices; ++i) {
     devs += fmt::format(R"(
@@ -20,10 +21,11 @@ std::string config(const std::string& iommu, const std::string& policy, unsigned
     type: dma-api
     iommu: iommu0
     rid: {1}
-    params: {{policy: {2}, late_every: {3}, fq_size: 16, scalable: {5}}}
+    params: {{policy: {2}, late_every: {3}, scalable: {5}, {6}}}
     workload: {{pattern: sequential, base: {4}, footprint: 1MiB, size: 4KiB, op: write,
-               count: 64}})",
-                        i, 0x100 + 8 * i, policy, late, 0x1000'0000 + i * 0x10'0000, scalable);
+               {7}}})",
+                        i, 0x100 + 8 * i, policy, late, 0x1000'0000 + i * 0x10'0000, scalable,
+                        extra.empty() ? "fq_size: 16" : extra, workload);
   }
   return fmt::format(R"(
 sim: {{seed: 1, duration: 5ms, quantum: 1us}}
@@ -150,6 +152,77 @@ TEST(DmaApiDevice, SeveralDevicesShareOneDriver) {
   EXPECT_EQ(r.errors, 0u);
   EXPECT_EQ(r.drv_domains, 4u);             // one driver, a domain per device
   EXPECT_EQ(r.drv_invalidations, 4 * 64u);  // every device's unmaps
+}
+
+/// Two VT-d units with a dma-api device each (their own drivers, memory pools and buffers),
+/// differing in device params and workload keys: a comparison in one simulation.
+struct Pair {
+  uint64_t buffers[2], invalidations[2], fq_flushes[2], fq_timeouts[2], stale_max[2];
+  double active_time[2];
+};
+
+Pair run_pair(const std::string& policy, const std::string (&params)[2],
+              const std::string (&workload)[2]) {
+  std::string devs;
+  for (unsigned i = 0; i < 2; ++i)
+    devs += fmt::format(R"(
+  - name: dev{0}
+    type: dma-api
+    iommu: iommu{0}
+    rid: 0x100
+    params: {{policy: {1}, pool_base: {2}, {3}}}
+    workload: {{pattern: sequential, base: {4}, footprint: 1MiB, size: 4KiB, op: write, {5}}})",
+                        i, policy, (768 + 64 * i) << 20, params[i], 0x1000'0000 + i * 0x10'0000,
+                        workload[i]);
+  Platform pf(test::platform_config(fmt::format(R"(
+sim: {{seed: 1, duration: 5ms, quantum: 1us}}
+memory: {{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}}
+iommus:
+  - {{name: iommu0, type: vtd}}
+  - {{name: iommu1, type: vtd}}
+devices:{}
+)",
+                                                devs)));
+  pf.run();
+  Pair r{};
+  for (unsigned i = 0; i < 2; ++i) {
+    const stats::Group& d = *pf.stats().find_group(fmt::format("dev{}", i));
+    r.buffers[i] = test::counter(d, "buffers");
+    r.invalidations[i] = test::counter(d, "dma_api.invalidations");
+    r.fq_flushes[i] = test::counter(d, "dma_api.fq_flushes");
+    r.fq_timeouts[i] = test::counter(d, "dma_api.fq_timeouts");
+    r.stale_max[i] = test::counter(d, "dma_api.stale_window_max");
+    r.active_time[i] = test::scalar(d, "active_time");
+  }
+  return r;
+}
+
+TEST(DmaApiDevice, SeveralBuffersInFlightOverlapTheirDmas) {
+  const Pair r = run_pair("strict", {"fq_size: 16", "fq_size: 16"},
+                          {"count: 64, outstanding: 1", "count: 64, outstanding: 8"});
+  EXPECT_EQ(r.buffers[0], 64u);
+  EXPECT_EQ(r.buffers[1], 64u);
+  // Strict: every unmap still invalidates, whatever else is in flight.
+  EXPECT_EQ(r.invalidations[0], 64u);
+  EXPECT_EQ(r.invalidations[1], 64u);
+  // The driver's calls are serialised but the DMAs overlap them: the work ends sooner.
+  EXPECT_LT(r.active_time[1], r.active_time[0]);
+}
+
+TEST(DmaApiDevice, FlushQueueTimerFlushesAnIdleDevice) {
+  // Ten unmaps never fill the 256-entry queue; the device then goes idle. The timer flushes
+  // 50 us after the oldest entry, so the stale window ends then, not at some later call; with
+  // a 10 ms timeout nothing is flushed within the 5 ms run.
+  const Pair r = run_pair("deferred", {"fq_size: 256, fq_timeout: 50us", "fq_timeout: 10ms"},
+                          {"count: 10, outstanding: 1", "count: 10, outstanding: 1"});
+  EXPECT_EQ(r.buffers[0], 10u);
+  EXPECT_EQ(r.fq_flushes[0], 1u);
+  EXPECT_EQ(r.fq_timeouts[0], 1u);
+  EXPECT_EQ(r.invalidations[0], 1u);
+  EXPECT_GE(r.stale_max[0], 50'000'000u);  // 50 us in ps, plus the invalidation
+  EXPECT_LT(r.stale_max[0], 60'000'000u);
+  EXPECT_EQ(r.buffers[1], 10u);
+  EXPECT_EQ(r.fq_flushes[1], 0u);
 }
 
 }  // namespace
