@@ -325,7 +325,13 @@ int sc_main(int argc, char* argv[]) {
         o.y = p.y;
         o.series = p.series;
         o.output = so.out_dir + "/" + p.output;
-        if (isim::make_plot(o) == 0) std::cout << fmt::format("plot: {}\n", o.output);
+        // The results are safe in results.csv: a chart that cannot be drawn (no data yet, no
+        // gnuplot) is reported, and the sweep's status stays that of its points.
+        try {
+          if (isim::make_plot(o) == 0) std::cout << fmt::format("plot: {}\n", o.output);
+        } catch (const std::exception& e) {
+          std::cerr << fmt::format("warning: plot {} not made: {}\n", o.output, e.what());
+        }
       }
       return failed ? 1 : 0;
     }
