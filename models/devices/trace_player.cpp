@@ -2,7 +2,10 @@
 
 #include <tlm_utils/tlm_quantumkeeper.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <functional>
 
@@ -23,9 +26,23 @@ TracePlayer::TracePlayer(const ComponentSpec& spec, const TracePlayerParams& p, 
       errors_(stats().counter("errors", "DMAs answered with an error (faults)", "count")),
       late_(stats().counter("late", "DMAs issued after their trace time for want of a slot",
                             "count")),
-      software_(stats().counter(
-          "software_events", "map/unmap/invalidate/attach/fault events (counted only)", "count")),
       skipped_(stats().counter("skipped_lines", "malformed trace lines skipped", "count")),
+      out_checked_(stats().counter("out_checked",
+                                   "DMAs whose output address was checked against "
+                                   "the trace's out=",
+                                   "count")),
+      out_mismatches_(stats().counter(
+          "out_mismatches", "checked DMAs whose output address differed from out=", "count")),
+      software_(stats(), "software"),
+      sw_maps_(software_.counter("maps", "map events applied", "count")),
+      sw_unmaps_(software_.counter("unmaps", "unmap events applied", "count")),
+      sw_invalidations_(software_.counter("invalidations", "invalidate events applied", "count")),
+      sw_attaches_(software_.counter("attaches", "attach events applied", "count")),
+      sw_faults_(
+          software_.counter("faults", "fault events of the capture (counted only)", "count")),
+      sw_ignored_(software_.counter(
+          "ignored", "map/unmap/invalidate/attach events not applied (no driver)", "count")),
+      sw_failed_(software_.counter("failed", "events the driver could not apply", "count")),
       latency_(stats().histogram("latency", "request latency, issue to completion", "ps")),
       active_time_(stats().scalar("active_time", "completion time of the last DMA", "ps")) {
   stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
@@ -38,6 +55,41 @@ TracePlayer::TracePlayer(const ComponentSpec& spec, const TracePlayerParams& p, 
                   });
   // Open now so a missing or unreadable trace is reported before the simulation starts.
   trace::open_reader(p_.file, {trace::parse_format(p_.format), p_.skip_bad});
+  if (p_.driver) {
+    ReplayHostSetup hs;
+    hs.driver.pool_base = p_.pool_base;
+    hs.driver.pool_limit = p_.pool_base + p_.pool_size;
+    hs.driver.scalable = p_.scalable;
+    hs.mmio_cost = p_.mmio_cost.ps;
+    hs.granule_lg2 = static_cast<unsigned>(std::countr_zero(p_.granule));
+    hs.flush_on_unmap = p_.flush_on_unmap;
+    host_ = ReplayHost::of(spec, hs, ctx);
+  }
+}
+
+std::string TracePlayer::run_error() const {
+  if (!first_failure_.empty()) return first_failure_;
+  if (p_.check_out && !first_mismatch_.empty())
+    return fmt::format(
+        "{} ({} of {} checked DMAs of {} differ; replay with --no-check-out to "
+        "count them only)",
+        first_mismatch_, out_mismatches_.value(), out_checked_.value(), name_);
+  return {};
+}
+
+void TracePlayer::check_out(const trace::Event& e, const DmaResult& r,
+                            const trace::Reader& reader) {
+  // A translation request moves no data: its completion, not an access, is the answer.
+  if (!e.out || e.at == trace::At::translation_request) return;
+  ++out_checked_;
+  if (r.ok() && r.out == e.out) return;
+  ++out_mismatches_;
+  if (!first_mismatch_.empty()) return;
+  const std::string got = !r.ok() ? std::string("the DMA failed (a fault)")
+                          : r.out ? fmt::format("it reached memory at 0x{:x}", *r.out)
+                                  : std::string("it reached no memory");
+  first_mismatch_ = fmt::format("{}: dma {} 0x{:x}: expected out=0x{:x}, {}", reader.where(),
+                                trace::format_rid(e.rid), e.addr, *e.out, got);
 }
 
 void TracePlayer::run() {
@@ -50,10 +102,45 @@ void TracePlayer::run() {
   const auto later = std::greater<Tick>();
   trace::Event e;
   DmaRequest req;
+  if (host_) {
+    if (std::string err = host_->start(); !err.empty() && first_failure_.empty())
+      first_failure_ = err;
+    base = to_ticks(sc_core::sc_time_stamp());
+  }
   while (reader->next(e)) {
     if (e.rid != rid()) continue;
+    if (e.kind == trace::Kind::fault) {
+      ++sw_faults_;
+      continue;
+    }
+    if (e.kind != trace::Kind::dma && !host_) {
+      ++sw_ignored_;
+      continue;
+    }
     if (e.kind != trace::Kind::dma) {
-      ++software_;
+      // Software runs on the host in simulated time: bring this thread's clock up to the
+      // event's time (or to now), apply it, and carry on from when the driver returns.
+      if (p_.timing != ReplayTiming::fast) {
+        const double scale = p_.timing == ReplayTiming::scaled ? p_.scale : 1.0;
+        const Tick due = static_cast<Tick>(std::llround(static_cast<double>(e.time_ps) * scale));
+        if (due > base + local) local = due - base;
+      }
+      if (base + local >= end_) break;
+      if (local) sc_core::wait(from_ticks(local));
+      const std::string err = host_->apply(e);
+      if (!err.empty()) {
+        ++sw_failed_;
+        if (first_failure_.empty()) first_failure_ = reader->where() + ": " + err;
+      } else {
+        ++(e.kind == trace::Kind::map      ? sw_maps_
+           : e.kind == trace::Kind::unmap  ? sw_unmaps_
+           : e.kind == trace::Kind::attach ? sw_attaches_
+                                           : sw_invalidations_);
+      }
+      active_time_.set(static_cast<double>(last_done));
+      skipped_ += reader->skipped() - skipped_.value();
+      base = to_ticks(sc_core::sc_time_stamp());
+      local = 0;
       continue;
     }
     bool held = false;
@@ -71,6 +158,14 @@ void TracePlayer::run() {
         held = p_.timing != ReplayTiming::fast;
       }
     }
+    if (host_ && local >= quantum) {
+      // Behind a driven IOMMU other players' software events change the tables: run at most a
+      // quantum ahead of them, so an event more than a quantum earlier is seen.
+      active_time_.set(static_cast<double>(last_done));
+      sc_core::wait(from_ticks(local));
+      base = to_ticks(sc_core::sc_time_stamp());
+      local = 0;
+    }
     const Tick issue = base + local;
     if (issue >= end_) break;
     if (held) ++late_;
@@ -85,6 +180,7 @@ void TracePlayer::run() {
     if (buffer_.size() < e.size) buffer_.resize(e.size);
     sc_core::sc_time delay = from_ticks(local);
     const DmaResult r = transport(req, std::span(buffer_).first(e.size), delay);
+    if (e.out) check_out(e, r, *reader);
     const Tick latency = to_ticks(delay) - local;
     const Tick done = issue + latency;
     // Translation requests hold no data slot of their own in the recording device either:

@@ -155,6 +155,9 @@ int sc_main(int argc, char* argv[]) {
   std::string record_trace;
   run->add_option("--record-trace", record_trace,
                   "record every DMA the devices issue to FILE (.itb: binary, else text)");
+  bool record_out = false;
+  run->add_flag("--record-out", record_out,
+                "with --record-trace: record each DMA's physical address as its out=");
 
   // Trace replay: the config's platform with trace players for the trace's requester IDs.
   isim::ReplayOptions ro;
@@ -178,6 +181,16 @@ int sc_main(int argc, char* argv[]) {
       ->capture_default_str();
   replay->add_flag("--skip-bad", ro.skip_bad, "skip and count malformed trace lines");
   replay->add_option("--record-trace", record_trace, "record the replayed DMAs to FILE");
+  replay->add_flag("--record-out", record_out,
+                   "with --record-trace: record each DMA's physical address as its out=");
+  replay->add_flag("--check-out,!--no-check-out", ro.check_out,
+                   "fail the run when a DMA's physical address differs from its out= (default; "
+                   "--no-check-out only counts them)");
+  replay->add_flag("--ignore-software", ro.ignore_software,
+                   "play only the DMAs: do not apply map/unmap/invalidate/attach events");
+  replay->add_flag("--flush-on-unmap,!--no-flush-on-unmap", ro.flush_on_unmap,
+                   "invalidate each unmapped range at once (default; --no-flush-on-unmap: only "
+                   "invalidate events flush)");
 
   // Trace files.
   auto* trace = app.add_subcommand("trace", "convert, import and summarise trace files");
@@ -223,6 +236,12 @@ int sc_main(int argc, char* argv[]) {
       ->capture_default_str();
   bool dry_run = false;
   sweep->add_flag("--dry-run", dry_run, "list the points and their overrides, run nothing");
+  std::vector<std::string> sweep_sets;
+  sweep
+      ->add_option("--set", sweep_sets,
+                   "override a config key in every point, after the file's set: (the axes "
+                   "still vary theirs)")
+      ->type_name("K=V");
   isim::PlotOptions po;
   auto* plot = app.add_subcommand("plot", "chart a sweep's results.csv through gnuplot");
   plot->add_option("csv", po.csv, "results.csv of a sweep")->required();
@@ -251,13 +270,15 @@ int sc_main(int argc, char* argv[]) {
     isim::register_builtin_components();
     if (*run) {
       auto cfg = isim::load_platform_file(config_file, parse_overrides(sets));
-      return isim::run_simulation(cfg, {out_dir, summary, record_trace}, std::cout);
+      return isim::run_simulation(cfg, {out_dir, summary, record_trace, record_out}, std::cout,
+                                  std::cerr);
     }
     if (*replay) {
       auto cfg = isim::load_platform_file(config_file, parse_overrides(sets));
       ro.timing = *isim::cfg::enum_from_string<isim::ReplayTiming>(timing);
       isim::make_replay_config(cfg, ro);
-      return isim::run_simulation(cfg, {out_dir, summary, record_trace}, std::cout);
+      return isim::run_simulation(cfg, {out_dir, summary, record_trace, record_out}, std::cout,
+                                  std::cerr);
     }
     if (*trace) {
       const isim::trace::ReadOptions opts{isim::trace::parse_format(in_format), skip_bad};
@@ -280,7 +301,8 @@ int sc_main(int argc, char* argv[]) {
     }
     if (*sweep) {
       so.exe = self_exe();
-      const auto spec = isim::load_sweep(sweep_file);
+      auto spec = isim::load_sweep(sweep_file);
+      spec.set.insert(spec.set.end(), sweep_sets.begin(), sweep_sets.end());
       if (dry_run) {
         const auto points = isim::expand_points(spec);
         // Each point's config is loaded and validated (no simulation), so a bad key or value
@@ -303,7 +325,13 @@ int sc_main(int argc, char* argv[]) {
         o.y = p.y;
         o.series = p.series;
         o.output = so.out_dir + "/" + p.output;
-        if (isim::make_plot(o) == 0) std::cout << fmt::format("plot: {}\n", o.output);
+        // The results are safe in results.csv: a chart that cannot be drawn (no data yet, no
+        // gnuplot) is reported, and the sweep's status stays that of its points.
+        try {
+          if (isim::make_plot(o) == 0) std::cout << fmt::format("plot: {}\n", o.output);
+        } catch (const std::exception& e) {
+          std::cerr << fmt::format("warning: plot {} not made: {}\n", o.output, e.what());
+        }
       }
       return failed ? 1 : 0;
     }

@@ -46,6 +46,7 @@ DmaResult DeviceBase::transport(const DmaRequest& req, std::span<uint8_t> data,
   attrs_.ats = req.ats;
   attrs_.device = name_;
   attrs_.completion = {};
+  attrs_.out_seen = false;
   tx_.set_command(req.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   tx_.set_address(req.addr);
   tx_.set_data_ptr(data.data());
@@ -55,10 +56,13 @@ DmaResult DeviceBase::transport(const DmaRequest& req, std::span<uint8_t> data,
   tx_.set_dmi_allowed(false);
   tx_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
   const sc_core::sc_time start = delay;
-  if (observer_) [[unlikely]]
-    observer_->on_dma(*this, req, data.size(), to_ticks(sc_core::sc_time_stamp() + delay));
+  const Tick issue = to_ticks(sc_core::sc_time_stamp() + delay);
   port->b_transport(tx_, delay);
-  return DmaResult{tx_.get_response_status(), delay - start, attrs_.completion};
+  DmaResult r{tx_.get_response_status(), delay - start, attrs_.completion, std::nullopt};
+  if (attrs_.out_seen) r.out = attrs_.out;
+  if (observer_) [[unlikely]]
+    observer_->on_dma(*this, req, data.size(), issue, r);
+  return r;
 }
 
 }  // namespace isim

@@ -7,6 +7,7 @@
 #include <tlm>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -35,6 +36,8 @@ struct DmaResult {
   tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
   sc_core::sc_time latency;  ///< from issue to completion
   AtsCompletion completion;  ///< for translation requests
+  /// The physical address memory received the first byte at (none: nothing reached memory).
+  std::optional<uint64_t> out;
   bool ok() const { return status == tlm::TLM_OK_RESPONSE; }
 };
 
@@ -45,9 +48,10 @@ class DeviceBase;
 class DmaObserver {
  public:
   virtual ~DmaObserver() = default;
-  /// `issue` is the simulated time the request leaves the device, in picoseconds.
-  virtual void on_dma(const DeviceBase& dev, const DmaRequest& req, uint64_t size,
-                      uint64_t issue) = 0;
+  /// Called when the DMA completes. `issue` is the simulated time the request left the device,
+  /// in picoseconds; `result` says how it ended and where it went.
+  virtual void on_dma(const DeviceBase& dev, const DmaRequest& req, uint64_t size, uint64_t issue,
+                      const DmaResult& result) = 0;
 };
 
 class DeviceBase : public sc_core::sc_module, public PcieEndpoint {
@@ -61,6 +65,9 @@ class DeviceBase : public sc_core::sc_module, public PcieEndpoint {
   ~DeviceBase() override;
 
   uint16_t rid() const { return rid_; }
+  /// Why the run must fail because of this device (e.g. a trace check), empty if it need not.
+  /// Asked after the simulation ends.
+  virtual std::string run_error() const { return {}; }
   stats::Group& stats() { return stats_; }
 
   /// The IOMMU `port` is bound to (set by the platform; page requests go to it).

@@ -27,6 +27,11 @@ class DmaAttrs final : public tlm::tlm_extension<DmaAttrs> {
   AtsType ats = AtsType::untranslated;
   std::string_view device;   ///< issuing device's name (points at storage it owns)
   AtsCompletion completion;  ///< filled by the IOMMU for translation requests
+  /// Where memory received the DMA's first byte, set by the memory model on the first access
+  /// it serves (pieces reach it in address order), so a trace player can check a trace's
+  /// expected output address whatever IOMMU translated it. The issuer clears `out_seen`.
+  bool out_seen = false;
+  uint64_t out = 0;
 
   tlm::tlm_extension_base* clone() const override { return new DmaAttrs(*this); }
   void copy_from(const tlm::tlm_extension_base& other) override {

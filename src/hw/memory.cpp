@@ -57,7 +57,13 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) 
     tx.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
-  if (tx.get_extension<DmaAttrs>()) ++device_accesses_;
+  if (DmaAttrs* a = tx.get_extension<DmaAttrs>()) {
+    ++device_accesses_;
+    if (!a->out_seen) {
+      a->out_seen = true;
+      a->out = addr;  // mapped at 0, not relative: the bus address is the physical address
+    }
+  }
   if (tx.is_read()) {
     ++reads_;
     bytes_read_ += len;

@@ -128,6 +128,13 @@ ScenarioPort* Platform::scenario_port(const std::string& iommu_name) const {
   return nullptr;
 }
 
+std::vector<std::string> Platform::device_errors() const {
+  std::vector<std::string> v;
+  for (const auto& d : devices_)
+    if (std::string e = d->run_error(); !e.empty()) v.push_back(std::move(e));
+  return v;
+}
+
 nlohmann::json Platform::stats_json() const {
   stats::RunInfo info;
   info.version = ISIM_VERSION;

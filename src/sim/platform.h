@@ -55,6 +55,9 @@ class Platform {
   /// The scenario port behind `iommu_name` (nullptr if none).
   ScenarioPort* scenario_port(const std::string& iommu_name) const;
 
+  /// Why the run failed, one line per device that says so (DeviceBase::run_error).
+  std::vector<std::string> device_errors() const;
+
   /// The stats file contents: program, version, seed, resolved config, simulated time, stats.
   nlohmann::json stats_json() const;
 

@@ -12,6 +12,7 @@
 #include "models/tce/guest_driver.h"
 #include "models/tce/tce_iommu.h"
 #include "models/vtd/vtd_iommu.h"
+#include "sim/host_drivers.h"
 
 namespace isim {
 
@@ -41,6 +42,7 @@ void register_builtin_components() {
   register_tce_guest();
   register_amdvi_host();
   register_swq_device();
+  register_host_drivers();
 }
 
 }  // namespace isim

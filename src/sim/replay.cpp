@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <vector>
 
 #include "sim/config_error.h"
 #include "sim/registry.h"
@@ -10,7 +11,8 @@
 
 namespace isim {
 
-TraceRecorder::TraceRecorder(const std::string& path) : writer_(trace::open_writer(path)) {
+TraceRecorder::TraceRecorder(const std::string& path, bool record_out)
+    : writer_(trace::open_writer(path)), record_out_(record_out) {
   DeviceBase::set_dma_observer(this);
 }
 
@@ -19,7 +21,7 @@ TraceRecorder::~TraceRecorder() {
 }
 
 void TraceRecorder::on_dma(const DeviceBase& dev, const DmaRequest& req, uint64_t size,
-                           uint64_t issue) {
+                           uint64_t issue, const DmaResult& result) {
   trace::Event e;
   e.time_ps = issue;
   e.kind = trace::Kind::dma;
@@ -31,6 +33,7 @@ void TraceRecorder::on_dma(const DeviceBase& dev, const DmaRequest& req, uint64_
   e.at = req.ats == AtsType::translated            ? trace::At::translated
          : req.ats == AtsType::translation_request ? trace::At::translation_request
                                                    : trace::At::untranslated;
+  if (record_out_ && result.ok()) e.out = result.out;
   writer_->write(e);
   ++count_;
 }
@@ -44,39 +47,55 @@ uint64_t TraceRecorder::finish() {
   return count_;
 }
 
+namespace {
+
+bool applied_by_host(trace::Kind k) {
+  return k == trace::Kind::map || k == trace::Kind::unmap || k == trace::Kind::invalidate ||
+         k == trace::Kind::attach;
+}
+
+}  // namespace
+
 void make_replay_config(PlatformConfig& config, const ReplayOptions& opts) {
   std::set<uint16_t> rids;
+  std::set<uint16_t> software_rids;  // requesters with events a host driver applies
   {
     auto r = trace::open_reader(opts.trace, {trace::parse_format(opts.format), opts.skip_bad});
     trace::Event e;
-    while (r->next(e)) rids.insert(e.rid);
+    while (r->next(e)) {
+      rids.insert(e.rid);
+      if (applied_by_host(e.kind)) software_rids.insert(e.rid);
+    }
   }
   if (config.iommus.empty()) throw std::runtime_error("the replay config has no IOMMU");
   const auto* type = device_types().find("trace-player");
   if (type == nullptr) throw std::runtime_error("trace-player is not registered");
 
   // The player's params through its registry parser, so they are validated like a config's.
-  YAML::Node params(YAML::NodeType::Map);
-  params["file"] = opts.trace;
-  params["format"] = opts.format;
-  params["timing"] = std::string(cfg::enum_to_string(opts.timing));
-  params["scale"] = opts.scale;
-  params["outstanding"] = opts.outstanding;
-  params["skip_bad"] = opts.skip_bad;
-  cfg::SourceInfo src;
-  src.file = "<replay>";
-  cfg::ErrorList errs;
-  auto parsed = type->parse_params(params, "replay", src, errs);
-  errs.throw_if_any();
-
-  auto make_player = [&](ComponentSpec& d) {
-    d.type = "trace-player";
-    d.params = parsed;
-    d.workload.reset();
-    d.sriov.reset();
+  auto player_params = [&](bool driver) {
+    YAML::Node params(YAML::NodeType::Map);
+    params["file"] = opts.trace;
+    params["format"] = opts.format;
+    params["timing"] = std::string(cfg::enum_to_string(opts.timing));
+    params["scale"] = opts.scale;
+    params["outstanding"] = opts.outstanding;
+    params["skip_bad"] = opts.skip_bad;
+    params["check_out"] = opts.check_out;
+    params["driver"] = driver;
+    params["flush_on_unmap"] = opts.flush_on_unmap;
+    cfg::SourceInfo src;
+    src.file = "<replay>";
+    cfg::ErrorList errs;
+    auto parsed = type->parse_params(params, "replay", src, errs);
+    errs.throw_if_any();
+    return parsed;
   };
-  for (auto& d : config.devices) {
-    if (rids.erase(d.rid)) make_player(d);
+  const auto plain = player_params(false);
+  const auto with_driver = player_params(true);
+
+  std::vector<size_t> players;  // indices: push_back below may move the devices
+  for (size_t i = 0; i < config.devices.size(); ++i) {
+    if (rids.erase(config.devices[i].rid)) players.push_back(i);
   }
   for (const uint16_t rid : rids) {
     ComponentSpec d;
@@ -84,8 +103,31 @@ void make_replay_config(PlatformConfig& config, const ReplayOptions& opts) {
     d.path = "devices." + d.name;
     d.iommu = config.iommus.front().name;
     d.rid = rid;
-    make_player(d);
+    players.push_back(config.devices.size());
     config.devices.push_back(std::move(d));
+  }
+  // Software events change what an IOMMU maps for every requester behind it, so the players
+  // behind an IOMMU with any such event share its driver (the first brings it up at time 0).
+  std::set<std::string> driven;
+  if (!opts.ignore_software) {
+    for (const size_t i : players)
+      if (software_rids.contains(config.devices[i].rid)) driven.insert(config.devices[i].iommu);
+  }
+  for (const size_t i : players) {
+    ComponentSpec& d = config.devices[i];
+    d.type = "trace-player";
+    d.params = driven.contains(d.iommu) ? with_driver : plain;
+    d.workload.reset();
+    d.sriov.reset();
+  }
+  // One driver per IOMMU: a device that brings up its own would fight the replay's.
+  for (const auto& d : config.devices) {
+    if (d.type == "dma-api" && driven.contains(d.iommu))
+      throw cfg::ConfigError(fmt::format(
+          "{}: the trace's map/unmap/invalidate/attach events are applied through a host driver "
+          "of '{}', which the dma-api device '{}' drives too; remove the device or replay with "
+          "--ignore-software",
+          opts.trace, d.iommu, d.name));
   }
 }
 

@@ -12,9 +12,11 @@
 
 namespace isim {
 
-int run_simulation(const PlatformConfig& config, const RunOptions& opts, std::ostream& out) {
+int run_simulation(const PlatformConfig& config, const RunOptions& opts, std::ostream& out,
+                   std::ostream& err) {
   std::unique_ptr<TraceRecorder> recorder;
-  if (!opts.record_trace.empty()) recorder = std::make_unique<TraceRecorder>(opts.record_trace);
+  if (!opts.record_trace.empty())
+    recorder = std::make_unique<TraceRecorder>(opts.record_trace, opts.record_out);
   Platform pf(config);
   const auto t0 = std::chrono::steady_clock::now();
   pf.run();
@@ -51,7 +53,9 @@ int run_simulation(const PlatformConfig& config, const RunOptions& opts, std::os
   }
   stats::write_summary(out, pf.stats(), so);
   out << fmt::format("stats written to {} and {}\n", json_path.string(), csv_path.string());
-  return 0;
+  const std::vector<std::string> errors = pf.device_errors();
+  for (const std::string& e : errors) err << "error: " << e << '\n';
+  return errors.empty() ? 0 : 1;
 }
 
 }  // namespace isim

@@ -106,6 +106,7 @@ class LineReader final : public Reader {
     }
     return false;
   }
+  std::string where() const override { return fmt::format("{}:{}", path_, line_no_); }
 
  private:
   std::string path_;

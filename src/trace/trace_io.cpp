@@ -42,6 +42,7 @@ class TextReader final : public Reader {
     }
     return false;
   }
+  std::string where() const override { return fmt::format("{}:{}", path_, line_no_); }
 
  private:
   std::string path_;
@@ -52,8 +53,9 @@ class TextReader final : public Reader {
 
 class BinaryReader final : public Reader {
  public:
-  explicit BinaryReader(const std::string& path) : in_(open(path)), dec_(in_, path) {}
+  explicit BinaryReader(const std::string& path) : path_(path), in_(open(path)), dec_(in_, path) {}
   bool next(Event& e) override { return dec_.next(e); }
+  std::string where() const override { return fmt::format("{}: event {}", path_, dec_.count()); }
 
  private:
   static std::ifstream open(const std::string& path) {
@@ -61,6 +63,7 @@ class BinaryReader final : public Reader {
     if (!in) throw TraceError(fmt::format("{}: cannot open", path));
     return in;
   }
+  std::string path_;
   std::ifstream in_;
   BinaryDecoder dec_;
 };

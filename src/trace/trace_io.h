@@ -28,6 +28,9 @@ class Reader {
   uint64_t skipped() const { return skipped_; }
   /// Lines that were well-formed but carry nothing a trace holds (importers).
   uint64_t ignored() const { return ignored_; }
+  /// Where the event next() returned last came from, for messages: `FILE:LINE` for text and
+  /// imported logs, `FILE: event N` (from 1) for binary traces.
+  virtual std::string where() const = 0;
 
  protected:
   uint64_t skipped_ = 0;

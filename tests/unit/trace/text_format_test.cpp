@@ -117,6 +117,40 @@ TEST_F(TraceFile, SkipBadCountsLines) {
   EXPECT_EQ(r->skipped(), 1u);
 }
 
+TEST_F(TraceFile, ReadersSayWhereEachEventCameFrom) {
+  // Text: the file and line of the event, past comments and blank lines.
+  const auto t = path("where.trace");
+  write(t, text_header() + "\n# c\n0 dma 01:00.0 - 0x1000 64 r\n\n5 dma 01:00.0 - 0x2000 64 w\n");
+  auto r = open_reader(t);
+  Event e;
+  ASSERT_TRUE(r->next(e));
+  EXPECT_EQ(r->where(), t + ":3");
+  ASSERT_TRUE(r->next(e));
+  EXPECT_EQ(r->where(), t + ":5");
+
+  // Binary: the event's ordinal.
+  const auto b = path("where.itb");
+  {
+    auto w = open_writer(b);
+    w->write(e);
+    w->write(e);
+    w->finish();
+  }
+  auto rb = open_reader(b);
+  ASSERT_TRUE(rb->next(e));
+  ASSERT_TRUE(rb->next(e));
+  EXPECT_EQ(rb->where(), b + ": event 2");
+
+  // Imported logs: the line of the log, other events' lines counted too.
+  const auto q = path("where.log");
+  write(q,
+        "1@1.000001:vtd_reg_write addr 0x18 size 0x4 value 0x1\n"
+        "1@1.000002:vtd_dmar_translate dev 01:00.00 iova 0x1000 -> gpa 0x2000 mask 0xfff\n");
+  auto rq = open_reader(q, {Format::qemu, false});
+  ASSERT_TRUE(rq->next(e));
+  EXPECT_EQ(rq->where(), q + ":2");
+}
+
 TEST_F(TraceFile, StatsCountFootprintAndSpan) {
   const auto p = path("stats.trace");
   write(p, text_header() +

@@ -1,0 +1,34 @@
+// Host IOMMU drivers behind the domain API (iommu_driver.h), by the IOMMU type name a config
+// uses (`vtd`, `amdvi`, ...). Host software that needs "a driver for whatever IOMMU this is"
+// (trace replay) asks here, so an architecture's adapter plugs in with one registration
+// (src/sim/host_drivers.cpp) and every such user gets it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/host_bus.h"
+#include "host/iommu_driver.h"
+
+namespace isim::host {
+
+/// What every adapter needs to be brought up; architecture options beyond these keep the
+/// adapter's defaults.
+struct DriverSetup {
+  uint64_t pool_base = 0;   ///< driver memory (tables, queues) starts here
+  uint64_t pool_limit = 0;  ///< ... and ends below here
+  bool scalable = false;    ///< VT-d: run in scalable mode (ignored elsewhere)
+};
+
+using DriverFactory = std::function<std::unique_ptr<IommuDriver>(HostBus&, const DriverSetup&)>;
+
+/// Registers (or replaces) the driver of IOMMU type `iommu_type`.
+void register_driver(const std::string& iommu_type, DriverFactory make);
+/// The factory for `iommu_type`, or null when no driver is registered for it.
+const DriverFactory* find_driver(const std::string& iommu_type);
+/// The IOMMU types with a driver, sorted (for messages).
+std::vector<std::string> driver_types();
+
+}  // namespace isim::host

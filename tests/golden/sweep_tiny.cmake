@@ -1,0 +1,25 @@
+# Runs an example sweep end to end at a tiny size (every point's sim.duration overridden with
+# sweep --set) and checks that every point ran and has a row in results.csv.
+#   cmake -DSIM=iommu-sim -DSWEEP=file.yaml -DDURATION=20us -DOUT=dir -P sweep_tiny.cmake
+file(REMOVE_RECURSE ${OUT})
+execute_process(COMMAND ${SIM} sweep --dry-run ${SWEEP} RESULT_VARIABLE rc OUTPUT_VARIABLE dry)
+if(NOT rc EQUAL 0 OR NOT dry MATCHES "\n([0-9]+) points\n$")
+  message(FATAL_ERROR "cannot expand ${SWEEP}:\n${dry}")
+endif()
+set(points ${CMAKE_MATCH_1})
+execute_process(COMMAND ${SIM} sweep ${SWEEP} --set sim.duration=${DURATION} -j 2 --out ${OUT}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE log ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "sweep ${SWEEP} failed (${rc}):\n${log}${err}")
+endif()
+file(STRINGS ${OUT}/results.csv rows)
+list(LENGTH rows n)
+math(EXPR expected "${points} + 1")
+if(NOT n EQUAL expected)
+  message(FATAL_ERROR "results.csv has ${n} lines, expected ${expected} (header + ${points})")
+endif()
+foreach(row IN LISTS rows)
+  if(NOT row MATCHES "^point," AND NOT row MATCHES ",ok,")
+    message(FATAL_ERROR "a point did not finish: ${row}")
+  endif()
+endforeach()
