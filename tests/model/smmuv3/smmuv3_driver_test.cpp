@@ -505,5 +505,60 @@ TEST(Smmuv3Driver, BypassLeavesTheSmmuDisabled) {
   }));
 }
 
+TEST(Smmuv3Driver, ASecondDriverFindsTheSmmuEnabledAndTakesItOver) {
+  Platform pf(test::platform_config(config()));
+  ASSERT_TRUE(pf.memory().write_le64(kData, 0x31));
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  auto bus = pf.host().open("iommu0", 0);
+  ASSERT_TRUE(test::run_thread([&] {
+    Smmuv3Driver first(*bus, options());
+    ASSERT_EQ(first.init(), "");
+    EXPECT_FALSE(bit(reg(*bus, reg::GBPA), gbpa::ABORT));
+    DriverOptions o = options();
+    o.pool_base = kPool + (64 << 20);  // its own memory
+    Smmuv3Driver second(*bus, o);
+    // Linux: an SMMU found enabled first aborts incoming traffic through GBPA, then is disabled.
+    ASSERT_EQ(second.init(), "");
+    EXPECT_TRUE(bit(reg(*bus, reg::GBPA), gbpa::ABORT));
+    EXPECT_TRUE(bit(reg(*bus, reg::CR0ACK), cr0::SMMUEN));
+    const auto d = second.create_s1_domain();
+    ASSERT_TRUE(d);
+    ASSERT_TRUE(second.map(*d, kIova, kData, 0x1000, true, false));
+    ASSERT_TRUE(second.attach(kSid, *d));
+    EXPECT_EQ(read(*port, kIova), 0x31u);
+    EXPECT_NE(reg(*bus, reg::STRTAB_BASE, 8) & strtab::kBaseAddr, 0u);
+  }));
+}
+
+TEST(Smmuv3Driver, EventQueueOverflowIsAcknowledged) {
+  Platform pf(test::platform_config(config()));
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  auto bus = pf.host().open("iommu0", 0);
+  ASSERT_TRUE(test::run_thread([&] {
+    DriverOptions o = options();
+    o.queue_lg2 = 7;  // 128 entries in each queue
+    Smmuv3Driver drv(*bus, o);
+    ASSERT_EQ(drv.init(), "");
+    const auto d = drv.create_s1_domain();
+    ASSERT_TRUE(d);
+    ASSERT_TRUE(drv.attach(kSid, *d));
+    for (uint64_t i = 0; i < 130; ++i) EXPECT_FALSE(read(*port, kIova + i * 0x1000));
+    EXPECT_EQ(drv.drain_events(), 128u);  // a full queue; the last two were lost
+    EXPECT_EQ(drv.counts().event_overflows, 1u);
+    const uint32_t prod = static_cast<uint32_t>(reg(*bus, reg::EVENTQ_PROD));
+    const uint32_t cons = static_cast<uint32_t>(reg(*bus, reg::EVENTQ_CONS));
+    EXPECT_TRUE(bit(prod, queue::OVFLG));
+    EXPECT_EQ(bit(cons, queue::OVFLG), bit(prod, queue::OVFLG));  // OVACKFLG
+    EXPECT_EQ(drv.events().front().input_addr, kIova);
+    EXPECT_EQ(drv.events().back().input_addr, kIova + 127 * 0x1000);
+    // Recording resumes: a new fault is the next record, no new overflow.
+    EXPECT_FALSE(read(*port, kIova + 200 * 0x1000));
+    drv.clear_events();
+    EXPECT_EQ(drv.drain_events(), 1u);
+    EXPECT_EQ(drv.events().front().input_addr, kIova + 200 * 0x1000);
+    EXPECT_EQ(drv.counts().event_overflows, 1u);
+  }));
+}
+
 }  // namespace
 }  // namespace isim
