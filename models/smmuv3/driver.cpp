@@ -260,6 +260,7 @@ std::string Smmuv3Driver::init() {
     return "GBPA.Update did not clear";
   cr0_ = 0;
   if (!write_sync(reg::CR0, reg::CR0ACK, 0)) return "CR0ACK did not follow CR0 (disable)";
+  gerrorn_ = read32(reg::GERRORN);
   // 6.3.11: queue and table accesses Write-Back cacheable, inner shareable.
   write32(reg::CR1, static_cast<uint32_t>(
                         (cr1::kShIsh << cr1::TABLE_SH_LO) | (cr1::kCacheWb << cr1::TABLE_OC_LO) |
@@ -341,8 +342,7 @@ bool Smmuv3Driver::push(const Command& c) {
   unsigned polls = 0;
   while (cmdq_space() == 0) {
     write32(reg::CMDQ_PROD, cmd_prod_);
-    const uint32_t g = read32(reg::GERROR) ^ read32(reg::GERRORN);
-    if (bit(g, gerror::CMDQ_ERR) && !skip_error()) return false;
+    if (cmdq_error_active() && !skip_error()) return false;
     if (++polls > opts_.poll_limit) return false;
     bus_.pause(opts_.poll_interval);
   }
@@ -351,6 +351,11 @@ bool Smmuv3Driver::push(const Command& c) {
   cmd_prod_ = next_ptr(cmd_prod_, cmdq_lg2_);
   ++counts_.commands;
   return true;
+}
+
+bool Smmuv3Driver::cmdq_error_active() {
+  // 6.3.18: active while GERROR and GERRORN differ; the driver is the only writer of GERRORN.
+  return bit(read32(reg::GERROR) ^ gerrorn_, gerror::CMDQ_ERR);
 }
 
 bool Smmuv3Driver::skip_error() {
@@ -367,9 +372,8 @@ bool Smmuv3Driver::skip_error() {
     const CmdWords w = encode_command(s);
     bus_.memory().write(cmdq_ + uint64_t{idx(cons, cmdq_lg2_)} * kCmdBytes, w.data(), kCmdBytes);
   }
-  const uint32_t g = read32(reg::GERROR);
-  const uint32_t n = read32(reg::GERRORN);
-  write32(reg::GERRORN, n ^ ((g ^ n) & (uint32_t{1} << gerror::CMDQ_ERR)));
+  gerrorn_ ^= uint32_t{1} << gerror::CMDQ_ERR;
+  write32(reg::GERRORN, gerrorn_);
   return true;
 }
 
@@ -382,8 +386,7 @@ bool Smmuv3Driver::wait_sync(uint32_t sync) {
     } else if (consumed(read32(reg::CMDQ_CONS) & ptr_mask(cmdq_lg2_), sync, cmdq_lg2_)) {
       return true;
     }
-    const uint32_t g = read32(reg::GERROR) ^ read32(reg::GERRORN);
-    if (bit(g, gerror::CMDQ_ERR)) {
+    if (cmdq_error_active()) {
       skip_error();
       continue;
     }

@@ -228,6 +228,7 @@ class Smmuv3Driver {
   // Command queue
   bool push(const Command& c);
   bool wait_sync(uint32_t sync_index);
+  bool cmdq_error_active();
   bool skip_error();
   uint32_t cmdq_space();
 
@@ -268,6 +269,7 @@ class Smmuv3Driver {
   uint32_t cmd_prod_ = 0;  ///< index and wrap bit
   uint32_t evt_cons_ = 0, pri_cons_ = 0;
   uint32_t cr0_ = 0;
+  uint32_t gerrorn_ = 0;  ///< what the driver last wrote to GERRORN
   std::map<uint32_t, Domain> domains_;
   std::map<uint32_t, Master> masters_;
   uint32_t next_domain_ = 1;

@@ -530,6 +530,41 @@ TEST(Smmuv3Driver, ASecondDriverFindsTheSmmuEnabledAndTakesItOver) {
   }));
 }
 
+/// Both ways of waiting for CMD_SYNC: the MSI poll and (without IDR0.MSI) CMDQ_CONS.
+class Smmuv3DriverCmdError : public testing::TestWithParam<const char*> {};
+
+TEST_P(Smmuv3DriverCmdError, AnIllegalCommandIsSkippedAndTheQueueRestarts) {
+  Platform pf(test::platform_config(config(GetParam())));
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  ASSERT_TRUE(pf.memory().write_le64(kData, 0x64));
+  auto bus = pf.host().open("iommu0", 0);
+  ASSERT_TRUE(test::run_thread([&] {
+    Smmuv3Driver drv(*bus, options());
+    ASSERT_EQ(drv.init(), "");
+    EXPECT_EQ(drv.msi_sync(), *GetParam() == 0);
+    Command bad;
+    bad.opcode = 0x7f;  // reserved: CERROR_ILL (7.1)
+    EXPECT_FALSE(drv.submit({bad}));
+    EXPECT_EQ(drv.counts().cmd_errors, 1u);
+    EXPECT_EQ(drv.counts().sync_timeouts, 0u);
+    // Acknowledged: GERROR.CMDQ_ERR == GERRORN.CMDQ_ERR, and the queue runs again.
+    EXPECT_EQ(bit(reg(*bus, reg::GERROR) ^ reg(*bus, reg::GERRORN), gerror::CMDQ_ERR), false);
+    EXPECT_TRUE(drv.submit({}));
+    const auto d = drv.create_s1_domain();
+    ASSERT_TRUE(d);
+    ASSERT_TRUE(drv.map(*d, kIova, kData, 0x1000, true, false));
+    ASSERT_TRUE(drv.attach(kSid, *d));
+    EXPECT_EQ(read(*port, kIova), 0x64u);
+    EXPECT_EQ(drv.counts().cmd_errors, 1u);
+  }));
+  EXPECT_EQ(test::counter(pf.iommu("iommu0")->stats(), "commands.errors"), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(SyncWait, Smmuv3DriverCmdError, testing::Values("", "msi: false"),
+                         [](const testing::TestParamInfo<const char*>& i) {
+                           return std::string(*i.param ? "cons_poll" : "msi_poll");
+                         });
+
 TEST(Smmuv3Driver, EventQueueOverflowIsAcknowledged) {
   Platform pf(test::platform_config(config()));
   ScenarioPort* port = pf.scenario_port("iommu0");
