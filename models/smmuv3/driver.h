@@ -30,14 +30,16 @@
 //   (batched, Linux's flush queue); ATS-enabled masters get CMD_ATC_INV + CMD_SYNC after it;
 // - masters: a CD table per StreamID (src/pasid SmmuCdTable: linear, or 2-level with 64 KiB
 //   leaves when IDR0.CD2L and more than 2^10 SubstreamIDs), STE S1 with S1DSS = SSID0; STE S2;
-//   bypass; abort; PASID attachments of stage-1 domains; SVA binds (a CD with its own ASID over
-//   a process's stage-1 table); nested: STE Config = 111 whose S1ContextPtr is the guest's CD
-//   table as an IPA, over a stage-2 domain;
+//   bypass; abort; PASID attachments of stage-1 domains; SVA binds (a CD with its own ASID,
+//   ASET = 0 as the CPU shares it, over a process's stage-1 table); nested: STE Config = 111 whose
+//   S1ContextPtr is the guest's CD table as an IPA, over a stage-2 domain;
 // - the event queue is drained into decoded records; the PRI queue into page requests, each
 //   last request of a group answered with CMD_PRI_RESP (the handler decides the response).
 //
 // Interrupts are not used: IRQ_CTRL is cleared and the driver polls its queues. Pure C++: the
-// platform side is the host::HostBus the caller supplies.
+// platform side is the host::HostBus the caller supplies. Sources: driver.cpp (probe, bring-up,
+// queues), driver_entries.cpp (STEs, CDs, masters), driver_domains.cpp (domains, TLB and ATC
+// maintenance).
 #pragma once
 
 #include <cstdint>
@@ -242,7 +244,7 @@ class Smmuv3Driver {
   Master& master(uint32_t sid);
   bool ensure_cd_table(uint32_t sid);
   bool write_cd(uint32_t sid, uint32_t ssid, uint64_t pa, const CdWords& w);
-  Cd make_cd(uint16_t asid, uint64_t ttb0) const;
+  Cd make_cd(uint16_t asid, uint64_t ttb0, bool shared = false) const;
   bool set_cd(uint32_t sid, uint32_t ssid, const Cd& cd);
   bool clear_cd(uint32_t sid, uint32_t ssid);
 
@@ -267,6 +269,7 @@ class Smmuv3Driver {
   std::map<uint32_t, uint64_t> l2_;  ///< L1STD index -> level-2 STE array
   uint64_t cmdq_ = 0, evtq_ = 0, priq_ = 0;
   uint32_t cmd_prod_ = 0;  ///< index and wrap bit
+  uint32_t cmd_cons_ = 0;  ///< CMDQ_CONS as last read
   uint32_t evt_cons_ = 0, pri_cons_ = 0;
   uint32_t cr0_ = 0;
   uint32_t gerrorn_ = 0;  ///< what the driver last wrote to GERRORN
