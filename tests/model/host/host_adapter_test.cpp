@@ -45,11 +45,14 @@ devices:
                      type, params);
 }
 
-std::optional<uint64_t> read(ScenarioPort& port, uint64_t addr) {
+std::optional<uint64_t> read(ScenarioPort& port, uint64_t addr,
+                             std::optional<uint32_t> pasid = std::nullopt) {
   std::vector<uint8_t> buf(8);
   DmaRequest r;
   r.rid = kRid;
   r.addr = addr;
+  r.has_pasid = pasid.has_value();
+  r.pasid = pasid.value_or(0);
   if (!port.issue(r, buf).ok()) return std::nullopt;
   uint64_t v;
   std::memcpy(&v, buf.data(), 8);
@@ -294,33 +297,36 @@ TEST(HostAdapter, AmdviNestedTranslates) {
   nested_translation("amdvi");
 }
 
-/// SMMUv3: the guest's CD table (IPA 0x81'f000) and arm-lpae-s1 tables (VA 0x4000_0000 ->
-/// IPA 0x9000) over an arm-lpae-s2 parent mapping them 1:1 and IPA 0x9000 to the data page.
+/// SMMUv3: the guest's linear CD table (IPA 0x81'f000, two CDs: S1CDMax = 1) and arm-lpae-s1
+/// tables (CD 0: VA 0x4000_0000 -> IPA 0x9000; CD 1: the same VA -> IPA 0xa000) over an
+/// arm-lpae-s2 parent mapping the tables 1:1 and IPAs 0x9000 / 0xa000 to two data pages.
 TEST(HostAdapter, Smmuv3NestedTranslates) {
   Platform pf(test::platform_config(config("smmuv3")));
   ASSERT_TRUE(pf.memory().write_le64(kData, 0x7777));
+  ASSERT_TRUE(pf.memory().write_le64(kData + 0x1000, 0x8888));
   ASSERT_TRUE(pf.memory().write_le64(0x9000, 0x1111));  // what a stage-1-only walk would read
   ScenarioPort* port = pf.scenario_port("iommu0");
   auto bus = pf.host().open("iommu0", 0);
   PhysAllocator guest_tables(0x81'0000, 0x81'f000);
-  pt::ArmLpaeConfig c = pt::arm_s1_config(12, 16, 48);
-  auto gpt =
-      *pt::Builder<pt::ArmLpaeFormat>::create(pt::ArmLpaeFormat(c), pf.memory(), guest_tables);
+  constexpr uint64_t kCdTable = 0x81'f000;
   pt::MapAttrs a = pt::MapAttrs::rw();
   a.extra = pt::ArmLpaeFormat::kNG;
-  ASSERT_EQ(gpt.map(0x4000'0000, 0x9000, 4096, a), pt::MapStatus::Ok);
-  constexpr uint64_t kCdTable = 0x81'f000;
-  smmuv3::Cd cd;
-  cd.v = true;
-  cd.t0sz = 16;
-  cd.epd1 = true;
-  cd.ips = 5;
-  cd.aa64 = cd.r = cd.a = true;
-  cd.asid = 3;
-  cd.ttb0 = gpt.root();
-  const smmuv3::CdWords w = smmuv3::encode_cd(cd);
-  ASSERT_TRUE(pf.memory().write(kCdTable, w.data(), smmuv3::kCdBytes));
-  std::optional<uint64_t> got;
+  for (uint32_t ssid = 0; ssid < 2; ++ssid) {
+    auto gpt = *pt::Builder<pt::ArmLpaeFormat>::create(
+        pt::ArmLpaeFormat(pt::arm_s1_config(12, 16, 48)), pf.memory(), guest_tables);
+    ASSERT_EQ(gpt.map(0x4000'0000, 0x9000 + ssid * 0x1000, 4096, a), pt::MapStatus::Ok);
+    smmuv3::Cd cd;
+    cd.v = true;
+    cd.t0sz = 16;
+    cd.epd1 = true;
+    cd.ips = 5;
+    cd.aa64 = cd.r = cd.a = true;
+    cd.asid = static_cast<uint16_t>(3 + ssid);
+    cd.ttb0 = gpt.root();
+    const smmuv3::CdWords w = smmuv3::encode_cd(cd);
+    ASSERT_TRUE(pf.memory().write(kCdTable + ssid * smmuv3::kCdBytes, w.data(), smmuv3::kCdBytes));
+  }
+  std::optional<uint64_t> rid_read, pasid_read, bad_pasid;
   ASSERT_TRUE(test::run_thread([&] {
     auto drv = make("smmuv3", *bus, false);
     ASSERT_EQ(drv->init(), Status::ok);
@@ -331,13 +337,20 @@ TEST(HostAdapter, Smmuv3NestedTranslates) {
     const auto parent = drv->alloc_domain(paging(PtFormat::arm_lpae_s2));
     ASSERT_EQ(parent.status, Status::ok) << parent.why;
     ASSERT_EQ(drv->map(parent.id, 0x81'0000, 0x81'0000, 0x1'0000, {}), Status::ok);
-    ASSERT_EQ(drv->map(parent.id, 0x9000, kData, 4096, {}), Status::ok);
-    const auto n = drv->alloc_domain(nested(PtFormat::arm_lpae_s1, parent.id, kCdTable));
+    ASSERT_EQ(drv->map(parent.id, 0x9000, kData, 0x2000, {}), Status::ok);
+    DomainRequest req = nested(PtFormat::arm_lpae_s1, parent.id, kCdTable);
+    req.s1_pasid_bits = 1;
+    const auto n = drv->alloc_domain(req);
     ASSERT_EQ(n.status, Status::ok) << n.why;
+    EXPECT_EQ(drv->attach(n.id, kRid, 2u), Status::invalid);  // beyond S1CDMax
     ASSERT_EQ(drv->attach(n.id, kRid), Status::ok);
-    got = read(*port, 0x4000'0000);
+    rid_read = read(*port, 0x4000'0000);        // S1DSS = SSID0: the guest's CD 0
+    pasid_read = read(*port, 0x4000'0000, 1u);  // CD 1
+    bad_pasid = read(*port, 0x4000'0000, 2u);   // C_BAD_SUBSTREAMID
   }));
-  EXPECT_EQ(got, 0x7777u);
+  EXPECT_EQ(rid_read, 0x7777u);
+  EXPECT_EQ(pasid_read, 0x8888u);
+  EXPECT_FALSE(bad_pasid);
 }
 
 }  // namespace

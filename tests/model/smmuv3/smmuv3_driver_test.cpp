@@ -15,6 +15,7 @@
 #include "hw/sc_time_util.h"
 #include "models/devices/scenario_port.h"
 #include "models/smmuv3/driver.h"
+#include "models/smmuv3/stream_table.h"
 #include "pagetable/builder.h"
 #include "pagetable/fmt/arm_lpae.h"
 #include "sim/platform.h"
@@ -320,6 +321,21 @@ TEST(Smmuv3Driver, SvaBindsTwoSubstreamsWithTheirOwnAsids) {
     EXPECT_FALSE(drv.bind_sva(kSid, 0, p1.root()));  // SubstreamID 0 stands for "no PASID"
     EXPECT_EQ(read(*port, kVa, 1u), 0x1111u);
     EXPECT_EQ(read(*port, kVa, 2u), 0x2222u);
+    // 20 SubstreamID bits with IDR0.CD2L: a 2-level CD table of 1024-CD leaves; SubstreamID
+    // 1500 needs a second leaf (and its L1CD).
+    const auto a3 = drv.bind_sva(kSid, 1500, p1.root());
+    ASSERT_TRUE(a3);
+    EXPECT_EQ(read(*port, kVa, 1500u), 0x1111u);
+    const StrtabConfig st =
+        decode_strtab(reg(*bus, reg::STRTAB_BASE, 8),
+                      static_cast<uint32_t>(reg(*bus, reg::STRTAB_BASE_CFG)), drv.ids());
+    const SteFetch f = fetch_ste(bus->memory(), st, kSid, drv.ids());
+    ASSERT_EQ(f.status, SteFetchStatus::kOk);
+    const Ste ste = decode_ste(f.words);
+    EXPECT_EQ(ste.cfg(), SteConfig::kS1);
+    EXPECT_EQ(ste.fmt(), S1Fmt::k2Level64K);
+    EXPECT_EQ(ste.s1cdmax, 20u);
+    EXPECT_EQ(ste.dss(), S1Dss::kTerminate);
     // Requests without a PASID: S1DSS = terminate (nothing attached to the RID).
     EXPECT_FALSE(read(*port, kVa));
     // Process 2 drops its page: stale until its ASID is invalidated; process 1 unaffected.
