@@ -11,6 +11,7 @@
 
 #include "host/iommu_driver.h"
 #include "hw/phys_allocator.h"
+#include "hw/sc_time_util.h"
 #include "models/amdvi/host_adapter.h"
 #include "models/devices/scenario_port.h"
 #include "models/smmuv3/cd.h"
@@ -295,6 +296,36 @@ TEST(HostAdapter, VtdNestedTranslates) {
 }
 TEST(HostAdapter, AmdviNestedTranslates) {
   nested_translation("amdvi");
+}
+
+TEST(HostAdapter, Smmuv3AtsMastersGetTheirAtcInvalidated) {
+  Platform pf(test::platform_config(config("smmuv3")));
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  auto bus = pf.host().open("iommu0", 0);
+  std::optional<AtsInvalidation> inv;
+  size_t pending_after_map = 1;
+  ASSERT_TRUE(test::run_thread([&] {
+    smmuv3::AdapterOptions o;
+    o.driver.pool_base = 0x1000'0000;
+    o.driver.pool_limit = 0x2000'0000;
+    o.ats = true;
+    smmuv3::Smmuv3HostAdapter drv(*bus, o);
+    ASSERT_EQ(drv.init(), Status::ok);
+    const auto pg = drv.alloc_domain(paging(PtFormat::arm_lpae_s1));
+    ASSERT_EQ(pg.status, Status::ok);
+    ASSERT_EQ(drv.attach(pg.id, kRid), Status::ok);
+    ASSERT_EQ(drv.map(pg.id, 0x7000'0000, kData, 0x4000, {}), Status::ok);
+    pending_after_map = port->pending_invalidations();
+    ASSERT_EQ(drv.unmap(pg.id, 0x7000'0000, 0x4000), Status::ok);
+    ASSERT_EQ(drv.invalidate(pg.id, {0x7000'0000, 0x4000, std::nullopt}), Status::ok);
+    EXPECT_EQ(drv.driver().counts().atc_inv, 1u);
+    inv = port->take_invalidation(to_ticks(sc_core::sc_time_stamp()));
+  }));
+  EXPECT_EQ(pending_after_map, 0u);
+  ASSERT_TRUE(inv);
+  EXPECT_EQ(inv->rid, kRid);
+  EXPECT_EQ(inv->addr, 0x7000'0000u);
+  EXPECT_EQ(inv->size_lg2, 14u);  // the 16 KiB range, naturally aligned
 }
 
 /// SMMUv3: the guest's linear CD table (IPA 0x81'f000, two CDs: S1CDMax = 1) and arm-lpae-s1
