@@ -9,6 +9,7 @@
 #include "base/bits.h"
 #include "hw/sc_time_util.h"
 #include "models/amdvi/host_adapter.h"
+#include "models/smmuv3/host_adapter.h"
 #include "models/vtd/host_adapter.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
@@ -70,9 +71,15 @@ std::shared_ptr<SharedHostDriver> shared_driver(const ComponentSpec& spec,
     o.pool_limit = p.pool_base + p.pool_size;
     sp->drv = std::make_unique<amdvi::AmdviHostAdapter>(*sp->bus, o);
     sp->format = host::PtFormat::amd_v1;
+  } else if (io->type == "smmuv3") {
+    smmuv3::AdapterOptions o;
+    o.driver.pool_base = p.pool_base;
+    o.driver.pool_limit = p.pool_base + p.pool_size;
+    sp->drv = std::make_unique<smmuv3::Smmuv3HostAdapter>(*sp->bus, o);
+    sp->format = host::PtFormat::arm_lpae_s1;
   } else {
-    throw cfg::ConfigError(spec.name + ": dma-api has drivers for vtd and amdvi IOMMUs, not '" +
-                           io->type + "'");
+    throw cfg::ConfigError(spec.name + ": dma-api has drivers for vtd, amdvi and smmuv3 IOMMUs, " +
+                           "not '" + io->type + "'");
   }
   // Shared by the devices: reported once, beside the IOMMU.
   sp->stats = std::make_unique<stats::Group>(ctx.stats, spec.iommu + "_driver");
@@ -318,7 +325,7 @@ void register_dma_api_device() {
   auto t = make_component_type<DeviceBase, DmaApiDevice, DmaApiDeviceParams>(
       "dma-api",
       "generator workload with per-buffer map/unmap through the host DMA API (passthrough, "
-      "static, strict, deferred) on the IOMMU's driver (vtd, amdvi)");
+      "static, strict, deferred) on the IOMMU's driver (vtd, amdvi, smmuv3)");
   t.parse_workload = params_parser<GeneratorWorkload>();
   t.describe_workload = [] { return cfg::describe_params<GeneratorWorkload>(); };
   device_types().add(std::move(t));

@@ -1,6 +1,6 @@
 // The `dma-api` device: the generator's workload driven through a host DMA API
-// (src/host/dma_api.h) on a real driver of the IOMMU it sits behind (VT-d or AMD-Vi, through
-// their domain-API adapters). Per buffer the device's driver maps it, the device DMAs at the
+// (src/host/dma_api.h) on a real driver of the IOMMU it sits behind (VT-d, AMD-Vi or SMMUv3,
+// through their domain-API adapters). Per buffer the device's driver maps it, the device DMAs at the
 // returned address, and the driver unmaps it, with the policy chosen per device:
 // passthrough, static, strict or deferred. A NIC pattern's descriptor ring is coherent memory,
 // mapped once at set-up; its packet buffers are mapped per packet.

@@ -86,7 +86,8 @@ inline constexpr unsigned kStLevel2 = 0b01;    ///< ST_LEVEL: 2-level stream tab
 namespace idr1 {  // 6.3.2
 inline constexpr unsigned SIDSIZE_HI = 5, SIDSIZE_LO = 0, SSIDSIZE_HI = 10, SSIDSIZE_LO = 6,
                           PRIQS_HI = 15, PRIQS_LO = 11, EVENTQS_HI = 20, EVENTQS_LO = 16,
-                          CMDQS_HI = 25, CMDQS_LO = 21;
+                          CMDQS_HI = 25, CMDQS_LO = 21, REL = 28, QUEUES_PRESET = 29,
+                          TABLES_PRESET = 30;
 }  // namespace idr1
 namespace idr3 {  // 6.3.4
 inline constexpr unsigned HAD = 2, XNX = 4, STT = 9, RIL = 10;
@@ -99,6 +100,12 @@ namespace cr0 {  // 6.3.9
 inline constexpr unsigned SMMUEN = 0, PRIQEN = 1, EVENTQEN = 2, CMDQEN = 3, ATSCHK = 4;
 inline constexpr uint64_t kVmw = mask(8, 6);
 }  // namespace cr0
+namespace cr1 {  // 6.3.11: cacheability and shareability of table and queue accesses
+inline constexpr unsigned QUEUE_IC_LO = 0, QUEUE_OC_LO = 2, QUEUE_SH_LO = 4, TABLE_IC_LO = 6,
+                          TABLE_OC_LO = 8, TABLE_SH_LO = 10;
+inline constexpr uint64_t kCacheWb = 0b01;  ///< xC: Write-Back cacheable
+inline constexpr uint64_t kShIsh = 0b11;    ///< xSH: Inner Shareable
+}  // namespace cr1
 namespace cr2 {  // 6.3.12
 inline constexpr unsigned E2H = 0, RECINVSID = 1, PTM = 2;
 }

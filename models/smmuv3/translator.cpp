@@ -452,7 +452,9 @@ TranslateResult translate(const SmmuState& st, PhysMem& mem, const Request& in,
   // CR0.ATSCHK forbids it (7.3.8).
   const Eats eats = ste.effective_eats();
   if (req.ats == AtsType::kTranslationRequest && (!st.caps.ats || eats == Eats::kAbort)) {
-    return finish(from_stop(stop(EventType::kF_BAD_ATS_TREQ, req), req));
+    // 7.3.6: the record carries the permissions the request asked for, before the
+    // STE.PRIVCFG / INSTCFG overrides.
+    return finish(from_stop(stop(EventType::kF_BAD_ATS_TREQ, in), in));
   }
   if (req.ats == AtsType::kTranslated) {
     if (st.atschk && (eats == Eats::kAbort || ste.bypass())) {

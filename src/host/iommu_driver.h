@@ -80,6 +80,9 @@ struct DomainRequest {
   /// a stage-2 input address (GPA) and its levels.
   uint64_t s1_root = 0;
   unsigned s1_levels = 4;
+  /// Nested, SMMUv3 (iommu_hwpt_arm_smmuv3, the guest's STE): `s1_root` is the guest's linear
+  /// CD table (an IPA) and this its SubstreamID bits (S1CDMax; 0: a single CD).
+  unsigned s1_pasid_bits = 0;
 };
 
 struct DomainResult {

@@ -88,18 +88,26 @@ uint64_t SmmuCdTable::slot(uint32_t ssid, bool create, TableError* err) {
   return leaf->second.first + ((uint64_t{ssid} & ((uint64_t{1} << split()) - 1)) << kCdLg2);
 }
 
+bool SmmuCdTable::store(uint32_t ssid, uint64_t pa, const smmuv3::CdWords& w) {
+  if (o_.write_cd) return o_.write_cd(ssid, pa, w);
+  return mem_->write(pa, w.data(), smmuv3::kCdBytes);
+}
+
 TableError SmmuCdTable::set(uint32_t pasid, const PasidBinding& b) {
+  smmuv3::Cd c = o_.templ;
+  c.v = true;
+  c.ttb0 = b.pt_root;
+  c.asid = b.tag;
+  return set_cd(pasid, c);
+}
+
+TableError SmmuCdTable::set_cd(uint32_t pasid, const smmuv3::Cd& c) {
   TableError err;
   const uint64_t pa = slot(pasid, true, &err);
   if (!pa) return err;
   smmuv3::CdWords old{};
   if (!mem_->read(pa, old.data(), smmuv3::kCdBytes)) return TableError::bus_error;
-  smmuv3::Cd c = o_.templ;
-  c.v = true;
-  c.ttb0 = b.pt_root;
-  c.asid = b.tag;
-  const smmuv3::CdWords w = smmuv3::encode_cd(c);
-  if (!mem_->write(pa, w.data(), smmuv3::kCdBytes)) return TableError::bus_error;
+  if (!store(pasid, pa, smmuv3::encode_cd(c))) return TableError::bus_error;
   if (!smmuv3::decode_cd(old).v) {
     ++entries_;
     if (!linear()) ++leaves_.at(pasid >> split()).second;
@@ -114,7 +122,7 @@ TableError SmmuCdTable::clear(uint32_t pasid) {
   smmuv3::CdWords old{};
   if (!mem_->read(pa, old.data(), smmuv3::kCdBytes)) return TableError::bus_error;
   if (!smmuv3::decode_cd(old).v) return TableError::not_present;
-  if (!zero(*mem_, pa, smmuv3::kCdBytes)) return TableError::bus_error;
+  if (!store(pasid, pa, smmuv3::CdWords{})) return TableError::bus_error;
   --entries_;
   if (linear()) return TableError::none;
   const uint32_t l1 = pasid >> split();

@@ -4,6 +4,7 @@
 // leaves, 10: 64 KiB leaves). CDs are written with models/smmuv3/cd.h's encoder.
 #pragma once
 
+#include <functional>
 #include <map>
 
 #include "hw/phys_allocator.h"
@@ -37,6 +38,9 @@ struct SmmuTableOptions {
     c.aset = true;  // shared with the CPU's ASID space (SVA)
     return c;
   }();
+  /// How a CD reaches memory: a driver orders the stores and invalidates the SMMU's copy
+  /// (CMD_CFGI_CD + CMD_SYNC). Unset: one 64-byte store. Returns false on a bus error.
+  std::function<bool(uint32_t ssid, uint64_t pa, const smmuv3::CdWords& w)> write_cd;
 };
 
 class SmmuCdTable final : public PasidTable {
@@ -49,6 +53,8 @@ class SmmuCdTable final : public PasidTable {
   uint64_t root() const override { return root_; }
   unsigned pasid_bits() const override { return o_.ssid_bits; }
   TableError set(uint32_t pasid, const PasidBinding& b) override;
+  /// Populates (or replaces) `ssid`'s entry with a complete CD (V must be set).
+  TableError set_cd(uint32_t ssid, const smmuv3::Cd& cd);
   TableError clear(uint32_t pasid) override;
   uint64_t entries() const override { return entries_; }
   uint64_t table_bytes() const override;
@@ -61,6 +67,7 @@ class SmmuCdTable final : public PasidTable {
   unsigned split() const;
   /// Address of the CD slot for `ssid`, allocating a leaf when `create`; 0 if none.
   uint64_t slot(uint32_t ssid, bool create, TableError* err);
+  bool store(uint32_t ssid, uint64_t pa, const smmuv3::CdWords& w);
 
   PhysMem* mem_;
   PhysAllocator* alloc_;

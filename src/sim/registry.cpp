@@ -8,6 +8,7 @@
 #include "models/devices/swq_device.h"
 #include "models/devices/trace_player.h"
 #include "models/none/none_iommu.h"
+#include "models/smmuv3/host_driver.h"
 #include "models/smmuv3/smmuv3_iommu.h"
 #include "models/tce/guest_driver.h"
 #include "models/tce/tce_iommu.h"
@@ -41,6 +42,7 @@ void register_builtin_components() {
   register_trace_player();
   register_tce_guest();
   register_amdvi_host();
+  register_smmuv3_host();
   register_swq_device();
   register_host_drivers();
 }

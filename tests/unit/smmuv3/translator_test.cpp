@@ -391,6 +391,18 @@ TEST(SmmuEvents, AtsRequestsAndTranslatedTraffic) {
   Request tr = rd(kVa);
   tr.ats = AtsType::kTranslationRequest;
   expect_event(fx.env.go(tr), EventType::kF_BAD_ATS_TREQ);  // EATS = 00
+  // 7.3.6: the record keeps the requested Priv/eXec, not the STE's PRIVCFG/INSTCFG overrides.
+  fx.ste.privcfg = 0b11;
+  fx.ste.instcfg = 0b11;
+  fx.env.write_ste(kSid, fx.ste);
+  {
+    const TranslateResult bad = fx.env.go(tr);
+    expect_event(bad, EventType::kF_BAD_ATS_TREQ);
+    EXPECT_FALSE(bad.event.pnu);
+    EXPECT_FALSE(bad.event.ind);
+    EXPECT_TRUE(bad.event.rnw);
+  }
+  fx.ste.privcfg = fx.ste.instcfg = 0;
   fx.ste.eats = static_cast<uint8_t>(Eats::kTrans);
   fx.env.write_ste(kSid, fx.ste);
   TranslateResult r = fx.env.go(tr);
