@@ -99,6 +99,12 @@ GeneratorWorkload with_function(GeneratorWorkload w, uint32_t function) {
   return w;
 }
 
+/// SR-IOV function n is VM n: its RAM follows function n - 1's.
+ViommuDeviceParams for_function(ViommuDeviceParams p, uint32_t function) {
+  p.ram_hpa += uint64_t{function} * p.ram_size;
+  return p;
+}
+
 host::ViommuParams viommu_params(const ViommuDeviceParams& p) {
   host::ViommuParams v;
   v.mode = p.mode;
@@ -139,7 +145,7 @@ class HostLock {
 ViommuDevice::ViommuDevice(const ComponentSpec& spec, const ViommuDeviceParams& p,
                            BuildContext& ctx)
     : DeviceBase(spec.name.c_str(), spec.rid, ctx.stats),
-      p_(p),
+      p_(for_function(p, spec.function)),
       w_(with_function(params_as<GeneratorWorkload>(spec.workload), spec.function)),
       pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
       rng_(ctx.config.sim.seed, spec.name + ".op"),
@@ -152,23 +158,23 @@ ViommuDevice::ViommuDevice(const ComponentSpec& spec, const ViommuDeviceParams& 
       latency_(stats().histogram("latency", "per buffer: map, DMA and unmap", "ps")),
       active_time_(stats().scalar("active_time", "when the last buffer completed", "ps")) {
   if (w_.pasid >= 0) throw cfg::ConfigError(spec.name + ": viommu-dma devices use no PASID");
-  if (w_.base > p.ram_size || w_.footprint > p.ram_size - w_.base)
+  if (w_.base > p_.ram_size || w_.footprint > p_.ram_size - w_.base)
     throw cfg::ConfigError(spec.name +
                            ": workload base + footprint (guest-physical) must lie inside "
                            "params.ram_size");
-  if (w_.base < p.table_base + p.table_size && p.table_base < w_.base + w_.footprint)
+  if (w_.base < p_.table_base + p_.table_size && p_.table_base < w_.base + w_.footprint)
     throw cfg::ConfigError(spec.name +
                            ": the workload's buffers overlap params.table_base .. "
                            "table_base + table_size (the guest's IOMMU tables)");
-  if (p.ram_hpa + p.ram_size > ctx.config.memory.size)
+  if (p_.ram_hpa + p_.ram_size > ctx.config.memory.size)
     throw cfg::ConfigError(spec.name + ": params.ram_hpa + ram_size is beyond memory.size");
-  if (p.ram_hpa < p.pool_base + p.pool_size && p.pool_base < p.ram_hpa + p.ram_size)
+  if (p_.ram_hpa < p_.pool_base + p_.pool_size && p_.pool_base < p_.ram_hpa + p_.ram_size)
     throw cfg::ConfigError(spec.name +
                            ": guest RAM (params.ram_hpa) overlaps the host driver "
                            "pool (params.pool_base)");
-  shared_ = shared_host(spec, p, ctx);
-  viommu_ = std::make_unique<host::Viommu>(*shared_->drv, *shared_->bus, viommu_params(p));
-  iova_ = std::make_unique<host::IovaAllocator>(iova_params(p));
+  shared_ = shared_host(spec, p_, ctx);
+  viommu_ = std::make_unique<host::Viommu>(*shared_->drv, *shared_->bus, viommu_params(p_));
+  iova_ = std::make_unique<host::IovaAllocator>(iova_params(p_));
   end_time_ = from_ticks(ctx.config.sim.duration.ps);
   stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
     return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
@@ -182,7 +188,7 @@ ViommuDevice::ViommuDevice(const ComponentSpec& spec, const ViommuDeviceParams& 
   const host::ViommuCounts& c = viommu_->counts();
   mode_ = &g.scalar(
       "mode", "strategy in use: 0 nested, 1 shadow (also after a fallback), 2 paravirt", "enum");
-  mode_->set(static_cast<double>(p.mode));
+  mode_->set(static_cast<double>(p_.mode));
   g.counter_ref("fallbacks", &c.fallbacks, "nested refused by the host: shadowing instead",
                 "count");
   g.counter_ref("traps", &c.traps, "guest invalidations trapped", "count");

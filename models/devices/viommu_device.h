@@ -4,7 +4,8 @@
 // and the hypervisor makes the host IOMMU (VT-d or AMD-Vi, through their domain-API adapters)
 // honour the guest's mappings nested, shadowed or paravirtualised. The workload's addresses are
 // guest-physical: buffer GPA `a` is host-physical `ram_hpa + a`. A NIC pattern's descriptor
-// ring is mapped once at set-up.
+// ring is mapped once at set-up. SR-IOV function n is assigned to VM n, whose RAM lies at
+// ram_hpa + n * ram_size.
 //
 // Each device is its own VM with its own vIOMMU (its own host domains); the devices behind one
 // IOMMU share one host driver instance, with calls serialised by a lock. They cannot share an
@@ -48,22 +49,23 @@ struct ViommuDeviceParams {
   host::ViommuMode mode = host::ViommuMode::nested;  ///< nested, shadow or paravirt
   host::GuestIommu guest = host::GuestIommu::vtd;    ///< the IOMMU the guest sees
   uint64_t ram_size = uint64_t{256} << 20;           ///< guest RAM (GPA 0 up)
-  uint64_t ram_hpa = uint64_t{1} << 30;              ///< host physical address of GPA 0
-  uint64_t table_base = uint64_t{192} << 20;         ///< GPA of the guest's IOMMU table pool
-  uint64_t table_size = uint64_t{16} << 20;          ///< size of that pool
-  cfg::TimeValue trap_cost{2'000'000};               ///< one trapped guest invalidation
-  cfg::TimeValue hypercall_cost{1'500'000};          ///< one paravirtual MAP/UNMAP request
-  cfg::TimeValue guest_pte_cost{10'000};             ///< guest: per page of guest PTEs
-  cfg::TimeValue walk_cost{20'000};                  ///< hypervisor: per guest entry read
-  cfg::TimeValue host_map_cost{100'000};             ///< hypervisor: per host map/unmap call
-  cfg::TimeValue map_cost{100'000};                  ///< guest DMA API: per map call
-  cfg::TimeValue unmap_cost{100'000};                ///< guest DMA API: per unmap call
-  uint64_t iova_base = uint64_t{1} << 20;            ///< lowest guest IOVA
-  uint64_t iova_limit = uint64_t{1} << 32;           ///< guest IOVAs below this
-  cfg::TimeValue mmio_cost{300'000};         ///< host CPU cost per register access beyond the bus
-  uint64_t pool_base = uint64_t{768} << 20;  ///< host driver memory (the first device's wins)
-  uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
-  bool scalable = true;                      ///< VT-d host: scalable mode (nesting needs it)
+  uint64_t ram_hpa =
+      uint64_t{1} << 30;  ///< host physical address of GPA 0 (SR-IOV VF n: + n * ram_size)
+  uint64_t table_base = uint64_t{192} << 20;  ///< GPA of the guest's IOMMU table pool
+  uint64_t table_size = uint64_t{16} << 20;   ///< size of that pool
+  cfg::TimeValue trap_cost{2'000'000};        ///< one trapped guest invalidation
+  cfg::TimeValue hypercall_cost{1'500'000};   ///< one paravirtual MAP/UNMAP request
+  cfg::TimeValue guest_pte_cost{10'000};      ///< guest: per page of guest PTEs
+  cfg::TimeValue walk_cost{20'000};           ///< hypervisor: per guest entry read
+  cfg::TimeValue host_map_cost{100'000};      ///< hypervisor: per host map/unmap call
+  cfg::TimeValue map_cost{100'000};           ///< guest DMA API: per map call
+  cfg::TimeValue unmap_cost{100'000};         ///< guest DMA API: per unmap call
+  uint64_t iova_base = uint64_t{1} << 20;     ///< lowest guest IOVA
+  uint64_t iova_limit = uint64_t{1} << 32;    ///< guest IOVAs below this
+  cfg::TimeValue mmio_cost{300'000};          ///< host CPU cost per register access beyond the bus
+  uint64_t pool_base = uint64_t{768} << 20;   ///< host driver memory (the first device's wins)
+  uint64_t pool_size = uint64_t{64} << 20;    ///< size of that memory
+  bool scalable = true;                       ///< VT-d host: scalable mode (nesting needs it)
 
   template <class V>
   void visit(V& v) {
@@ -73,7 +75,9 @@ struct ViommuDeviceParams {
     v.param("guest", guest, "IOMMU the guest sees: vtd, amdvi or smmuv3 (its table format)");
     v.param("ram_size", ram_size, "guest RAM size (GPA 0 up)", Unit::bytes,
             Range<uint64_t>{uint64_t{1} << 21, uint64_t{1} << 40});
-    v.param("ram_hpa", ram_hpa, "host physical address of guest RAM", Unit::address);
+    v.param("ram_hpa", ram_hpa,
+            "host physical address of guest RAM (SR-IOV function n: plus n * ram_size)",
+            Unit::address);
     v.param("table_base", table_base, "GPA of the guest IOMMU driver's table pool", Unit::address);
     v.param("table_size", table_size, "size of the guest's table pool", Unit::bytes,
             Range<uint64_t>{uint64_t{1} << 16, uint64_t{1} << 32});
