@@ -247,8 +247,7 @@ std::optional<uint64_t> ViommuDevice::map(uint64_t gpa, uint64_t size) {
   return out;
 }
 
-void ViommuDevice::unmap(uint64_t iova, uint64_t size) {
-  (void)size;
+void ViommuDevice::unmap(uint64_t iova) {
   host::HostBus& bus = *shared_->bus;
   const Tick t0 = bus.now();
   const uint64_t base = align_down(iova, kPageLg2);
@@ -322,7 +321,7 @@ void ViommuDevice::run() {
       continue;
     }
     const bool ok = dma(*iova, acc.size, write);
-    unmap(*iova, acc.size);
+    unmap(*iova);
     latency_.record(to_ticks(sc_core::sc_time_stamp()) - t0);
     if (ok) {
       ++buffers_;

@@ -118,7 +118,8 @@ class ViommuDevice final : public DeviceBase {
   bool dma(uint64_t addr, uint64_t size, bool write);
   /// The guest DMA API: an IOVA for GPA [gpa, gpa + size) (nullopt on failure).
   std::optional<uint64_t> map(uint64_t gpa, uint64_t size);
-  void unmap(uint64_t iova, uint64_t size);
+  /// Ends the mapping map() returned `iova` in (the whole page-rounded buffer).
+  void unmap(uint64_t iova);
 
   ViommuDeviceParams p_;
   GeneratorWorkload w_;

@@ -131,13 +131,13 @@ std::string Viommu::setup(uint16_t rid) {
     guest_pt_ = pt::make_page_table(guest_pt_format(p_.guest), *guest_mem_, guest_alloc_);
     if (!guest_pt_) return "no room for the guest's root table in its table pool";
   }
-  std::string why = mode_ == ViommuMode::nested ? setup_nested(rid) : setup_paging(rid);
+  std::string why = mode_ == ViommuMode::nested ? setup_nested() : setup_paging();
   if (!why.empty()) return why;
   const Status s = host_.attach(device_domain_, rid);
   return s == Status::ok ? std::string() : status_why("attaching the device", s);
 }
 
-std::string Viommu::setup_nested(uint16_t rid) {
+std::string Viommu::setup_nested() {
   const HwInfo hw = host_.hw_info();
   const std::optional<PtFormat> f = host_format(hw);
   if (!f) return "the host IOMMU has no paging format";
@@ -167,7 +167,6 @@ std::string Viommu::setup_nested(uint16_t rid) {
     return fall_back(nd.why.empty() ? std::string("nesting not supported") : nd.why);
   }
   if (nd.status != Status::ok) return "nested domain: " + nd.why;
-  (void)rid;
   device_domain_ = nd.id;
   return {};
 }
@@ -179,8 +178,7 @@ std::string Viommu::fall_back(std::string why) {
   return {};
 }
 
-std::string Viommu::setup_paging(uint16_t rid) {
-  (void)rid;
+std::string Viommu::setup_paging() {
   const std::optional<PtFormat> f = host_format(host_.hw_info());
   if (!f) return "the host IOMMU has no paging format";
   DomainRequest r;
@@ -227,8 +225,8 @@ Status Viommu::map(uint64_t iova, uint64_t gpa, uint64_t size, Prot prot) {
   }
   const Status s = write_ptes(iova, gpa, size, prot);
   if (s != Status::ok || !caching_mode()) return s;
-  // VT-d 6.1 caching mode: non-present entries may be cached, so the guest invalidates after
-  // making an entry present, and that is where the hypervisor learns of the map.
+  // VT-d 11.4.2 CAP.CM (caching mode): non-present entries may be cached, so the guest invalidates
+  // after making an entry present, and that is where the hypervisor learns of the map.
   return invalidate(iova, size);
 }
 

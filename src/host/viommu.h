@@ -16,8 +16,8 @@
 //             walks the guest tables over the range, composes GPA -> HPA and maps or unmaps
 //             the result in a host paging domain (IOVA -> HPA), then invalidates the host
 //             domain for what it removed (QEMU vtd_sync_shadow_page_table over VFIO).
-//   paravirt  no guest tables: the guest sends virtio-iommu MAP / UNMAP requests (virtio
-//             v1.2 5.13.6.6, 5.13.6.7), one hypercall each; the hypervisor maps GPA -> HPA
+//   paravirt  no guest tables: the guest sends virtio-iommu requests (VIRTIO_IOMMU_T_MAP 0x03,
+//             VIRTIO_IOMMU_T_UNMAP 0x04), one hypercall each; the hypervisor maps GPA -> HPA
 //             composed into a host paging domain, and UNMAP returns after the host
 //             invalidation (the device must not reach the range once the request completes).
 //
@@ -142,8 +142,8 @@ class Viommu {
   Status host_map(DomainId d, uint64_t iova, uint64_t hpa, uint64_t size, Prot prot);
   Status host_unmap_invalidate(uint64_t iova, uint64_t size);
   std::string fall_back(std::string why);
-  std::string setup_nested(uint16_t rid);
-  std::string setup_paging(uint16_t rid);
+  std::string setup_nested();
+  std::string setup_paging();
   /// Shadow: re-reads the guest tables over [iova, iova + size) and brings the shadow domain in
   /// line with them.
   Status sync_shadow(uint64_t iova, uint64_t size);
