@@ -7,6 +7,7 @@
 #include "models/devices/scenario_port.h"
 #include "models/devices/swq_device.h"
 #include "models/devices/trace_player.h"
+#include "models/devices/viommu_device.h"
 #include "models/none/none_iommu.h"
 #include "models/smmuv3/host_driver.h"
 #include "models/smmuv3/smmuv3_iommu.h"
@@ -39,6 +40,7 @@ void register_builtin_components() {
   register_scenario_port();
   register_generator();
   register_dma_api_device();
+  register_viommu_device();
   register_trace_player();
   register_tce_guest();
   register_amdvi_host();

@@ -1,0 +1,346 @@
+#include "models/devices/viommu_device.h"
+
+#include <map>
+
+#include "base/bits.h"
+#include "hw/sc_time_util.h"
+#include "models/devices/host_drivers.h"
+#include "sim/build_context.h"
+#include "sim/config_error.h"
+#include "sim/registry.h"
+
+namespace isim {
+
+/// One host driver per IOMMU, shared by the viommu-dma devices behind it.
+struct SharedViommuHost {
+  std::unique_ptr<host::HostBus> bus;
+  std::unique_ptr<host::IommuDriver> drv;
+  sc_core::sc_mutex mutex;
+  bool started = false;
+  bool done = false;
+  std::string error;
+  sc_core::sc_event ready;
+  std::unique_ptr<stats::Group> stats;  ///< `<iommu>_driver`: the bus's and driver's counts
+};
+
+namespace {
+
+constexpr unsigned kPageLg2 = 12;
+
+/// The hosts of the current platform, by IOMMU (one platform per process).
+std::map<const sc_core::sc_object*, std::weak_ptr<SharedViommuHost>>& hosts() {
+  static std::map<const sc_core::sc_object*, std::weak_ptr<SharedViommuHost>> m;
+  return m;
+}
+
+std::shared_ptr<SharedViommuHost> shared_host(const ComponentSpec& spec,
+                                              const ViommuDeviceParams& p, BuildContext& ctx) {
+  const sc_core::sc_object* iommu = sc_core::sc_find_object(spec.iommu.c_str());
+  if (auto sp = hosts()[iommu].lock()) return sp;
+  const ComponentSpec* io = nullptr;
+  for (const ComponentSpec& s : ctx.config.iommus)
+    if (s.name == spec.iommu) io = &s;
+  if (io == nullptr || iommu == nullptr)
+    throw cfg::ConfigError(spec.name + ": no IOMMU named '" + spec.iommu + "'");
+  for (const ComponentSpec& d : ctx.config.devices)
+    if (d.type == "dma-api" && d.iommu == spec.iommu)
+      throw cfg::ConfigError(spec.name + ": iommu '" + spec.iommu +
+                             "' is driven by dma-api device '" + d.name +
+                             "'; viommu-dma devices need an IOMMU of their own");
+  if (ctx.host == nullptr) throw cfg::ConfigError(spec.name + ": no host bus on this platform");
+  if (p.pool_base + p.pool_size > ctx.config.memory.size)
+    throw cfg::ConfigError(spec.name + ": params.pool_base + pool_size is beyond memory.size");
+  auto sp = std::make_shared<SharedViommuHost>();
+  sp->bus = ctx.host->open(spec.iommu, p.mmio_cost.ps);
+  HostDriverOptions o;
+  o.pool_base = p.pool_base;
+  o.pool_size = p.pool_size;
+  o.scalable = p.scalable;
+  sp->drv = make_host_driver(io->type, *sp->bus, o);
+  if (!sp->drv)
+    throw cfg::ConfigError(spec.name + ": viommu-dma has host drivers for " + host_driver_types() +
+                           " IOMMUs, not '" + io->type + "'");
+  sp->stats = std::make_unique<stats::Group>(ctx.stats, spec.iommu + "_driver");
+  stats::Group& g = *sp->stats;
+  const host::HostBusCounts& b = sp->bus->counts();
+  const host::DriverCounts& d = sp->drv->counts();
+  g.counter_ref("mmio_reads", &b.mmio_reads, "register reads by the driver", "count");
+  g.counter_ref("mmio_writes", &b.mmio_writes, "register writes by the driver", "count");
+  g.counter_ref("mmio_errors", &b.mmio_errors, "register accesses the bus failed", "count");
+  g.counter_ref("mmio_time", &b.mmio_time, "time in register accesses", "ps");
+  g.counter_ref("pause_time", &b.pause_time, "time paused (polling, software costs)", "ps");
+  g.counter_ref("domains", &d.domains, "domains allocated", "count");
+  g.counter_ref("attaches", &d.attaches, "requesters attached", "count");
+  g.counter_ref("maps", &d.maps, "map calls", "count");
+  g.counter_ref("unmaps", &d.unmaps, "unmap calls", "count");
+  g.counter_ref("invalidations", &d.invalidations, "invalidations completed", "count");
+  g.counter_ref("refused", &d.refused, "requests refused as not supported", "count");
+  hosts()[iommu] = sp;
+  return sp;
+}
+
+AddressPattern::Params pattern_params(const GeneratorWorkload& w) {
+  AddressPattern::Params p;
+  p.pattern = w.pattern;
+  p.base = w.base;
+  p.footprint = w.footprint;
+  p.size = w.size;
+  p.stride = w.stride;
+  p.theta = w.theta;
+  p.block = w.block;
+  p.burst = w.burst;
+  p.ring_entries = w.ring_entries;
+  p.desc_size = w.desc_size;
+  return p;
+}
+
+GeneratorWorkload with_function(GeneratorWorkload w, uint32_t function) {
+  w.base += uint64_t{function} * w.vf_offset;
+  return w;
+}
+
+/// SR-IOV function n is VM n: its RAM follows function n - 1's.
+ViommuDeviceParams for_function(ViommuDeviceParams p, uint32_t function) {
+  p.ram_hpa += uint64_t{function} * p.ram_size;
+  return p;
+}
+
+host::ViommuParams viommu_params(const ViommuDeviceParams& p) {
+  host::ViommuParams v;
+  v.mode = p.mode;
+  v.guest = p.guest;
+  v.ram_size = p.ram_size;
+  v.ram_hpa = p.ram_hpa;
+  v.table_base = p.table_base;
+  v.table_size = p.table_size;
+  v.trap_cost = p.trap_cost.ps;
+  v.hypercall_cost = p.hypercall_cost.ps;
+  v.guest_pte_cost = p.guest_pte_cost.ps;
+  v.walk_cost = p.walk_cost.ps;
+  v.host_map_cost = p.host_map_cost.ps;
+  return v;
+}
+
+host::IovaParams iova_params(const ViommuDeviceParams& p) {
+  host::IovaParams i;
+  i.base = p.iova_base;
+  i.limit = p.iova_limit;
+  return i;
+}
+
+/// Serialises a VM's calls into the shared host driver (sc_mutex, released on every path).
+class HostLock {
+ public:
+  explicit HostLock(sc_core::sc_mutex& m) : m_(m) { m_.lock(); }
+  ~HostLock() { m_.unlock(); }
+  HostLock(const HostLock&) = delete;
+  HostLock& operator=(const HostLock&) = delete;
+
+ private:
+  sc_core::sc_mutex& m_;
+};
+
+}  // namespace
+
+ViommuDevice::ViommuDevice(const ComponentSpec& spec, const ViommuDeviceParams& p,
+                           BuildContext& ctx)
+    : DeviceBase(spec.name.c_str(), spec.rid, ctx.stats),
+      p_(for_function(p, spec.function)),
+      w_(with_function(params_as<GeneratorWorkload>(spec.workload), spec.function)),
+      pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
+      rng_(ctx.config.sim.seed, spec.name + ".op"),
+      buffer_(std::max(w_.size, w_.pattern == AccessPattern::nic ? w_.desc_size : 0), 0x5a),
+      buffers_(stats().counter("buffers", "buffers mapped, transferred and unmapped", "count")),
+      bytes_(stats().counter("bytes", "payload bytes transferred without error", "bytes")),
+      errors_(stats().counter("errors", "failed set-ups, maps or DMAs", "count")),
+      map_time_(stats().counter("map_time", "time in the guest's map calls", "ps")),
+      unmap_time_(stats().counter("unmap_time", "time in the guest's unmap calls", "ps")),
+      latency_(stats().histogram("latency", "per buffer: map, DMA and unmap", "ps")),
+      active_time_(stats().scalar("active_time", "when the last buffer completed", "ps")) {
+  if (w_.pasid >= 0) throw cfg::ConfigError(spec.name + ": viommu-dma devices use no PASID");
+  if (w_.base > p_.ram_size || w_.footprint > p_.ram_size - w_.base)
+    throw cfg::ConfigError(spec.name +
+                           ": workload base + footprint (guest-physical) must lie inside "
+                           "params.ram_size");
+  if (w_.base < p_.table_base + p_.table_size && p_.table_base < w_.base + w_.footprint)
+    throw cfg::ConfigError(spec.name +
+                           ": the workload's buffers overlap params.table_base .. "
+                           "table_base + table_size (the guest's IOMMU tables)");
+  if (p_.ram_hpa + p_.ram_size > ctx.config.memory.size)
+    throw cfg::ConfigError(spec.name + ": params.ram_hpa + ram_size is beyond memory.size");
+  if (p_.ram_hpa < p_.pool_base + p_.pool_size && p_.pool_base < p_.ram_hpa + p_.ram_size)
+    throw cfg::ConfigError(spec.name +
+                           ": guest RAM (params.ram_hpa) overlaps the host driver "
+                           "pool (params.pool_base)");
+  shared_ = shared_host(spec, p_, ctx);
+  viommu_ = std::make_unique<host::Viommu>(*shared_->drv, *shared_->bus, viommu_params(p_));
+  iova_ = std::make_unique<host::IovaAllocator>(iova_params(p_));
+  end_time_ = from_ticks(ctx.config.sim.duration.ps);
+  stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
+    return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
+  });
+  stats().formula("map_cost_avg", "time per guest map call", "ps", [this] {
+    return stats::ratio(static_cast<double>(map_time_.value()),
+                        static_cast<double>(buffers_.value()));
+  });
+  viommu_stats_ = std::make_unique<stats::Group>(stats(), "viommu");
+  stats::Group& g = *viommu_stats_;
+  const host::ViommuCounts& c = viommu_->counts();
+  mode_ = &g.scalar(
+      "mode", "strategy in use: 0 nested, 1 shadow (also after a fallback), 2 paravirt", "enum");
+  mode_->set(static_cast<double>(p_.mode));
+  g.counter_ref("fallbacks", &c.fallbacks, "nested refused by the host: shadowing instead",
+                "count");
+  g.counter_ref("traps", &c.traps, "guest invalidations trapped", "count");
+  g.counter_ref("trap_time", &c.trap_time, "time charged for traps", "ps");
+  g.counter_ref("hypercalls", &c.hypercalls, "paravirtual MAP/UNMAP requests", "count");
+  g.counter_ref("hypercall_time", &c.hypercall_time, "time charged for hypercalls", "ps");
+  g.counter_ref("guest_pte_writes", &c.guest_pte_writes,
+                "guest pages mapped or unmapped in "
+                "guest tables",
+                "count");
+  g.counter_ref("shadow_walks", &c.shadow_walks, "guest table walks by the hypervisor", "count");
+  g.counter_ref("shadow_reads", &c.shadow_reads, "guest table entries those walks read", "count");
+  g.counter_ref("shadow_maps", &c.shadow_maps, "pages installed in the shadow domain", "count");
+  g.counter_ref("shadow_unmaps", &c.shadow_unmaps, "pages removed from the shadow domain", "count");
+  g.counter_ref("shadow_skipped", &c.shadow_skipped,
+                "guest mappings outside guest RAM, not shadowed", "count");
+  g.counter_ref("host_maps", &c.host_maps, "host map calls by the hypervisor", "count");
+  g.counter_ref("host_unmaps", &c.host_unmaps, "host unmap calls by the hypervisor", "count");
+  g.counter_ref("host_invalidations", &c.host_invalidations, "host invalidations by the hypervisor",
+                "count");
+  g.counter_ref("errors", &c.errors, "guest requests refused", "count");
+}
+
+ViommuDevice::~ViommuDevice() = default;
+
+bool ViommuDevice::dma(uint64_t addr, uint64_t size, bool write) {
+  DmaRequest r;
+  r.rid = rid();
+  r.addr = addr;
+  r.write = write;
+  sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+  const DmaResult res = transport(r, std::span(buffer_).first(size), d);
+  sc_core::wait(d);
+  return res.ok();
+}
+
+std::optional<uint64_t> ViommuDevice::map(uint64_t gpa, uint64_t size) {
+  host::HostBus& bus = *shared_->bus;
+  const Tick t0 = bus.now();
+  const uint64_t first = align_down(gpa, kPageLg2);
+  const uint64_t span = align_up(gpa + size, kPageLg2) - first;
+  std::optional<uint64_t> out;
+  bus.pause(p_.map_cost.ps);
+  const auto a = iova_->alloc(span);
+  if (a) {
+    bus.pause(a->cost);
+    HostLock lock(shared_->mutex);
+    if (viommu_->map(a->iova, first, span) == host::Status::ok) {
+      live_[a->iova] = span;
+      out = a->iova + (gpa - first);
+    } else {
+      bus.pause(iova_->free(a->iova, span));
+    }
+  }
+  map_time_ += bus.now() - t0;
+  return out;
+}
+
+void ViommuDevice::unmap(uint64_t iova) {
+  host::HostBus& bus = *shared_->bus;
+  const Tick t0 = bus.now();
+  const uint64_t base = align_down(iova, kPageLg2);
+  auto it = live_.find(base);
+  bus.pause(p_.unmap_cost.ps);
+  if (it != live_.end()) {
+    {
+      HostLock lock(shared_->mutex);
+      if (viommu_->unmap(base, it->second) != host::Status::ok) ++errors_;
+    }
+    bus.pause(iova_->free(base, it->second));
+    live_.erase(it);
+  }
+  unmap_time_ += bus.now() - t0;
+}
+
+void ViommuDevice::run() {
+  if (w_.start.ps) sc_core::wait(from_ticks(w_.start.ps));
+  SharedViommuHost& sh = *shared_;
+  if (!sh.started) {
+    sh.started = true;
+    std::string why;
+    if (sh.drv->init(&why) != host::Status::ok) sh.error = why.empty() ? "init failed" : why;
+    sh.done = true;
+    sh.ready.notify();
+  }
+  while (!sh.done) sc_core::wait(sh.ready);
+  if (!sh.error.empty()) {
+    ++errors_;
+    return;
+  }
+  {
+    HostLock lock(sh.mutex);
+    if (!viommu_->setup(rid()).empty()) {
+      ++errors_;
+      return;
+    }
+  }
+  mode_->set(static_cast<double>(viommu_->mode()));
+  if (viommu_->counts().fallbacks) {
+    const std::string msg = std::string(name()) + ": nested vIOMMU refused by the host (" +
+                            viommu_->fallback_reason() + "); shadowing instead";
+    SC_REPORT_INFO("iommu-sim/viommu", msg.c_str());
+  }
+  // A NIC's descriptor ring is coherent memory (dma_alloc_coherent): mapped once.
+  std::optional<uint64_t> ring;
+  if (w_.pattern == AccessPattern::nic) {
+    ring = map(w_.base, align_up(w_.ring_entries * w_.desc_size, kPageLg2));
+    if (!ring) {
+      ++errors_;
+      return;
+    }
+  }
+  const Tick now0 = to_ticks(sc_core::sc_time_stamp());
+  const Tick end = to_ticks(end_time_);
+  const Tick stop = w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end;
+  for (uint64_t n = 0; w_.count == 0 || n < w_.count; ++n) {
+    const Tick t0 = to_ticks(sc_core::sc_time_stamp());
+    if (t0 >= stop) break;
+    const PatternAccess acc = pattern_.next_access();
+    const bool write = acc.write ? *acc.write
+                                 : w_.op == DmaOp::write ||
+                                       (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
+    if (acc.write && ring) {
+      if (!dma(*ring + (acc.addr - w_.base), acc.size, write)) ++errors_;
+      continue;
+    }
+    const auto iova = map(acc.addr, acc.size);
+    if (!iova) {
+      ++errors_;
+      continue;
+    }
+    const bool ok = dma(*iova, acc.size, write);
+    unmap(*iova);
+    latency_.record(to_ticks(sc_core::sc_time_stamp()) - t0);
+    if (ok) {
+      ++buffers_;
+      bytes_ += acc.size;
+    } else {
+      ++errors_;
+    }
+    active_time_.set(static_cast<double>(to_ticks(sc_core::sc_time_stamp())));
+  }
+}
+
+void register_viommu_device() {
+  auto t = make_component_type<DeviceBase, ViommuDevice, ViommuDeviceParams>(
+      "viommu-dma",
+      "a guest's assigned device: per-buffer map/unmap through an emulated IOMMU (nested, "
+      "shadow or paravirt vIOMMU) on the host IOMMU's driver (vtd, amdvi)");
+  t.parse_workload = params_parser<GeneratorWorkload>();
+  t.describe_workload = [] { return cfg::describe_params<GeneratorWorkload>(); };
+  device_types().add(std::move(t));
+}
+
+}  // namespace isim
