@@ -7,10 +7,8 @@
 #include <systemc>
 
 #include "base/bits.h"
+#include "host/driver_registry.h"
 #include "hw/sc_time_util.h"
-#include "models/amdvi/host_adapter.h"
-#include "models/smmuv3/host_adapter.h"
-#include "models/vtd/host_adapter.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "sim/registry.h"
@@ -58,29 +56,16 @@ std::shared_ptr<SharedHostDriver> shared_driver(const ComponentSpec& spec,
     throw cfg::ConfigError(spec.name + ": pool_base + pool_size is beyond memory.size");
   auto sp = std::make_shared<SharedHostDriver>();
   sp->bus = ctx.host->open(spec.iommu, p.mmio_cost.ps);
-  if (io->type == "vtd") {
-    vtd::DriverOptions o;
-    o.scalable = p.scalable;
-    o.table_base = p.pool_base;
-    o.table_limit = p.pool_base + p.pool_size;
-    sp->drv = std::make_unique<vtd::VtdHostAdapter>(*sp->bus, o);
-    sp->format = host::PtFormat::vtd_second_stage;
-  } else if (io->type == "amdvi") {
-    amdvi::AdapterOptions o;
-    o.pool_base = p.pool_base;
-    o.pool_limit = p.pool_base + p.pool_size;
-    sp->drv = std::make_unique<amdvi::AmdviHostAdapter>(*sp->bus, o);
-    sp->format = host::PtFormat::amd_v1;
-  } else if (io->type == "smmuv3") {
-    smmuv3::AdapterOptions o;
-    o.driver.pool_base = p.pool_base;
-    o.driver.pool_limit = p.pool_base + p.pool_size;
-    sp->drv = std::make_unique<smmuv3::Smmuv3HostAdapter>(*sp->bus, o);
-    sp->format = host::PtFormat::arm_lpae_s1;
-  } else {
-    throw cfg::ConfigError(spec.name + ": dma-api has drivers for vtd, amdvi and smmuv3 IOMMUs, " +
-                           "not '" + io->type + "'");
-  }
+  const host::DriverFactory* make = host::find_driver(io->type);
+  if (make == nullptr)
+    throw cfg::ConfigError(spec.name + ": dma-api has drivers for " + host::driver_type_list() +
+                           " IOMMUs, not '" + io->type + "'");
+  host::DriverSetup setup;
+  setup.pool_base = p.pool_base;
+  setup.pool_limit = p.pool_base + p.pool_size;
+  setup.scalable = p.scalable;
+  sp->drv = (*make)(*sp->bus, setup);
+  sp->format = host::dma_format(io->type);
   // Shared by the devices: reported once, beside the IOMMU.
   sp->stats = std::make_unique<stats::Group>(ctx.stats, spec.iommu + "_driver");
   stats::Group& g = *sp->stats;
@@ -291,12 +276,14 @@ void DmaApiDevice::worker() {
       ++errors_;
     }
     if (p_.late_every && ++late_counter_ % p_.late_every == 0) {
-      ++late_dmas_;
       {
         sc_core::sc_scoped_lock l(api_mutex_);
         api_->note_access(*dma_addr, acc.size);
       }
-      ++(dma(*dma_addr, acc.size, write) ? late_served_ : late_blocked_);
+      // Counted once complete, so late_dmas = late_served + late_blocked at any run end.
+      const bool served = dma(*dma_addr, acc.size, write);
+      ++late_dmas_;
+      ++(served ? late_served_ : late_blocked_);
     }
     active_time_.set(static_cast<double>(to_ticks(sc_core::sc_time_stamp())));
   }

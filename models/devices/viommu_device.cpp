@@ -3,8 +3,8 @@
 #include <map>
 
 #include "base/bits.h"
+#include "host/driver_registry.h"
 #include "hw/sc_time_util.h"
-#include "models/devices/host_drivers.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "sim/registry.h"
@@ -52,14 +52,15 @@ std::shared_ptr<SharedViommuHost> shared_host(const ComponentSpec& spec,
     throw cfg::ConfigError(spec.name + ": params.pool_base + pool_size is beyond memory.size");
   auto sp = std::make_shared<SharedViommuHost>();
   sp->bus = ctx.host->open(spec.iommu, p.mmio_cost.ps);
-  HostDriverOptions o;
-  o.pool_base = p.pool_base;
-  o.pool_size = p.pool_size;
-  o.scalable = p.scalable;
-  sp->drv = make_host_driver(io->type, *sp->bus, o);
-  if (!sp->drv)
-    throw cfg::ConfigError(spec.name + ": viommu-dma has host drivers for " + host_driver_types() +
-                           " IOMMUs, not '" + io->type + "'");
+  const host::DriverFactory* make = host::find_driver(io->type);
+  if (make == nullptr)
+    throw cfg::ConfigError(spec.name + ": viommu-dma has host drivers for " +
+                           host::driver_type_list() + " IOMMUs, not '" + io->type + "'");
+  host::DriverSetup setup;
+  setup.pool_base = p.pool_base;
+  setup.pool_limit = p.pool_base + p.pool_size;
+  setup.scalable = p.scalable;
+  sp->drv = (*make)(*sp->bus, setup);
   sp->stats = std::make_unique<stats::Group>(ctx.stats, spec.iommu + "_driver");
   stats::Group& g = *sp->stats;
   const host::HostBusCounts& b = sp->bus->counts();

@@ -24,10 +24,15 @@ struct DriverSetup {
 
 using DriverFactory = std::function<std::unique_ptr<IommuDriver>(HostBus&, const DriverSetup&)>;
 
-/// Registers (or replaces) the driver of IOMMU type `iommu_type`.
-void register_driver(const std::string& iommu_type, DriverFactory make);
+/// Registers (or replaces) the driver of IOMMU type `iommu_type`, whose DMA-API domains (the
+/// kernel's own, for device drivers) use tables in `dma_format`.
+void register_driver(const std::string& iommu_type, PtFormat dma_format, DriverFactory make);
 /// The factory for `iommu_type`, or null when no driver is registered for it.
 const DriverFactory* find_driver(const std::string& iommu_type);
+/// The format of the DMA-API domains of `iommu_type`'s driver (it must be registered).
+PtFormat dma_format(const std::string& iommu_type);
+/// "vtd, amdvi, ...": the IOMMU types with a driver, for messages.
+std::string driver_type_list();
 /// The IOMMU types with a driver, sorted (for messages).
 std::vector<std::string> driver_types();
 

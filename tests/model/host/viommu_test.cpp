@@ -9,8 +9,8 @@
 #include <cstring>
 #include <vector>
 
+#include "host/driver_registry.h"
 #include "host/viommu.h"
-#include "models/devices/host_drivers.h"
 #include "models/devices/scenario_port.h"
 #include "sim/platform.h"
 #include "tests/model/sc_harness.h"
@@ -79,11 +79,13 @@ Outcome run_guest(const std::string& type, bool scalable, ViommuMode m, GuestIom
   auto bus = pf.host().open("iommu0", 0);
   Outcome out;
   EXPECT_TRUE(test::run_thread([&] {
-    HostDriverOptions o;
+    host::DriverSetup o;
     o.pool_base = 0x1000'0000;
-    o.pool_size = 0x1000'0000;
+    o.pool_limit = 0x2000'0000;
     o.scalable = scalable;
-    auto drv = make_host_driver(type, *bus, o);
+    const host::DriverFactory* make = host::find_driver(type);
+    ASSERT_NE(make, nullptr);
+    auto drv = (*make)(*bus, o);
     ASSERT_TRUE(drv);
     ASSERT_EQ(drv->init(), Status::ok);
     host::Viommu v(*drv, *bus, params(m, g));
@@ -183,11 +185,11 @@ TEST(ViommuModel, VtdNestedStaleUntilTheGuestInvalidates) {
   std::vector<std::optional<uint64_t>> r;
   uint64_t traps = 0;
   ASSERT_TRUE(test::run_thread([&] {
-    HostDriverOptions o;
+    host::DriverSetup o;
     o.pool_base = 0x1000'0000;
-    o.pool_size = 0x1000'0000;
+    o.pool_limit = 0x2000'0000;
     o.scalable = true;
-    auto drv = make_host_driver("vtd", *bus, o);
+    auto drv = (*host::find_driver("vtd"))(*bus, o);
     ASSERT_EQ(drv->init(), Status::ok);
     host::Viommu v(*drv, *bus, params(ViommuMode::nested, GuestIommu::vtd));
     ASSERT_EQ(v.setup(kRid), "");
