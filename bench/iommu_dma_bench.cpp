@@ -259,7 +259,7 @@ void setup_smmuv3(Platform& pf, const Args& a, SetupResult& r) {
     return;
   }
   r.rss_after_kib = rss_kib("VmRSS");
-  // IHI 0070 5.4: CD word 0 = T0SZ 16, TG0 4 KiB, EPD1, AA64, R, A, ASET, ASID 1 (V = bit 31);
+  // IHI 0070 5.4: CD word 0 = T0SZ 16, TG0 4 KiB, EPD1, V, IPS 48 bits, AA64, R, A, ASID 1;
   // word 1 = TTB0.
   const uint64_t cd[8] = {0x16205c0000010, s1->root(), 0, 0, 0, 0, 0, 0};
   // IHI 0070 5.2: STE word 0 = V, Config 101 (stage 1 only), S1ContextPtr; word 1 bits 29:28

@@ -13,6 +13,6 @@ cd "$root"
 "$root/scripts/setup.sh"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "${JOBS:-$(nproc)}" \
-  --target iommu-sim isim_bench_ref isim_bench_dma isim_bench_iommu isim_bench_walk
+  --target iommu-sim isim_bench_ref isim_bench_iommu isim_bench_walk
 exec python3 "$root/scripts/bench.py" --bin-dir "$root/build/release" \
   --out "$root/bench/results.json" --repeats "${REPEATS:-3}"
