@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev          # bench/ harness
   gnuplot-nox               # iommu-sim plot: sweep charts as SVG/PNG
+  python3                   # scripts/bench.py: the benchmark suite driver
 )
 
 missing=()

@@ -148,10 +148,8 @@ void Generator::run() {
   Tick local = 0;                                  // how far this thread runs ahead of it
   Tick last_done = 0;
 
-  std::vector<Tick>& inflight = inflight_;
-  inflight.clear();
-  inflight.reserve(w_.outstanding);
-  const auto later = std::greater<Tick>();
+  CompletionQueue& inflight = inflight_;
+  inflight.reset(w_.outstanding);
   DmaRequest req;
   req.rid = rid();
   req.has_pasid = w_.pasid >= 0;
@@ -169,9 +167,8 @@ void Generator::run() {
     }
     if (inflight.size() >= w_.outstanding) {
       // The next request issues when the earliest one in flight completes.
-      std::pop_heap(inflight.begin(), inflight.end(), later);
-      const Tick free_at = inflight.back();
-      inflight.pop_back();
+      const Tick free_at = inflight.earliest();
+      inflight.pop_earliest();
       if (free_at > base + local) {
         local = free_at - base;
         held = interval != 0;
@@ -191,8 +188,7 @@ void Generator::run() {
     const DmaResult r = transport(req, std::span(buffer_).first(acc.size), delay);
     const Tick latency = to_ticks(delay) - local;
     const Tick done = issue + latency;
-    inflight.push_back(done);
-    std::push_heap(inflight.begin(), inflight.end(), later);
+    inflight.push(done);
     latency_.record(latency);
     if (r.ok()) {
       ++(req.write ? writes_ : reads_);

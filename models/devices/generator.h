@@ -17,6 +17,7 @@
 
 #include "hw/device_base.h"
 #include "models/devices/address_pattern.h"
+#include "models/devices/completion_queue.h"
 #include "models/devices/device_tlb.h"
 
 namespace isim {
@@ -166,7 +167,7 @@ class Generator final : public DeviceBase {
   std::vector<uint8_t> buffer_;
   // Completion times of the requests in flight, as a min-heap. A member, not a local of run():
   // the run usually ends with the thread suspended, and SystemC never unwinds its stack.
-  std::vector<Tick> inflight_;
+  CompletionQueue inflight_;  ///< completion times of the requests in flight
   stats::Counter& reads_;
   stats::Counter& writes_;
   stats::Counter& bytes_;

@@ -45,7 +45,10 @@ DmaResult DeviceBase::transport(const DmaRequest& req, std::span<uint8_t> data,
   attrs_.exec = req.exec;
   attrs_.ats = req.ats;
   attrs_.device = name_;
-  attrs_.completion = {};
+  // Copied from a constant: a temporary built on the stack and read back at once stalls
+  // store-to-load forwarding here, once per DMA.
+  static constexpr AtsCompletion kNoCompletion{};
+  attrs_.completion = kNoCompletion;
   attrs_.out_seen = false;
   tx_.set_command(req.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
   tx_.set_address(req.addr);

@@ -61,6 +61,17 @@ struct MemAccess {
 template <unsigned N>
 class AccessLog {
  public:
+  // User-provided, so that value-initialising a result (`WalkResult r{}`) does not zero the
+  // whole array, and copies move only the entries in use: a WalkResult is ~3 KiB and models
+  // copy one per translation.
+  AccessLog() noexcept {}
+  AccessLog(const AccessLog& o) noexcept : n_(o.n_) { copy_from(o); }
+  AccessLog& operator=(const AccessLog& o) noexcept {
+    n_ = o.n_;
+    copy_from(o);
+    return *this;
+  }
+
   void push(const MemAccess& a) {
     if (n_ < N) e_[n_] = a;
     ++n_;
@@ -74,6 +85,10 @@ class AccessLog {
   const MemAccess* end() const { return e_.data() + size(); }
 
  private:
+  void copy_from(const AccessLog& o) {
+    for (unsigned i = 0; i < o.size(); ++i) e_[i] = o.e_[i];
+  }
+
   std::array<MemAccess, N> e_;  // deliberately not value-initialised: walks stay cheap
   unsigned n_ = 0;
 };
