@@ -166,17 +166,18 @@ bool MdevParentDevice::set_up_host() {
   if (!pasid::PasidAllocator::validate(pp, info.pasid_bits).empty()) return false;
   pasids_ = std::make_unique<pasid::PasidAllocator>(pp, info.pasid_bits);
   pasids_->create_set("mdevs", p_.mdevs);
-  // Untagged requests from the parent reach nothing: it does no DMA of its own here.
-  host::DomainRequest block;
-  block.type = host::DomainType::blocking;
+  // A PASID-granular domain: VT-d second-stage tables on a scalable-mode PASID entry (VT-d
+  // 9.6, PGTT = 010b); AMD-Vi translates PASIDs through the GCR3 table with v2 (x86-64) tables
+  // only (48882 2.2.6), and over v1 host tables those would nest, so the RID gets v2 too.
+  const bool amd = info.vendor == host::Vendor::amd_vi;
+  host::DomainRequest r;
+  r.format = amd ? host::PtFormat::x86_64 : host::PtFormat::vtd_second_stage;
+  // Untagged requests from the parent reach nothing: it does no DMA of its own here (VT-d: a
+  // blocking domain; AMD-Vi: an empty v2 domain, GCR3[0], since a blocking DTE has no GCR3).
+  host::DomainRequest block = r;
+  if (!amd) block.type = host::DomainType::blocking;
   const host::DomainResult bd = drv_->alloc_domain(block);
   if (bd.status != host::Status::ok || drv_->attach(bd.id, rid()) != host::Status::ok) return false;
-  // A PASID-granular second stage: VT-d second-stage tables on a scalable-mode PASID entry
-  // (VT-d 9.6, PGTT = 010b); AMD-Vi translates PASIDs through GCR3 with v2 (x86-64) tables
-  // only (48882 2.2.6).
-  host::DomainRequest r;
-  r.format = info.vendor == host::Vendor::amd_vi ? host::PtFormat::x86_64
-                                                 : host::PtFormat::vtd_second_stage;
   for (Mdev& m : mdevs_) {
     const pasid::AllocResult a = p_.pasid_policy == pasid::Policy::rid_local
                                      ? pasids_->alloc_local("mdevs", rid())
