@@ -64,6 +64,13 @@ MdevParentDevice::MdevParentDevice(const ComponentSpec& spec, const MdevParentPa
       active_time_(stats().scalar("active_time", "when the last request completed", "ps")) {
   host_ = ctx.host;
   iommu_name_ = spec.iommu;
+  // The platform's `pasid:` section, when there is one, is the policy of every device.
+  if (ctx.config.pasid) {
+    policy_ = *ctx.config.pasid;
+  } else {
+    policy_.policy = p.pasid_policy;
+    policy_.local_last = p.pasid_local_last;
+  }
   const ComponentSpec* io = ctx.config.find_iommu(spec.iommu);
   if (io == nullptr) throw cfg::ConfigError(spec.name + ": no IOMMU named '" + spec.iommu + "'");
   iommu_type_ = io->type;
@@ -160,9 +167,7 @@ bool MdevParentDevice::set_up_host() {
     return drv_->attach(parent_domain_, rid()) == host::Status::ok;
   }
   if (!info.pasid) return false;
-  pasid::PolicyParams pp;
-  pp.policy = p_.pasid_policy;
-  pp.local_last = p_.pasid_local_last;
+  const pasid::PolicyParams& pp = policy_;
   if (!pasid::PasidAllocator::validate(pp, info.pasid_bits).empty()) return false;
   pasids_ = std::make_unique<pasid::PasidAllocator>(pp, info.pasid_bits);
   pasids_->create_set("mdevs", p_.mdevs);
@@ -179,7 +184,7 @@ bool MdevParentDevice::set_up_host() {
   const host::DomainResult bd = drv_->alloc_domain(block);
   if (bd.status != host::Status::ok || drv_->attach(bd.id, rid()) != host::Status::ok) return false;
   for (Mdev& m : mdevs_) {
-    const pasid::AllocResult a = p_.pasid_policy == pasid::Policy::rid_local
+    const pasid::AllocResult a = pp.policy == pasid::Policy::rid_local
                                      ? pasids_->alloc_local("mdevs", rid())
                                      : pasids_->alloc_global("mdevs");
     if (!a.ok()) return false;

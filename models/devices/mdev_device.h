@@ -180,6 +180,7 @@ class MdevParentDevice final : public DeviceBase {
   std::unique_ptr<host::HostBus> bus_;
   std::unique_ptr<host::IommuDriver> drv_;
   host::DomainId parent_domain_ = 0;
+  pasid::PolicyParams policy_;  ///< the platform's, or this device's params
   std::unique_ptr<pasid::PasidAllocator> pasids_;
   std::vector<Mdev> mdevs_;
   std::vector<std::unique_ptr<Engine>> engines_;

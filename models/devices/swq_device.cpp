@@ -78,6 +78,13 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
                                  "ps")) {
   host_ = ctx.host;
   iommu_name_ = spec.iommu;
+  // The platform's `pasid:` section, when there is one, is the policy of every device.
+  if (ctx.config.pasid) {
+    policy_ = *ctx.config.pasid;
+  } else {
+    policy_.policy = p.pasid_policy;
+    policy_.local_last = p.pasid_local_last;
+  }
   if (host_ == nullptr) throw cfg::ConfigError(spec.name + ": needs the platform's host bus");
   iommu_ = dynamic_cast<VtdIommu*>(sc_core::sc_find_object(spec.iommu.c_str()));
   if (iommu_ == nullptr)
@@ -134,9 +141,7 @@ bool SwqDevice::set_up_host() {
   const auto did = drv.create_domain();
   if (!did) return false;
 
-  pasid::PolicyParams pp;
-  pp.policy = p_.pasid_policy;
-  pp.local_last = p_.pasid_local_last;
+  const pasid::PolicyParams& pp = policy_;
   const unsigned width = drv.caps().pasid_bits();
   if (!pasid::PasidAllocator::validate(pp, width).empty()) return false;
   pasids_ = std::make_unique<pasid::PasidAllocator>(pp, width);
@@ -188,7 +193,7 @@ bool SwqDevice::set_up_host() {
       if (!g.ok()) return false;
       c.pasid = g.hpasid;
     } else {
-      const pasid::AllocResult r = p_.pasid_policy == pasid::Policy::rid_local
+      const pasid::AllocResult r = pp.policy == pasid::Policy::rid_local
                                        ? pasids_->alloc_local("host", rid())
                                        : pasids_->alloc_global("host");
       if (!r.ok()) return false;

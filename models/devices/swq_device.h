@@ -182,6 +182,7 @@ class SwqDevice final : public DeviceBase {
   host::HostBusFactory* host_ = nullptr;  ///< the platform's host bus (register accesses)
   std::string iommu_name_;
   PhysAllocator pool_;
+  pasid::PolicyParams policy_;  ///< the platform's, or this device's params
   std::unique_ptr<pasid::PasidAllocator> pasids_;
   std::vector<pasid::WorkQueue> wqs_;
   pasid::PasidTranslationTable vm_pasids_;  ///< the VM's gPASID -> hPASID table

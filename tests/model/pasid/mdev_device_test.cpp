@@ -52,9 +52,8 @@ struct Outcome {
   double latency = 0;
 };
 
-Outcome simulate(const std::string& params, const std::string& workload,
-                 const std::string& iommu = "vtd") {
-  Platform pf(test::platform_config(config(params, workload, iommu)));
+Outcome simulate_yaml(const std::string& yaml, const std::string& iommu = "vtd") {
+  Platform pf(test::platform_config(yaml));
   auto* dev = dynamic_cast<MdevParentDevice*>(sc_core::sc_find_object("mdev0"));
   EXPECT_NE(dev, nullptr);
   Outcome r;
@@ -85,6 +84,11 @@ Outcome simulate(const std::string& params, const std::string& workload,
                      test::counter(pf.stats(), "iommu0.faults.dropped");
   r.latency = test::histogram(g, "latency").mean();
   return r;
+}
+
+Outcome simulate(const std::string& params, const std::string& workload,
+                 const std::string& iommu = "vtd") {
+  return simulate_yaml(config(params, workload, iommu), iommu);
 }
 
 std::string workload(unsigned probe_every, bool unmediated = false) {
@@ -201,6 +205,27 @@ TEST(MdevPasid, RidLocalPolicyAlsoGivesDistinctPasids) {
   EXPECT_EQ(pasids.size(), 3u);
   EXPECT_EQ(r.completed, 3u * kRequests);
   expect_own_data_only(r, 0);
+}
+
+TEST(MdevPasid, ThePlatformsPasidSectionOverridesTheDevicesPolicy) {
+  // The device asks for global PASIDs from 1; the platform partitions at 1023: global PASIDs
+  // come from above the RID-local range.
+  const Outcome r =
+      simulate_yaml(config("mdevs: 3, isolation: pasid, pasid_policy: global", workload(0)) +
+                    "pasid: {policy: partitioned, local_last: 1023}\n");
+  ASSERT_TRUE(r.ready);
+  std::set<uint32_t> pasids;
+  for (const auto& m : r.mdevs) pasids.insert(m.pasid);
+  EXPECT_EQ(pasids, (std::set<uint32_t>{1024, 1025, 1026}));
+  EXPECT_EQ(r.completed, 3u * kRequests);
+}
+
+TEST(MdevPasid, APlatformWidthTooNarrowForTheMdevsIsASetupError) {
+  // 2-bit PASIDs from 1: three PASIDs for four mdevs.
+  const Outcome r = simulate_yaml(config("mdevs: 4, isolation: pasid", workload(0)) +
+                                  "pasid: {policy: global, width: 2}\n");
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.completed, 0u);
 }
 
 TEST(MdevPasid, ABadPolicyIsASetupError) {
