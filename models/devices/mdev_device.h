@@ -101,7 +101,8 @@ struct MdevParentParams {
     v.param("mmio_cost", mmio_cost, "CPU cost per IOMMU register access beyond the bus time");
     v.param("dma_chunk", dma_chunk, "bytes per DMA (never crossing a page)", Unit::bytes,
             Range<uint32_t>{1, 4096});
-    v.param("pasid_policy", pasid_policy, "pasid: global, rid_local or partitioned");
+    v.param("pasid_policy", pasid_policy,
+            "pasid: global, rid_local or partitioned (the platform's pasid: section wins)");
     v.param("pasid_local_last", pasid_local_last, "partitioned: last RID-local PASID");
     v.param("pool_base", pool_base, "driver memory for IOMMU structures", Unit::address);
     v.param("pool_size", pool_size, "size of that memory", Unit::bytes,

@@ -78,7 +78,9 @@ struct SwqParams {
             cfg::Unit::bytes);
     v.param("dma_chunk", dma_chunk, "bytes per DMA read/write (never crossing a page)",
             cfg::Unit::bytes, Range<uint32_t>{1, 4096});
-    v.param("pasid_policy", pasid_policy, "PASID allocation: global, rid_local or partitioned");
+    v.param("pasid_policy", pasid_policy,
+            "PASID allocation: global, rid_local or partitioned (the platform's pasid: section "
+            "wins)");
     v.param("pasid_local_last", pasid_local_last, "partitioned: last RID-local PASID");
     v.param("pool_base", pool_base, "host memory for IOMMU structures and process page tables",
             cfg::Unit::address);
