@@ -6,14 +6,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "host/host_bus.h"
 #include "hw/iommu_base.h"
 #include "hw/sc_time_util.h"
+#include "models/amdvi/host_adapter.h"
 #include "models/vtd/driver.h"
-#include "models/vtd/vtd_iommu.h"
 #include "pagetable/builder.h"
 #include "pagetable/fmt/x86_64.h"
 #include "pasid/work_descriptor.h"
@@ -78,11 +80,19 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
                                  "ps")) {
   host_ = ctx.host;
   iommu_name_ = spec.iommu;
+  // The platform's `pasid:` section, when there is one, is the policy of every device.
+  if (ctx.config.pasid) {
+    policy_ = *ctx.config.pasid;
+  } else {
+    policy_.policy = p.pasid_policy;
+    policy_.local_last = p.pasid_local_last;
+  }
   if (host_ == nullptr) throw cfg::ConfigError(spec.name + ": needs the platform's host bus");
-  iommu_ = dynamic_cast<VtdIommu*>(sc_core::sc_find_object(spec.iommu.c_str()));
-  if (iommu_ == nullptr)
-    throw cfg::ConfigError(spec.name + ": swq must sit behind an IOMMU of type vtd, not '" +
-                           spec.iommu + "'");
+  const ComponentSpec* io = ctx.config.find_iommu(spec.iommu);
+  if (io == nullptr || (io->type != "vtd" && io->type != "amdvi"))
+    throw cfg::ConfigError(spec.name + ": swq must sit behind an IOMMU of type vtd or amdvi ('" +
+                           spec.iommu + "' is " + (io ? io->type : std::string("unknown")) + ")");
+  amdvi_ = io->type == "amdvi";
   if (p.swqs + p.dwqs == 0) throw cfg::ConfigError(spec.name + ": needs at least one work queue");
   if (w_.clients < p.dwqs)
     throw cfg::ConfigError(spec.name + ": every DWQ needs its client (clients < dwqs)");
@@ -123,21 +133,77 @@ bool SwqDevice::set_up_host() {
   // Register accesses go through the platform's CPU port and system bus (host/host_bus.h).
   const std::unique_ptr<host::HostBus> bus =
       host_->open(iommu_name_, p_.mmio_latency.to_ticks(p_.clock.mhz));
-  vtd::DriverOptions o;
-  o.scalable = true;
-  o.table_base = p_.pool_base + p_.pool_size / kPoolSplit;
-  o.table_limit = p_.pool_base + p_.pool_size;
-  // The driver object must outlive the binding only for teardown, which this device never
-  // does; it is kept for the set-up phase.
-  vtd::VtdDriver drv(*bus, o);
-  if (!drv.init().empty()) return false;
-  const auto did = drv.create_domain();
-  if (!did) return false;
+  const uint64_t buf = buffer_bytes();
+  const uint64_t va = w_.va_base;
+  // The drivers are kept for the set-up phase only: this device never tears a binding down.
+  std::unique_ptr<vtd::VtdDriver> vtd_drv;
+  std::unique_ptr<amdvi::AmdviHostAdapter> amd_drv;
+  std::optional<pt::X86Format> fmt;
+  uint16_t did = 0;
+  unsigned width = 0;
+  // Binds client `i`'s address space (its buffers at `va`) to its PASID.
+  std::function<bool(unsigned, const Client&)> bind;
+  if (amdvi_) {
+    // AMD-Vi: each process's IA-32e tables are a v2 domain the driver builds, attached at
+    // (RID, PASID) in the device's GCR3 table (48882 2.2.6); the bare RID gets an empty v2
+    // domain (GCR3[0]), as a requester is attached before its PASIDs.
+    amdvi::AdapterOptions o;
+    o.pool_base = p_.pool_base + p_.pool_size / kPoolSplit;
+    o.pool_limit = p_.pool_base + p_.pool_size;
+    amd_drv = std::make_unique<amdvi::AmdviHostAdapter>(*bus, o);
+    if (amd_drv->init() != host::Status::ok) return false;
+    const host::HwInfo info = amd_drv->hw_info();
+    if (!info.pasid || !info.can_page(host::PtFormat::x86_64)) return false;
+    width = info.pasid_bits;
+    host::DomainRequest v2;
+    v2.format = host::PtFormat::x86_64;
+    const host::DomainResult bare = amd_drv->alloc_domain(v2);
+    if (bare.status != host::Status::ok || amd_drv->attach(bare.id, rid()) != host::Status::ok)
+      return false;
+    bind = [&](unsigned i, const Client& c) {
+      const host::DomainResult d = amd_drv->alloc_domain(v2);
+      if (d.status != host::Status::ok) return false;
+      const host::Prot ro{true, false}, rw{true, true};
+      auto map = [&](uint64_t iova, uint64_t pa, uint64_t size, host::Prot prot) {
+        return amd_drv->map(d.id, iova, pa, size, prot) == host::Status::ok;
+      };
+      if (!map(va, c.src_pa, buf, ro) || !map(va + buf, c.dst_pa, buf, rw) ||
+          !map(va + 2 * buf, c.cr_pa, kPage, rw))
+        return false;
+      if (i == 0 && w_.probe_every && !map(va + 2 * buf + kPage, c.dst_pa, kPage, rw)) return false;
+      return amd_drv->attach(d.id, rid(), c.pasid) == host::Status::ok;
+    };
+  } else {
+    vtd::DriverOptions o;
+    o.scalable = true;
+    o.table_base = p_.pool_base + p_.pool_size / kPoolSplit;
+    o.table_limit = p_.pool_base + p_.pool_size;
+    vtd_drv = std::make_unique<vtd::VtdDriver>(*bus, o);
+    if (!vtd_drv->init().empty()) return false;
+    const auto d = vtd_drv->create_domain();
+    if (!d) return false;
+    did = *d;
+    width = vtd_drv->caps().pasid_bits();
+    fmt = pt::X86Format::create(
+        pt::vtd_first_stage_config(kFirstStageLevels, vtd_drv->caps().haw, vtd_drv->caps().fs1gp));
+    if (!fmt) return false;
+    bind = [&](unsigned i, const Client& c) {
+      auto mm = pt::Builder<pt::X86Format>::create(*fmt, mem_, pool_);
+      if (!mm) return false;
+      if (mm->map_range(va, c.src_pa, buf, pt::MapAttrs::ro()) != pt::MapStatus::Ok ||
+          mm->map_range(va + buf, c.dst_pa, buf, pt::MapAttrs::rw()) != pt::MapStatus::Ok ||
+          mm->map_range(va + 2 * buf, c.cr_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
+        return false;
+      // Client 0 also maps the page every probe targets: the probe VA exists in no other
+      // process.
+      if (i == 0 && w_.probe_every &&
+          mm->map(va + 2 * buf + kPage, c.dst_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
+        return false;
+      return vtd_drv->bind_first_stage(rid(), c.pasid, mm->root(), did);
+    };
+  }
 
-  pasid::PolicyParams pp;
-  pp.policy = p_.pasid_policy;
-  pp.local_last = p_.pasid_local_last;
-  const unsigned width = drv.caps().pasid_bits();
+  const pasid::PolicyParams& pp = policy_;
   if (!pasid::PasidAllocator::validate(pp, width).empty()) return false;
   pasids_ = std::make_unique<pasid::PasidAllocator>(pp, width);
   pasids_->create_set("host", w_.clients);
@@ -145,10 +211,6 @@ bool SwqDevice::set_up_host() {
   pasid::VIommuPasids viommu(*pasids_, "vm0", rid(), p_.viommu_mode, vm_pasids_);
   const unsigned first_guest = w_.clients - w_.guest_clients;
 
-  const auto fmt = pt::X86Format::create(
-      pt::vtd_first_stage_config(kFirstStageLevels, drv.caps().haw, drv.caps().fs1gp));
-  if (!fmt) return false;
-  const uint64_t buf = buffer_bytes();
   for (unsigned i = 0; i < w_.clients; ++i) {
     Client c;
     const uint64_t base = w_.data_base + uint64_t{i} * (2 * buf + kPage);
@@ -163,18 +225,6 @@ bool SwqDevice::set_up_host() {
     mem_.write(c.dst_pa, fill.data(), buf);
     mem_.write(c.cr_pa, fill.data(), kPage);
 
-    auto mm = pt::Builder<pt::X86Format>::create(*fmt, mem_, pool_);
-    if (!mm) return false;
-    const uint64_t va = w_.va_base;
-    if (mm->map_range(va, c.src_pa, buf, pt::MapAttrs::ro()) != pt::MapStatus::Ok ||
-        mm->map_range(va + buf, c.dst_pa, buf, pt::MapAttrs::rw()) != pt::MapStatus::Ok ||
-        mm->map_range(va + 2 * buf, c.cr_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
-      return false;
-    // Client 0 also maps the page every probe targets: the probe VA exists in no other process.
-    if (i == 0 && w_.probe_every &&
-        mm->map(va + 2 * buf + kPage, c.dst_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
-      return false;
-
     if (i >= first_guest) {
       // The guest numbers its PASIDs from 1; its vIOMMU obtains the host PASID.
       c.guest = true;
@@ -188,13 +238,13 @@ bool SwqDevice::set_up_host() {
       if (!g.ok()) return false;
       c.pasid = g.hpasid;
     } else {
-      const pasid::AllocResult r = p_.pasid_policy == pasid::Policy::rid_local
+      const pasid::AllocResult r = pp.policy == pasid::Policy::rid_local
                                        ? pasids_->alloc_local("host", rid())
                                        : pasids_->alloc_global("host");
       if (!r.ok()) return false;
       c.pasid = r.pasid;
     }
-    if (!drv.bind_first_stage(rid(), c.pasid, mm->root(), *did)) return false;
+    if (!bind(i, c)) return false;
     if (i < p_.dwqs) c.dwq = static_cast<int>(i);
     clients_.push_back(c);
   }
@@ -405,7 +455,7 @@ void register_swq_device() {
   auto t = make_component_type<DeviceBase, SwqDevice, SwqParams>(
       "swq",
       "DSA-style accelerator with shared (ENQCMD) and dedicated work queues; client processes "
-      "bound to their PASIDs through the VT-d host driver's SVA binding");
+      "bound to their PASIDs through the VT-d SVA binding or AMD-Vi v2 domains at (RID, PASID)");
   t.parse_workload = params_parser<SwqWorkload>();
   t.describe_workload = [] { return cfg::describe_params<SwqWorkload>(); };
   device_types().add(std::move(t));

@@ -1,5 +1,5 @@
 // The `swq` device: a DSA-style accelerator with shared and dedicated work queues, and the host
-// software around it, behind a `vtd` IOMMU in scalable mode.
+// software around it, behind a `vtd` IOMMU in scalable mode or an `amdvi` IOMMU.
 //
 // Host side (run at time 0, through the IOMMU's registers and memory only): the VT-d host
 // driver (models/vtd/driver.h) brings the unit up in scalable mode and creates one domain; each
@@ -7,6 +7,8 @@
 // buffer, destination buffer and completion records at the SAME virtual addresses as every
 // other client, backed by its own physical pages; the process gets a PASID from the
 // system-wide allocator (src/pasid, policy a param) and is bound with bind_first_stage (SVA).
+// Behind AMD-Vi each process's tables are a v2 domain built through the domain-API adapter
+// (models/amdvi/host_adapter.h) and attached at (RID, PASID) in the device's GCR3 table.
 //
 // Device side: clients submit 64-byte memory-move descriptors (src/pasid/work_descriptor.h).
 // SWQ clients use ENQCMD (the CPU writes the process's PASID into the descriptor; the queue
@@ -40,7 +42,6 @@ namespace isim {
 
 struct ComponentSpec;
 struct BuildContext;
-class IommuBase;
 
 /// Device shape and timing. Latencies are ESTIMATES (no public DSA timing data is used).
 struct SwqParams {
@@ -78,7 +79,9 @@ struct SwqParams {
             cfg::Unit::bytes);
     v.param("dma_chunk", dma_chunk, "bytes per DMA read/write (never crossing a page)",
             cfg::Unit::bytes, Range<uint32_t>{1, 4096});
-    v.param("pasid_policy", pasid_policy, "PASID allocation: global, rid_local or partitioned");
+    v.param("pasid_policy", pasid_policy,
+            "PASID allocation: global, rid_local or partitioned (the platform's pasid: section "
+            "wins)");
     v.param("pasid_local_last", pasid_local_last, "partitioned: last RID-local PASID");
     v.param("pool_base", pool_base, "host memory for IOMMU structures and process page tables",
             cfg::Unit::address);
@@ -178,10 +181,11 @@ class SwqDevice final : public DeviceBase {
   SwqParams p_;
   SwqWorkload w_;
   SparseMemory& mem_;
-  IommuBase* iommu_ = nullptr;
+  bool amdvi_ = false;                    ///< behind AMD-Vi (else VT-d)
   host::HostBusFactory* host_ = nullptr;  ///< the platform's host bus (register accesses)
   std::string iommu_name_;
   PhysAllocator pool_;
+  pasid::PolicyParams policy_;  ///< the platform's, or this device's params
   std::unique_ptr<pasid::PasidAllocator> pasids_;
   std::vector<pasid::WorkQueue> wqs_;
   pasid::PasidTranslationTable vm_pasids_;  ///< the VM's gPASID -> hPASID table

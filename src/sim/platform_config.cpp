@@ -167,9 +167,23 @@ PlatformConfig load_platform(const YAML::Node& root, const SourceInfo& src) {
   if (!root.IsMap()) {
     throw cfg::ConfigError(error_at(root, src, "", "a platform config must be a YAML mapping"));
   }
-  check_keys(root, "", src, errs, {"sim", "memory", "iommus", "devices"});
+  check_keys(root, "", src, errs, {"sim", "memory", "iommus", "devices", "pasid"});
   cfg::read_params(cfg::child(root, "sim"), "sim", src, errs, pc.sim);
   cfg::read_params(cfg::child(root, "memory"), "memory", src, errs, pc.memory);
+  if (const YAML::Node pn = cfg::child(root, "pasid"); cfg::present(pn)) {
+    pasid::PolicyParams pp;
+    const size_t before = errs.size();
+    cfg::read_params(pn, "pasid", src, errs, pp);
+    // The IOMMUs' own widths are checked when each device's driver reads the capability; here
+    // the policy must work at its own width (or the architectural maximum, 20 bits).
+    if (errs.size() == before) {
+      const std::string why = pasid::PasidAllocator::validate(pp, pp.width ? pp.width : 20);
+      const YAML::Node at =
+          cfg::present(cfg::child(pn, "local_last")) ? cfg::child(pn, "local_last") : pn;
+      if (!why.empty()) errs.add(error_at(at, src, "pasid", why));
+    }
+    pc.pasid = pp;
+  }
 
   std::set<std::string> names = {"memory", "system"};
   auto claim_name = [&](const ComponentSpec& spec, const YAML::Node& item) {
@@ -314,6 +328,7 @@ nlohmann::json PlatformConfig::to_json() const {
   nlohmann::json j;
   j["sim"] = cfg::params_to_json(sim);
   j["memory"] = cfg::params_to_json(memory);
+  if (pasid) j["pasid"] = cfg::params_to_json(*pasid);
   j["iommus"] = nlohmann::json::array();
   for (const auto& s : iommus) {
     nlohmann::json e = {{"name", s.name}, {"type", s.type}};

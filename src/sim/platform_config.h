@@ -13,6 +13,7 @@
 
 #include "hw/memory_params.h"
 #include "hw/pcie_link_params.h"
+#include "pasid/allocator.h"
 #include "sim/params.h"
 #include "sim/sim_params.h"
 #include "sim/sriov.h"
@@ -48,6 +49,9 @@ struct PlatformConfig {
   MemoryParams memory;
   std::vector<ComponentSpec> iommus;
   std::vector<ComponentSpec> devices;
+  /// The `pasid:` section: the PASID allocation policy every PASID-consuming device uses
+  /// (absent: each device's own pasid_policy param).
+  std::optional<pasid::PolicyParams> pasid;
 
   /// The fully resolved config (defaults filled in) for the stats file.
   nlohmann::json to_json() const;

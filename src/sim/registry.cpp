@@ -6,6 +6,7 @@
 #include "models/devices/generator.h"
 #include "models/devices/scenario_port.h"
 #include "models/devices/swq_device.h"
+#include "models/devices/mdev_device.h"
 #include "models/devices/trace_player.h"
 #include "models/devices/viommu_device.h"
 #include "models/none/none_iommu.h"
@@ -46,6 +47,7 @@ void register_builtin_components() {
   register_amdvi_host();
   register_smmuv3_host();
   register_swq_device();
+  register_mdev_parent_device();
   register_host_drivers();
 }
 

@@ -36,6 +36,7 @@ const std::map<std::string, Kind>& step_kinds() {
       {"expect_page_response", Kind::expect_page_response},
       {"expect_ats_invalidation", Kind::expect_ats_invalidation},
       {"stat", Kind::stat},
+      {"migrate", Kind::migrate},
   };
   return kKinds;
 }
@@ -237,6 +238,142 @@ void parse_requester(StepParser& sp, ScenarioStep& st) {
   st.iommu = sp.text("iommu", false).value_or("");
 }
 
+/// A literal number of a `migrate` step (its state is fixed before anything runs).
+std::optional<uint64_t> literal(StepParser& sp, const std::string& key, bool required,
+                                uint64_t max) {
+  const auto v = sp.value(key, required);
+  if (!v) return std::nullopt;
+  if (!v->ref.empty()) {
+    sp.error(key, "expected a number (captures are not allowed in migrate)");
+    return std::nullopt;
+  }
+  if (v->literal > max) {
+    sp.error(key, fmt::format("{:#x} is above {:#x}", v->literal, max));
+    return std::nullopt;
+  }
+  return v->literal;
+}
+
+/// Each element of the list at `key` as a mapping, parsed by `each`.
+template <class F>
+void for_each_map(StepParser& sp, const std::string& key, const std::string& path,
+                  const SourceInfo& src, ErrorList& errs, const std::string& what, F each) {
+  if (!sp.has(key)) return;
+  const YAML::Node n = sp.node(key);
+  if (!n.IsSequence()) {
+    sp.error(key, "expected a list of mappings");
+    return;
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string ep = cfg::join_path(path, fmt::format("{}.{}", key, i));
+    if (!n[i].IsMap()) {
+      errs.add(error_at(n[i], src, ep, "expected a mapping"));
+      continue;
+    }
+    StepParser e(n[i], ep, src, errs);
+    each(e);
+    e.finish(what);
+  }
+}
+
+/// A sub-mapping at `key` parsed by `each` (absent: nothing).
+template <class F>
+void sub_map(StepParser& sp, const std::string& key, const std::string& path, const SourceInfo& src,
+             ErrorList& errs, F each) {
+  if (!sp.has(key)) return;
+  const YAML::Node n = sp.node(key);
+  if (!n.IsMap()) {
+    sp.error(key, "expected a mapping");
+    return;
+  }
+  StepParser e(n, cfg::join_path(path, key), src, errs);
+  each(e);
+  e.finish(key);
+}
+
+constexpr uint64_t kMaxPasid = (uint64_t{1} << 20) - 1;
+constexpr uint64_t kMaxRid = 0xFFFF;
+
+void parse_migrate(StepParser& sp, const std::string& p, const SourceInfo& src, ErrorList& errs,
+                   ScenarioMigrate& m) {
+  if (!sp.has("destination")) sp.error("destination", "missing required key");
+  sub_map(sp, "destination", p, src, errs, [&](StepParser& d) {
+    const std::string dp = cfg::join_path(p, "destination");
+    if (auto pol = d.text("policy", false)) {
+      bool found = false;
+      for (const auto& [v, name] : cfg::EnumNames<pasid::Policy>::table)
+        if (name == *pol) {
+          m.policy.policy = v;
+          found = true;
+        }
+      if (!found) d.error("policy", "expected global, rid_local or partitioned");
+    }
+    if (auto v = literal(d, "local_last", false, kMaxPasid))
+      m.policy.local_last = static_cast<uint32_t>(*v);
+    if (auto v = literal(d, "width", false, 20)) m.width = static_cast<unsigned>(*v);
+    std::vector<ScenarioValue> g;
+    parse_values(d, "global", g, false, false);
+    for (const auto& v : g) {
+      if (!v.ref.empty() || v.literal > kMaxPasid)
+        d.error("global", "expected PASIDs (numbers below 2^20)");
+      else
+        m.taken_global.push_back(static_cast<uint32_t>(v.literal));
+    }
+    for_each_map(d, "local", dp, src, errs, "a local allocation", [&](StepParser& e) {
+      const auto rid = literal(e, "rid", true, kMaxRid);
+      const auto pasid = literal(e, "pasid", true, kMaxPasid);
+      if (rid && pasid)
+        m.taken_local.emplace_back(static_cast<uint16_t>(*rid), static_cast<uint32_t>(*pasid));
+    });
+    if (!d.has("tables")) d.error("tables", "missing required key ({base, size})");
+    sub_map(d, "tables", dp, src, errs, [&](StepParser& t) {
+      m.table_base = literal(t, "base", true, ~uint64_t{0}).value_or(0);
+      if (!t.has("size")) {
+        t.error("size", "missing required key");
+      } else {
+        const YAML::Node n = t.node("size");
+        m.table_size = n.IsScalar() ? parse_bytes(n.Scalar()).value_or(0) : 0;
+        if (m.table_size < 4096) t.error("size", "expected a size of at least 4KiB");
+      }
+    });
+  });
+  if (!sp.has("vm")) sp.error("vm", "missing required key (the VM's PASIDs)");
+  for_each_map(sp, "vm", p, src, errs, "a VM PASID", [&](StepParser& e) {
+    pasid::VmPasid v;
+    v.gpasid = static_cast<uint32_t>(literal(e, "gpasid", true, kMaxPasid).value_or(0));
+    v.hpasid = static_cast<uint32_t>(literal(e, "hpasid", true, kMaxPasid).value_or(0));
+    v.rid = static_cast<uint16_t>(literal(e, "rid", true, kMaxRid).value_or(0));
+    v.global = !e.flag("local");
+    v.must_keep = e.flag("must_keep");
+    v.binding.pt_root = literal(e, "pt_root", false, ~uint64_t{0}).value_or(0);
+    v.binding.tag = static_cast<uint16_t>(literal(e, "tag", false, 0xFFFF).value_or(1));
+    if (v.binding.pt_root % 4096) e.error("pt_root", "a page-table root is 4 KiB aligned");
+    m.vm.push_back(v);
+  });
+  sub_map(sp, "costs", p, src, errs, [&](StepParser& c) {
+    if (auto t = c.time("entry_write")) m.costs.entry_write = *t;
+    if (auto t = c.time("invalidation")) m.costs.invalidation = *t;
+    if (auto t = c.time("translation_update")) m.costs.translation_update = *t;
+  });
+  sub_map(sp, "expect", p, src, errs, [&](StepParser& x) {
+    const std::string xp = cfg::join_path(p, "expect");
+    if (x.has("ok")) m.expect_ok = x.flag("ok");
+    if (auto e = x.text("error", false)) {
+      m.expect_error = *e;
+      if (x.has("ok") && m.expect_ok) x.error("error", "an expected error needs ok: false");
+      m.expect_ok = false;
+    }
+    m.conflicts = literal(x, "conflicts", false, ~uint64_t{0});
+    m.remaps = literal(x, "remaps", false, ~uint64_t{0});
+    m.reprogrammed = literal(x, "reprogrammed", false, ~uint64_t{0});
+    for_each_map(x, "remapped", xp, src, errs, "a remap", [&](StepParser& r) {
+      const auto g = literal(r, "gpasid", true, kMaxPasid);
+      const auto to = literal(r, "to", true, kMaxPasid);
+      if (g && to) m.expect_remaps.emplace_back(*g, *to);
+    });
+  });
+}
+
 ScenarioStep parse_step(const YAML::Node& item, const std::string& path, const SourceInfo& src,
                         ErrorList& errs) {
   ScenarioStep st;
@@ -399,6 +536,9 @@ ScenarioStep parse_step(const YAML::Node& item, const std::string& path, const S
       }
       break;
     }
+    case Kind::migrate:
+      parse_migrate(sp, p, src, errs, st.migrate);
+      break;
     case Kind::wait:
       break;
   }

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "base/time.h"
+#include "pasid/allocator.h"
+#include "pasid/migration.h"
 #include "sim/platform_config.h"
 
 namespace isim {
@@ -21,6 +23,25 @@ struct ScenarioValue {
   uint64_t literal = 0;
   std::string ref;        ///< capture name when written `$NAME`
   bool wildcard = false;  ///< `_` in a `ret:` list: accepts anything
+};
+
+/// `migrate`: a VM's PASID state, as its source platform knows it, arriving at this platform
+/// (the destination), which already holds allocations of its own (docs/scenarios.md).
+struct ScenarioMigrate {
+  pasid::PolicyParams policy;                              ///< the destination's allocation policy
+  unsigned width = 20;                                     ///< the destination IOMMU's PASID width
+  std::vector<uint32_t> taken_global;                      ///< destination's global PASIDs
+  std::vector<std::pair<uint16_t, uint32_t>> taken_local;  ///< its RID-local ones (rid, pasid)
+  std::vector<pasid::VmPasid> vm;                          ///< the VM's PASIDs
+  uint64_t table_base = 0;  ///< destination memory for the VT-d PASID tables written
+  uint64_t table_size = 0;  ///< ... its size
+  pasid::MigrationCosts costs;
+  // Expectations (only those given are checked).
+  bool expect_ok = true;
+  std::string expect_error;  ///< text the failure report must contain
+  std::optional<uint64_t> conflicts, remaps, reprogrammed;
+  /// Global PASIDs expected to be remapped: gPASID -> destination hPASID.
+  std::vector<std::pair<uint32_t, uint32_t>> expect_remaps;
 };
 
 struct ScenarioStep {
@@ -41,6 +62,7 @@ struct ScenarioStep {
     expect_page_response,
     expect_ats_invalidation,
     stat,
+    migrate,
   };
   Kind kind{};
   std::string name;  ///< the step's key as written (for messages)
@@ -84,6 +106,8 @@ struct ScenarioStep {
   std::vector<ScenarioValue> args;
   std::vector<ScenarioValue> ret;     ///< expected outputs (status first); may be empty
   std::vector<std::string> captures;  ///< names for outputs (`_` skips one)
+  // Migration.
+  ScenarioMigrate migrate;
 };
 
 struct Scenario {

@@ -2,14 +2,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <optional>
 
+#include "base/units.h"
 #include "hw/papr_if.h"
 #include "hw/sc_time_util.h"
 #include "hw/stats/stats_writer.h"
 #include "models/devices/scenario_port.h"
+#include "pasid/vtd_pasid_table.h"
 #include "sim/platform.h"
 #include "sim/yaml_doc.h"
 
@@ -201,7 +205,81 @@ class Runner final : public sc_core::sc_module {
         return expect_message(st);
       case Kind::stat:
         return stat(st);
+      case Kind::migrate:
+        return migrate(st);
     }
+  }
+
+  /// A VM's PASID state arrives: the destination's allocator is rebuilt from the step (policy,
+  /// width, what it already holds), its VT-d PASID tables are written into this platform's
+  /// memory, and simulated time advances by what the reprogramming costs. The report is printed
+  /// whether or not the expectations hold.
+  void migrate(const ScenarioStep& st) {
+    const ScenarioMigrate& m = st.migrate;
+    pasid::PolicyParams pp = m.policy;
+    pp.width = m.width;
+    if (auto why = pasid::PasidAllocator::validate(pp, m.width); !why.empty())
+      fail("destination: " + why);
+    if (m.table_base + m.table_size > pf_.config().memory.size)
+      fail(fmt::format("destination tables [{:#x}, {:#x}) are beyond memory", m.table_base,
+                       m.table_base + m.table_size));
+    pasid::PasidAllocator dst(pp, m.width);
+    const std::string host_set = "destination", vm_set = "vm";
+    dst.create_set(host_set, uint64_t{1} << m.width);
+    dst.create_set(vm_set, m.vm.size());
+    for (uint32_t p : m.taken_global)
+      if (const auto r = dst.alloc_global_at(host_set, p); !r.ok())
+        fail(fmt::format("destination: global PASID {:#x}: {}", p, pasid::to_string(r.error)));
+    for (const auto& [rid, p] : m.taken_local)
+      if (const auto r = dst.alloc_local(host_set, rid, p); !r.ok())
+        fail(fmt::format("destination: PASID {:#x} on RID {:#06x}: {}", p, rid,
+                         pasid::to_string(r.error)));
+    PhysAllocator pool(m.table_base, m.table_base + m.table_size);
+    pasid::VtdTableOptions to;
+    to.pasid_bits = m.width;
+    std::map<uint16_t, std::unique_ptr<pasid::VtdPasidTable>> owned;
+    std::map<uint16_t, pasid::PasidTable*> tables;
+    for (const auto& v : m.vm) {
+      if (owned.count(v.rid)) continue;
+      auto t = std::make_unique<pasid::VtdPasidTable>(pf_.memory(), pool, to);
+      if (t->root() == 0) fail("destination: no room for a PASID directory in tables");
+      tables[v.rid] = t.get();
+      owned[v.rid] = std::move(t);
+    }
+    pasid::PasidTranslationTable tt;
+    const pasid::MigrationReport r = pasid::migrate(m.vm, dst, vm_set, tables, tt, m.costs);
+    sc_core::wait(from_ticks(r.cost));
+    std::string conflicts, remaps;
+    for (uint32_t c : r.conflicts) conflicts += fmt::format(" {:#x}", c);
+    for (const auto& x : r.remaps)
+      remaps += fmt::format(" g{:#x}:{:#x}->{:#x}", x.gpasid, x.from, x.to);
+    out_ << fmt::format(
+        "{}:{}: migrate: {}; {} conflicts{}; {} remaps{}; {} entries reprogrammed; cost {}\n",
+        sc_.file, st.line, r.ok ? "ok" : "FAILED: " + r.error, r.conflicts.size(), conflicts,
+        r.remaps.size(), remaps, r.reprogrammed, format_time(r.cost));
+    if (r.ok != m.expect_ok)
+      fail(r.ok ? "expected the migration to fail, but it succeeded"
+                : "expected the migration to succeed: " + r.error);
+    if (!m.expect_error.empty() && r.error.find(m.expect_error) == std::string::npos)
+      fail(fmt::format("expected the failure to mention '{}'", m.expect_error));
+    auto check = [&](const char* what, const std::optional<uint64_t>& want, uint64_t got) {
+      if (want && *want != got) fail(fmt::format("expected {} {}, got {}", *want, what, got));
+    };
+    check("conflicts", m.conflicts, r.conflicts.size());
+    check("remaps", m.remaps, r.remaps.size());
+    check("entries reprogrammed", m.reprogrammed, r.reprogrammed);
+    for (const auto& [g, to_h] : m.expect_remaps) {
+      const auto it = std::find_if(r.remaps.begin(), r.remaps.end(),
+                                   [g = g](const pasid::Remap& x) { return x.gpasid == g; });
+      if (it == r.remaps.end()) fail(fmt::format("guest PASID {:#x} was not remapped", g));
+      if (it->to != to_h)
+        fail(fmt::format("guest PASID {:#x} remapped to {:#x}, expected {:#x}", g, it->to, to_h));
+      if (tt.lookup(g) != to_h)
+        fail(fmt::format("translation table does not map guest PASID {:#x} to {:#x}", g, to_h));
+    }
+    // Whatever stayed allocated at the destination is exactly what the report says was placed.
+    if (!r.ok && dst.set(vm_set)->used != 0)
+      fail("a failed migration left PASIDs allocated at the destination");
   }
 
   /// Checks a statistic's current value (counters, scalars, formulas, histogram fields), for

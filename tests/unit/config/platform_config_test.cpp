@@ -61,6 +61,30 @@ TEST(PlatformConfig, UnknownTopLevelKey) {
       << e;
 }
 
+TEST(PlatformConfig, PasidSectionIsOptionalAndRecorded) {
+  EXPECT_FALSE(load(kGood).pasid.has_value());
+  EXPECT_FALSE(load(kGood).to_json().contains("pasid"));
+  const auto pc = load(std::string(kGood) + "pasid: {policy: partitioned, local_last: 1023}\n");
+  ASSERT_TRUE(pc.pasid.has_value());
+  EXPECT_EQ(pc.pasid->policy, pasid::Policy::partitioned);
+  EXPECT_EQ(pc.pasid->local_last, 1023u);
+  EXPECT_EQ(pc.to_json()["pasid"]["policy"], "partitioned");
+}
+
+TEST(PlatformConfig, PasidSectionErrorsNameFileLineAndKey) {
+  auto e = load_error(std::string(kGood) + "pasid: {policy: globl}\n");
+  EXPECT_NE(e.find("p.yaml:12:17: pasid.policy"), std::string::npos) << e;
+  e = load_error(std::string(kGood) + "pasid: {width: 21}\n");
+  EXPECT_NE(e.find("pasid.width"), std::string::npos) << e;
+  e = load_error(std::string(kGood) + "pasid: {polcy: global}\n");
+  EXPECT_NE(e.find("pasid.polcy: unknown key"), std::string::npos) << e;
+  // A partition boundary that leaves no global range at the configured width.
+  e = load_error(std::string(kGood) +
+                 "pasid: {policy: partitioned, width: 12, local_last: 4095}\n");
+  EXPECT_NE(e.find("p.yaml:12:"), std::string::npos) << e;
+  EXPECT_NE(e.find("pasid:"), std::string::npos) << e;
+}
+
 TEST(PlatformConfig, UnknownTypeListsKnownTypes) {
   const auto e = load_error("iommus:\n  - {name: a, type: vtx}\n");
   EXPECT_NE(e.find("p.yaml:2:21: iommus.0.type: unknown type 'vtx'"), std::string::npos) << e;
