@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 sim=${1:-$here/../../build/ci/src/cli/iommu-sim}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for cfg in "$here"/none.yaml "$here"/tce.yaml "$here"/vtd.yaml "$here"/amdvi.yaml; do
+for cfg in "$here"/none.yaml "$here"/tce.yaml "$here"/vtd.yaml "$here"/amdvi.yaml \
+  "$here"/smmuv3.yaml; do
   name=$(basename "$cfg" .yaml)
   "$sim" run "$cfg" --out "$tmp/$name" >/dev/null
   cp "$tmp/$name/stats.json" "$here/$name.json"
