@@ -3,8 +3,10 @@
 // exact sequence.
 #pragma once
 
-#include <array>
 #include <cstdint>
+#include <cstring>
+#include <new>
+#include <type_traits>
 
 #include "pagetable/walk_types.h"
 
@@ -31,12 +33,22 @@ struct ReadRec {
 
 /// Fixed capacity: 2 stream-table reads, 2 CD fetches each behind a stage-2 walk (2 x (4 + 1)),
 /// and a 4+4 nested walk (24) stay far below it. Entries beyond it are counted, not stored.
+/// Storage is raw and copies move only the entries in use: every translation result carries a
+/// log, and zeroing or copying all of it was a third of the cost of a TLB hit.
 class ReadLog {
  public:
   static constexpr unsigned kCapacity = 64;
 
+  ReadLog() = default;
+  ReadLog(const ReadLog& o) : n_(o.n_) { copy_from(o); }
+  ReadLog& operator=(const ReadLog& o) {
+    n_ = o.n_;
+    copy_from(o);
+    return *this;
+  }
+
   void push(const ReadRec& r) {
-    if (n_ < kCapacity) e_[n_] = r;
+    if (n_ < kCapacity) std::memcpy(raw_ + n_ * sizeof(ReadRec), &r, sizeof(ReadRec));
     ++n_;
   }
   /// Appends a walk's reads with their stage as the kind.
@@ -49,12 +61,15 @@ class ReadLog {
   void clear() { n_ = 0; }
   unsigned size() const { return n_ < kCapacity ? n_ : kCapacity; }
   bool overflowed() const { return n_ > kCapacity; }
-  const ReadRec& operator[](unsigned i) const { return e_[i]; }
-  const ReadRec* begin() const { return e_.data(); }
-  const ReadRec* end() const { return e_.data() + size(); }
+  const ReadRec& operator[](unsigned i) const { return begin()[i]; }
+  const ReadRec* begin() const { return std::launder(reinterpret_cast<const ReadRec*>(raw_)); }
+  const ReadRec* end() const { return begin() + size(); }
 
  private:
-  std::array<ReadRec, kCapacity> e_{};
+  static_assert(std::is_trivially_copyable_v<ReadRec>);
+  void copy_from(const ReadLog& o) { std::memcpy(raw_, o.raw_, o.size() * sizeof(ReadRec)); }
+
+  alignas(ReadRec) unsigned char raw_[kCapacity * sizeof(ReadRec)];
   unsigned n_ = 0;
 };
 
