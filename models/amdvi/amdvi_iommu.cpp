@@ -162,30 +162,6 @@ UnitState AmdviIommu::unit_state() const {
 }
 
 // --- Memory traffic ---------------------------------------------------------------------------
-bool AmdviIommu::bus_read(uint64_t addr, void* data, unsigned len, sc_core::sc_time& delay) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(addr);
-  gp.set_data_ptr(static_cast<unsigned char*>(data));
-  gp.set_data_length(len);
-  gp.set_streaming_width(len);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  downstream->b_transport(gp, delay);
-  return gp.is_response_ok();
-}
-
-bool AmdviIommu::bus_write(uint64_t addr, const void* data, unsigned len, sc_core::sc_time& delay) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(addr);
-  gp.set_data_ptr(const_cast<unsigned char*>(static_cast<const unsigned char*>(data)));
-  gp.set_data_length(len);
-  gp.set_streaming_width(len);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  downstream->b_transport(gp, delay);
-  return gp.is_response_ok();
-}
-
 void AmdviIommu::charge(const pt::WalkLog& log, sc_core::sc_time& delay) {
   // The translator read the entries functionally; these reads give the walk the memory's
   // latency and bandwidth (no DmaAttrs: memory counts them as IOMMU traffic).

@@ -115,8 +115,6 @@ class AmdviIommu final : public IommuBase {
   void set_status(unsigned bit, bool v);
   bool status(unsigned bit) const;
   bool control(unsigned bit) const;
-  bool bus_read(uint64_t addr, void* data, unsigned len, sc_core::sc_time& delay);
-  bool bus_write(uint64_t addr, const void* data, unsigned len, sc_core::sc_time& delay);
   Tick lat(const Latency& l) const { return l.to_ticks(p_.clock.mhz); }
   sc_core::sc_time lat_t(const Latency& l) const;
 

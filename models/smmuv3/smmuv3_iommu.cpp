@@ -393,29 +393,11 @@ void SmmuV3Iommu::mmio_access(tlm::tlm_generic_payload& tx, sc_core::sc_time& de
 // --- Memory traffic of the SMMU -----------------------------------------------------------------
 
 bool SmmuV3Iommu::mem_read(uint64_t pa, void* dst, unsigned len, sc_core::sc_time& delay) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_READ_COMMAND);
-  gp.set_address(pa);
-  gp.set_data_ptr(static_cast<unsigned char*>(dst));
-  gp.set_data_length(len);
-  gp.set_streaming_width(len);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  downstream->b_transport(gp, delay);
-  return gp.get_response_status() == tlm::TLM_OK_RESPONSE;
+  return bus_read(pa, dst, len, delay);
 }
 
 bool SmmuV3Iommu::mem_write(uint64_t pa, const void* src, unsigned len, sc_core::sc_time& delay) {
-  std::vector<unsigned char> buf(static_cast<const unsigned char*>(src),
-                                 static_cast<const unsigned char*>(src) + len);
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(pa);
-  gp.set_data_ptr(buf.data());
-  gp.set_data_length(len);
-  gp.set_streaming_width(len);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  downstream->b_transport(gp, delay);
-  return gp.get_response_status() == tlm::TLM_OK_RESPONSE;
+  return bus_write(pa, src, len, delay);
 }
 
 void SmmuV3Iommu::send_msi(uint64_t addr, uint32_t data, unsigned gerror_bit,

@@ -130,15 +130,8 @@ void VtdIommu::charge(const pt::WalkLog& log, unsigned from, sc_core::sc_time& d
     } else {
       ++st_->walk_reads;
     }
-    std::array<uint8_t, kPasidEntryBytes> buf{};
-    tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_READ_COMMAND);
-    gp.set_address(a.pa);
-    gp.set_data_ptr(buf.data());
-    gp.set_data_length(size);
-    gp.set_streaming_width(size);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    downstream->b_transport(gp, local);
+    std::array<uint8_t, kPasidEntryBytes> buf;
+    bus_read(a.pa, buf.data(), size, local);
     local += from_ticks(lat(p_.walk_read));
   }
   const Tick end = now + to_ticks(local);
@@ -147,14 +140,7 @@ void VtdIommu::charge(const pt::WalkLog& log, unsigned from, sc_core::sc_time& d
 }
 
 void VtdIommu::write32(uint64_t pa, uint32_t v, sc_core::sc_time& delay) {
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address(pa);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-  gp.set_data_length(sizeof v);
-  gp.set_streaming_width(sizeof v);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  downstream->b_transport(gp, delay);
+  bus_write(pa, &v, sizeof v, delay);
 }
 
 // --- Paging-structure caches ----------------------------------------------------------------

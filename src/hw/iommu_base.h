@@ -58,9 +58,24 @@ class IommuBase : public sc_core::sc_module {
   /// Debug (zero-time, side-effect-free) DMA; the default forwards untranslated.
   virtual unsigned dma_debug(int port, tlm::tlm_generic_payload& tx);
 
+  /// The unit's own memory traffic (table walks, queues, logs) through `downstream`, timed:
+  /// true when the access completed. No DmaAttrs: memory counts it as the unit's, not a
+  /// device's.
+  bool bus_read(uint64_t pa, void* dst, unsigned len, sc_core::sc_time& delay);
+  bool bus_write(uint64_t pa, const void* src, unsigned len, sc_core::sc_time& delay);
+
   stats::Group stats_;
 
  private:
+  bool bus_access(tlm::tlm_command cmd, uint64_t pa, unsigned char* data, unsigned len,
+                  sc_core::sc_time& delay);
+
+  // Reused for the unit's own accesses: constructing a payload allocates its extension array,
+  // once per table read otherwise. An access made while it is in use (a table pointer aimed
+  // at a register that makes the unit read memory) gets a payload of its own.
+  tlm::tlm_generic_payload bus_gp_;
+  bool bus_gp_busy_ = false;
+
   std::map<uint16_t, PcieEndpoint*> endpoints_;
   PcieEndpoint* default_endpoint_ = nullptr;
 
