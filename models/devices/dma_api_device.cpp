@@ -9,6 +9,7 @@
 #include "base/bits.h"
 #include "host/driver_registry.h"
 #include "hw/sc_time_util.h"
+#include "models/devices/host_driver_stats.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "sim/registry.h"
@@ -68,42 +69,9 @@ std::shared_ptr<SharedHostDriver> shared_driver(const ComponentSpec& spec,
   sp->format = host::dma_format(io->type);
   // Shared by the devices: reported once, beside the IOMMU.
   sp->stats = std::make_unique<stats::Group>(ctx.stats, spec.iommu + "_driver");
-  stats::Group& g = *sp->stats;
-  const host::HostBusCounts& b = sp->bus->counts();
-  const host::DriverCounts& d = sp->drv->counts();
-  g.counter_ref("mmio_reads", &b.mmio_reads, "register reads by the driver", "count");
-  g.counter_ref("mmio_writes", &b.mmio_writes, "register writes by the driver", "count");
-  g.counter_ref("mmio_errors", &b.mmio_errors, "register accesses the bus failed", "count");
-  g.counter_ref("mmio_time", &b.mmio_time, "time in register accesses", "ps");
-  g.counter_ref("pause_time", &b.pause_time, "time paused (polling, software costs)", "ps");
-  g.counter_ref("domains", &d.domains, "domains allocated", "count");
-  g.counter_ref("attaches", &d.attaches, "requesters attached", "count");
-  g.counter_ref("maps", &d.maps, "map calls", "count");
-  g.counter_ref("unmaps", &d.unmaps, "unmap calls", "count");
-  g.counter_ref("invalidations", &d.invalidations, "invalidations completed", "count");
-  g.counter_ref("refused", &d.refused, "requests refused as not supported", "count");
+  add_host_driver_stats(*sp->stats, sp->bus->counts(), sp->drv->counts());
   drivers()[iommu] = sp;
   return sp;
-}
-
-AddressPattern::Params pattern_params(const GeneratorWorkload& w) {
-  AddressPattern::Params p;
-  p.pattern = w.pattern;
-  p.base = w.base;
-  p.footprint = w.footprint;
-  p.size = w.size;
-  p.stride = w.stride;
-  p.theta = w.theta;
-  p.block = w.block;
-  p.burst = w.burst;
-  p.ring_entries = w.ring_entries;
-  p.desc_size = w.desc_size;
-  return p;
-}
-
-GeneratorWorkload with_function(GeneratorWorkload w, uint32_t function) {
-  w.base += uint64_t{function} * w.vf_offset;
-  return w;
 }
 
 host::DmaApiParams api_params(const DmaApiDeviceParams& p, host::PtFormat format) {

@@ -1,9 +1,9 @@
 // The `dma-api` device: the generator's workload driven through a host DMA API
 // (src/host/dma_api.h) on a real driver of the IOMMU it sits behind (VT-d, AMD-Vi or SMMUv3,
-// through their domain-API adapters). Per buffer the device's driver maps it, the device DMAs at the
-// returned address, and the driver unmaps it, with the policy chosen per device:
-// passthrough, static, strict or deferred. A NIC pattern's descriptor ring is coherent memory,
-// mapped once at set-up; its packet buffers are mapped per packet.
+// through their domain-API adapters). Per buffer the device's driver maps it, the device DMAs at
+// the returned address, and the driver unmaps it, with the policy chosen per device: passthrough,
+// static, strict or deferred. A NIC pattern's descriptor ring is coherent memory, mapped once at
+// set-up; its packet buffers are mapped per packet.
 //
 // All dma-api devices behind one IOMMU share one driver instance (brought up by the first
 // device to run; the others wait), with calls serialised by a lock, as Linux serialises on its

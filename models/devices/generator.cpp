@@ -13,7 +13,6 @@
 #include "sim/registry.h"
 
 namespace isim {
-namespace {
 
 AddressPattern::Params pattern_params(const GeneratorWorkload& w) {
   AddressPattern::Params p;
@@ -35,6 +34,8 @@ GeneratorWorkload with_function(GeneratorWorkload w, uint32_t function) {
   w.base += uint64_t{function} * w.vf_offset;
   return w;
 }
+
+namespace {
 
 // The ATC's sizes, smallest first (the common case is found soonest).
 std::vector<unsigned> atc_sizes(uint64_t mask) {

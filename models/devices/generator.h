@@ -148,6 +148,11 @@ struct GeneratorWorkload {
   }
 };
 
+/// The address pattern a workload describes (shared by every generator-workload device).
+AddressPattern::Params pattern_params(const GeneratorWorkload& w);
+/// SR-IOV: function `function`'s copy of a workload (its own buffer, `vf_offset` apart).
+GeneratorWorkload with_function(GeneratorWorkload w, uint32_t function);
+
 class Generator final : public DeviceBase {
  public:
   Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildContext& ctx);

@@ -10,6 +10,7 @@
 #include "hw/sc_time_util.h"
 #include "hw/sparse_memory.h"
 #include "models/amdvi/host_adapter.h"
+#include "models/devices/host_driver_stats.h"
 #include "models/vtd/host_adapter.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
@@ -119,16 +120,7 @@ MdevParentDevice::MdevParentDevice(const ComponentSpec& spec, const MdevParentPa
     return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
   });
   driver_stats_ = std::make_unique<stats::Group>(stats(), "driver");
-  stats::Group& g = *driver_stats_;
-  const host::HostBusCounts& b = bus_->counts();
-  const host::DriverCounts& d = drv_->counts();
-  g.counter_ref("mmio_reads", &b.mmio_reads, "register reads by the driver", "count");
-  g.counter_ref("mmio_writes", &b.mmio_writes, "register writes by the driver", "count");
-  g.counter_ref("mmio_time", &b.mmio_time, "time in register accesses", "ps");
-  g.counter_ref("domains", &d.domains, "domains allocated", "count");
-  g.counter_ref("attaches", &d.attaches, "requesters (and PASIDs) attached", "count");
-  g.counter_ref("maps", &d.maps, "map calls", "count");
-  g.counter_ref("refused", &d.refused, "requests refused as not supported", "count");
+  add_host_driver_stats(*driver_stats_, bus_->counts(), drv_->counts());
 }
 
 MdevParentDevice::~MdevParentDevice() {

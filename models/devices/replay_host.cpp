@@ -4,6 +4,7 @@
 
 #include "base/bits.h"
 #include "host/host_bus.h"
+#include "models/devices/host_driver_stats.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "trace/trace_event.h"
@@ -76,19 +77,7 @@ ReplayHost::ReplayHost(const std::string& iommu, const host::DriverFactory& make
       bus_(ctx.host->open(iommu, setup.mmio_cost)),
       drv_(make(*bus_, setup.driver)),
       stats_(ctx.stats, iommu + "_driver") {
-  const host::HostBusCounts& b = bus_->counts();
-  const host::DriverCounts& d = drv_->counts();
-  stats_.counter_ref("mmio_reads", &b.mmio_reads, "register reads by the driver", "count");
-  stats_.counter_ref("mmio_writes", &b.mmio_writes, "register writes by the driver", "count");
-  stats_.counter_ref("mmio_errors", &b.mmio_errors, "register accesses the bus failed", "count");
-  stats_.counter_ref("mmio_time", &b.mmio_time, "time in register accesses", "ps");
-  stats_.counter_ref("pause_time", &b.pause_time, "time paused (polling)", "ps");
-  stats_.counter_ref("domains", &d.domains, "domains allocated", "count");
-  stats_.counter_ref("attaches", &d.attaches, "requesters attached", "count");
-  stats_.counter_ref("maps", &d.maps, "map calls", "count");
-  stats_.counter_ref("unmaps", &d.unmaps, "unmap calls", "count");
-  stats_.counter_ref("invalidations", &d.invalidations, "invalidations completed", "count");
-  stats_.counter_ref("refused", &d.refused, "requests refused as not supported", "count");
+  add_host_driver_stats(stats_, bus_->counts(), drv_->counts());
 }
 
 std::string ReplayHost::start() {

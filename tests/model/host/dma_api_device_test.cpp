@@ -307,16 +307,14 @@ TEST_P(NicWorkload, StrictBlocksLateAccessesDeferredLetsThemThrough) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, NicWorkload,
-                         testing::Values(std::make_tuple("vtd", "strict"),
-                                         std::make_tuple("vtd", "deferred"),
-                                         std::make_tuple("amdvi", "strict"),
-                                         std::make_tuple("amdvi", "deferred"),
-                                         std::make_tuple("smmuv3", "strict"),
-                                         std::make_tuple("smmuv3", "deferred")),
-                         [](const testing::TestParamInfo<NicWorkload::ParamType>& i) {
-                           return std::string(std::get<0>(i.param)) + "_" + std::get<1>(i.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Configs, NicWorkload,
+    testing::Values(std::make_tuple("vtd", "strict"), std::make_tuple("vtd", "deferred"),
+                    std::make_tuple("amdvi", "strict"), std::make_tuple("amdvi", "deferred"),
+                    std::make_tuple("smmuv3", "strict"), std::make_tuple("smmuv3", "deferred")),
+    [](const testing::TestParamInfo<NicWorkload::ParamType>& i) {
+      return std::string(std::get<0>(i.param)) + "_" + std::get<1>(i.param);
+    });
 
 }  // namespace
 }  // namespace isim
