@@ -163,14 +163,7 @@ void TceIommu::charge_walk(const tce::TceFetch& f, sc_core::sc_time& delay) {
   walk_reads_ += f.reads;
   for (unsigned i = 0; i < f.reads; ++i) {
     uint64_t buf = 0;
-    tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_READ_COMMAND);
-    gp.set_address(f.read_pa[i]);
-    gp.set_data_ptr(reinterpret_cast<unsigned char*>(&buf));
-    gp.set_data_length(sizeof buf);
-    gp.set_streaming_width(sizeof buf);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    downstream->b_transport(gp, delay);
+    bus_read(f.read_pa[i], &buf, sizeof buf, delay);
     delay += from_ticks(lat(p_.walk_level));
   }
 }

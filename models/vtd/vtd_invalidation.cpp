@@ -224,15 +224,7 @@ void VtdIommu::iq_thread() {
       }
       // Fetch through the bus: the descriptor read costs memory time like any other.
       qw.fill(0);
-      tlm::tlm_generic_payload gp;
-      gp.set_command(tlm::TLM_READ_COMMAND);
-      gp.set_address((iqa & mask(63, 12)) + head);
-      gp.set_data_ptr(reinterpret_cast<unsigned char*>(qw.data()));
-      gp.set_data_length(esz);
-      gp.set_streaming_width(esz);
-      gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-      downstream->b_transport(gp, delay);
-      if (gp.get_response_status() != tlm::TLM_OK_RESPONSE) {
+      if (!bus_read((iqa & mask(63, 12)) + head, qw.data(), esz, delay)) {
         iq_error(Iqei::FetchError, delay);
         break;
       }

@@ -106,14 +106,7 @@ bool VtdIommu::page_request(const PageRequest& pr, sc_core::sc_time& delay) {
   d.prgi = pr.group & PageRequest::kGroupMask;
   d.addr = pr.addr;
   const auto q = d.encode();
-  tlm::tlm_generic_payload gp;
-  gp.set_command(tlm::TLM_WRITE_COMMAND);
-  gp.set_address((pqa & mask(63, 12)) + tail);
-  gp.set_data_ptr(reinterpret_cast<unsigned char*>(const_cast<uint64_t*>(q.data())));
-  gp.set_data_length(kPageRequestBytes);
-  gp.set_streaming_width(kPageRequestBytes);
-  gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  downstream->b_transport(gp, delay);
+  bus_write((pqa & mask(63, 12)) + tail, q.data(), kPageRequestBytes, delay);
   ++st_->prq_queued;
   bank_.set(ids_.pqt, next);
   const uint64_t now_prs = bank_.get(ids_.prs);

@@ -9,6 +9,7 @@
 #include "host/sc_host_bus.h"
 #include "hw/sc_time_util.h"
 #include "hw/stats/stats_writer.h"
+#include "hw/thread_unwind.h"
 #include "models/devices/scenario_port.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
@@ -104,7 +105,10 @@ Platform::Platform(const PlatformConfig& config, PlatformOptions opts) : config_
   }
 }
 
-Platform::~Platform() = default;
+Platform::~Platform() {
+  // Before the modules go: the threads' frames refer to them.
+  unwind_suspended_threads();
+}
 
 void Platform::run() {
   sc_core::sc_start(from_ticks(config_.sim.duration.ps));
