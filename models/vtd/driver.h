@@ -89,6 +89,11 @@ class VtdDriver {
   bool map(uint16_t did, uint64_t iova, uint64_t pa, uint64_t size, bool write);
   /// The root of a domain's second-stage tables (0 if there is no such domain).
   uint64_t domain_root(uint16_t did) const;
+  /// Scalable mode: the PASID directory requester `rid`'s context entry points at (0 if none).
+  uint64_t pasid_directory(uint16_t rid) const {
+    const auto it = pasid_dirs_.find(rid);
+    return it == pasid_dirs_.end() ? 0 : it->second;
+  }
 
   // --- Scalable mode: PASID-granular set-ups (intel_svm_bind / intel_pasid_setup_*) ----------
   /// Shared virtual addressing: requests of `rid` with `pasid` translate through the process

@@ -325,6 +325,8 @@ void parse_migrate(StepParser& sp, const std::string& p, const SourceInfo& src, 
       if (rid && pasid)
         m.taken_local.emplace_back(static_cast<uint16_t>(*rid), static_cast<uint32_t>(*pasid));
     });
+    if (auto io = d.text("iommu", false)) m.iommu = *io;
+    m.program = d.flag("program");
     if (!d.has("tables")) d.error("tables", "missing required key ({base, size})");
     sub_map(d, "tables", dp, src, errs, [&](StepParser& t) {
       m.table_base = literal(t, "base", true, ~uint64_t{0}).value_or(0);

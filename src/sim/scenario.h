@@ -33,8 +33,15 @@ struct ScenarioMigrate {
   std::vector<uint32_t> taken_global;                      ///< destination's global PASIDs
   std::vector<std::pair<uint16_t, uint32_t>> taken_local;  ///< its RID-local ones (rid, pasid)
   std::vector<pasid::VmPasid> vm;                          ///< the VM's PASIDs
-  uint64_t table_base = 0;  ///< destination memory for the VT-d PASID tables written
+  uint64_t table_base = 0;  ///< destination memory for the PASID tables written
   uint64_t table_size = 0;  ///< ... its size
+  /// The destination IOMMU: its architecture's tables are written (VT-d PASID tables, SMMUv3
+  /// CD tables, AMD-Vi GCR3 tables). Empty: the platform's only IOMMU.
+  std::string iommu;
+  /// Program the destination unit itself through its host driver (VT-d): context entries
+  /// point at the tables, the invalidations are sent and waited for, and their time is
+  /// simulated rather than estimated. Without it the tables are written standalone.
+  bool program = false;
   pasid::MigrationCosts costs;
   // Expectations (only those given are checked).
   bool expect_ok = true;

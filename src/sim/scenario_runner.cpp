@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,6 +14,10 @@
 #include "hw/sc_time_util.h"
 #include "hw/stats/stats_writer.h"
 #include "models/devices/scenario_port.h"
+#include "models/vtd/driver.h"
+#include "pasid/amd_gcr3_table.h"
+#include "pasid/smmu_cd_table.h"
+#include "pasid/vtd_driver_table.h"
 #include "pasid/vtd_pasid_table.h"
 #include "sim/platform.h"
 #include "sim/yaml_doc.h"
@@ -211,9 +216,12 @@ class Runner final : public sc_core::sc_module {
   }
 
   /// A VM's PASID state arrives: the destination's allocator is rebuilt from the step (policy,
-  /// width, what it already holds), its VT-d PASID tables are written into this platform's
-  /// memory, and simulated time advances by what the reprogramming costs. The report is printed
-  /// whether or not the expectations hold.
+  /// width, what it already holds) and the VM's PASID entries are written in the destination
+  /// IOMMU's architecture. Standalone, the tables are written into this platform's memory and
+  /// simulated time advances by the estimated reprogramming cost; with `program`, the unit's
+  /// host driver writes them and points the device's context entry at them, and the time the
+  /// writes and invalidations take is simulated. The report is printed whether or not the
+  /// expectations hold.
   void migrate(const ScenarioStep& st) {
     const ScenarioMigrate& m = st.migrate;
     pasid::PolicyParams pp = m.policy;
@@ -223,6 +231,7 @@ class Runner final : public sc_core::sc_module {
     if (m.table_base + m.table_size > pf_.config().memory.size)
       fail(fmt::format("destination tables [{:#x}, {:#x}) are beyond memory", m.table_base,
                        m.table_base + m.table_size));
+    const ComponentSpec& io = destination_iommu(m.iommu);
     pasid::PasidAllocator dst(pp, m.width);
     const std::string host_set = "destination", vm_set = "vm";
     dst.create_set(host_set, uint64_t{1} << m.width);
@@ -234,29 +243,50 @@ class Runner final : public sc_core::sc_module {
       if (const auto r = dst.alloc_local(host_set, rid, p); !r.ok())
         fail(fmt::format("destination: PASID {:#x} on RID {:#06x}: {}", p, rid,
                          pasid::to_string(r.error)));
-    PhysAllocator pool(m.table_base, m.table_base + m.table_size);
-    pasid::VtdTableOptions to;
-    to.pasid_bits = m.width;
-    std::map<uint16_t, std::unique_ptr<pasid::VtdPasidTable>> owned;
     std::map<uint16_t, pasid::PasidTable*> tables;
-    for (const auto& v : m.vm) {
-      if (owned.count(v.rid)) continue;
-      auto t = std::make_unique<pasid::VtdPasidTable>(pf_.memory(), pool, to);
-      if (t->root() == 0) fail("destination: no room for a PASID directory in tables");
-      tables[v.rid] = t.get();
-      owned[v.rid] = std::move(t);
+    pasid::MigrationCosts costs = m.costs;
+    DriverDestination* live = nullptr;
+    if (m.program) {
+      live = &driver_destination(io, m);
+      if (m.width > live->drv->caps().pasid_bits())
+        fail(fmt::format("destination: width {} exceeds the unit's {} PASID bits", m.width,
+                         live->drv->caps().pasid_bits()));
+      for (const auto& v : m.vm) {
+        auto& t = live->tables[v.rid];
+        if (!t) t = std::make_unique<pasid::VtdDriverTable>(*live->drv, v.rid);
+        tables[v.rid] = t.get();
+      }
+      // The driver's writes and invalidations take simulated time of their own.
+      costs.entry_write = 0;
+      costs.invalidation = 0;
+    } else {
+      standalone_.emplace_back(m.table_base, m.table_base + m.table_size);
+      PhysAllocator& pool = standalone_.back().pool;
+      for (const auto& v : m.vm) {
+        if (tables.count(v.rid)) continue;
+        auto t = standalone_table(io.type, pool, m.width);
+        if (t->root() == 0) fail("destination: no room for a PASID table root in tables");
+        tables[v.rid] = t.get();
+        standalone_.back().tables.push_back(std::move(t));
+      }
     }
     pasid::PasidTranslationTable tt;
-    const pasid::MigrationReport r = pasid::migrate(m.vm, dst, vm_set, tables, tt, m.costs);
+    const Tick start = now();
+    const uint64_t waits_before = live ? live->drv->counts().waits : 0;
+    pasid::MigrationReport r = pasid::migrate(m.vm, dst, vm_set, tables, tt, costs);
     sc_core::wait(from_ticks(r.cost));
+    r.cost = now() - start;
     std::string conflicts, remaps;
     for (uint32_t c : r.conflicts) conflicts += fmt::format(" {:#x}", c);
     for (const auto& x : r.remaps)
       remaps += fmt::format(" g{:#x}:{:#x}->{:#x}", x.gpasid, x.from, x.to);
+    const std::string how = live ? fmt::format(" (simulated: {} invalidation waits on {})",
+                                               live->drv->counts().waits - waits_before, io.name)
+                                 : " (estimated)";
     out_ << fmt::format(
-        "{}:{}: migrate: {}; {} conflicts{}; {} remaps{}; {} entries reprogrammed; cost {}\n",
+        "{}:{}: migrate: {}; {} conflicts{}; {} remaps{}; {} entries reprogrammed; cost {}{}\n",
         sc_.file, st.line, r.ok ? "ok" : "FAILED: " + r.error, r.conflicts.size(), conflicts,
-        r.remaps.size(), remaps, r.reprogrammed, format_time(r.cost));
+        r.remaps.size(), remaps, r.reprogrammed, format_time(r.cost), how);
     if (r.ok != m.expect_ok)
       fail(r.ok ? "expected the migration to fail, but it succeeded"
                 : "expected the migration to succeed: " + r.error);
@@ -548,12 +578,83 @@ class Runner final : public sc_core::sc_module {
     }
   }
 
+  static Tick now() { return to_ticks(sc_core::sc_time_stamp()); }
+
+  /// The IOMMU a migration arrives at: `name`, or the platform's only one.
+  const ComponentSpec& destination_iommu(const std::string& name) {
+    const auto& ios = pf_.config().iommus;
+    if (name.empty()) {
+      if (ios.size() != 1)
+        fail(fmt::format("destination: the platform has {} IOMMUs; name one with iommu:",
+                         ios.size()));
+      return ios.front();
+    }
+    for (const ComponentSpec& s : ios)
+      if (s.name == name) return s;
+    fail(fmt::format("destination: no IOMMU named '{}'", name));
+  }
+
+  /// A standalone table of the architecture of IOMMU type `type`, sized for `width` PASIDs.
+  std::unique_ptr<pasid::PasidTable> standalone_table(const std::string& type, PhysAllocator& pool,
+                                                      unsigned width) {
+    if (type == "vtd") {
+      pasid::VtdTableOptions o;
+      o.pasid_bits = width;
+      return std::make_unique<pasid::VtdPasidTable>(pf_.memory(), pool, o);
+    }
+    if (type == "smmuv3") {
+      pasid::SmmuTableOptions o;
+      o.ssid_bits = width;
+      return std::make_unique<pasid::SmmuCdTable>(pf_.memory(), pool, o);
+    }
+    if (type == "amdvi") {
+      pasid::AmdTableOptions o;
+      o.pasid_bits = width;
+      o.levels = pasid::gcr3_levels_for(width);
+      return std::make_unique<pasid::AmdGcr3Table>(pf_.memory(), pool, o);
+    }
+    fail(fmt::format("destination: {} IOMMUs have no PASID tables (vtd, smmuv3, amdvi do)", type));
+  }
+
+  /// The destination unit's host driver, brought up in scalable mode on the first migration
+  /// that programs it; its structures come from that step's `tables`.
+  struct DriverDestination {
+    std::unique_ptr<host::HostBus> bus;
+    std::unique_ptr<vtd::VtdDriver> drv;
+    std::map<uint16_t, std::unique_ptr<pasid::VtdDriverTable>> tables;
+  };
+  DriverDestination& driver_destination(const ComponentSpec& io, const ScenarioMigrate& m) {
+    if (io.type != "vtd")
+      fail(fmt::format("destination: program: writes through the VT-d host driver; {} is {}",
+                       io.name, io.type));
+    auto& d = live_[io.name];
+    if (d.drv) return d;
+    d.bus = pf_.host().open(io.name, 0);
+    vtd::DriverOptions o;
+    o.scalable = true;
+    o.table_base = m.table_base;
+    o.table_limit = m.table_base + m.table_size;
+    d.drv = std::make_unique<vtd::VtdDriver>(*d.bus, o);
+    if (const std::string why = d.drv->init(); !why.empty())
+      fail(fmt::format("destination: bringing {} up: {}", io.name, why));
+    return d;
+  }
+
+  /// Standalone destination tables, kept for the run (their entries stay readable).
+  struct StandaloneTables {
+    StandaloneTables(uint64_t base, uint64_t limit) : pool(base, limit) {}
+    PhysAllocator pool;
+    std::vector<std::unique_ptr<pasid::PasidTable>> tables;
+  };
+
   const Scenario& sc_;
   Platform& pf_;
   std::ostream& out_;
   ScenarioOptions opts_;
   ScenarioOutcome outcome_;
   std::map<std::string, uint64_t> captures_;
+  std::map<std::string, DriverDestination> live_;
+  std::deque<StandaloneTables> standalone_;
 };
 
 }  // namespace
