@@ -44,6 +44,15 @@ namespace isim::amdvi {
 
 inline constexpr unsigned kCommandBytes = 16;
 
+/// Host drivers keep the head they last read and read the CmdHead register again only when at
+/// most this much room seems left (Linux __iommu_queue_command_sync: two commands' worth).
+inline constexpr uint64_t kHeadRefreshRoom = 2 * kCommandBytes;
+/// Bytes free from `next_tail` (the tail once the next command is in) up to `head`, in a ring
+/// of `ring_bytes`: 0 when that command would fill the ring.
+constexpr uint64_t ring_room(uint64_t head, uint64_t next_tail, uint64_t ring_bytes) {
+  return (head + ring_bytes - next_tail) % ring_bytes;
+}
+
 enum class Opcode : uint8_t {
   CompletionWait = 0x1,
   InvalidateDevtabEntry = 0x2,

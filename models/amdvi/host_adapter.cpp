@@ -416,9 +416,14 @@ Status AmdviHostAdapter::invalidate(host::DomainId domain, const host::Invalidat
 }
 
 void AmdviHostAdapter::queue(const Command& c) {
-  // Linux __iommu_queue_command_sync: wait while the ring has no free slot (one stays unused).
+  // Linux __iommu_queue_command_sync: the head last read is trusted while the ring has room;
+  // only when it looks nearly full is the register read again, and polled while it stays so.
   const uint64_t next = (cmd_tail_ + kCommandBytes) % kRingBytes;
-  while (ring_ptr::offset(mmio_read(reg::kCmdHead)) == next) bus_.pause(opts_.poll_interval);
+  for (bool first = true; ring_room(cmd_head_, next, kRingBytes) <= kHeadRefreshRoom;
+       first = false) {
+    if (!first) bus_.pause(opts_.poll_interval);
+    cmd_head_ = ring_ptr::offset(mmio_read(reg::kCmdHead));
+  }
   const Qw2 q = c.encode();
   bus_.memory().write(cmd_base_ + cmd_tail_, q.data(), sizeof q);
   cmd_tail_ = next;
@@ -441,7 +446,12 @@ bool AmdviHostAdapter::completion_wait() {
     }
     bus_.pause(opts_.poll_interval);
   }
-  service_events();
+  // The adapter takes no event interrupt: after a wait it looks at the entry at the log's head
+  // (a cached memory read; handled entries are cleared, as Linux clears them) and services
+  // the log, reading its tail register, only when something arrived.
+  Qw2 head{};
+  bus_.memory().read(evt_base_ + evt_head_, head.data(), kEventBytes);
+  if (head[0] != 0 || head[1] != 0) service_events();
   return true;
 }
 
@@ -453,6 +463,8 @@ void AmdviHostAdapter::service_events() {
     bus_.memory().read(evt_base_ + evt_head_, e.data(), kEventBytes);
     ++acounts_.events;
     if (Event::decode(e).code == EventCode::IoPageFault) ++acounts_.io_page_faults;
+    const Qw2 cleared{};
+    bus_.memory().write(evt_base_ + evt_head_, cleared.data(), kEventBytes);
     evt_head_ = (evt_head_ + kEventBytes) % kRingBytes;
   }
   mmio_write(reg::kEventHead, evt_head_);

@@ -135,6 +135,7 @@ class AmdviHostAdapter final : public host::IommuDriver {
   uint64_t devtab_ = 0;
   uint64_t cmd_base_ = 0;
   uint64_t cmd_tail_ = 0;
+  uint64_t cmd_head_ = 0;  ///< CmdHead as last read
   uint64_t evt_base_ = 0;
   uint64_t evt_head_ = 0;
   uint64_t sem_ = 0;

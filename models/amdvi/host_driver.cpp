@@ -125,10 +125,13 @@ void AmdviHostDriver::write_qwords(uint64_t pa, std::initializer_list<uint64_t> 
 }
 
 void AmdviHostDriver::queue(const Command& c) {
-  // Linux __iommu_queue_command_sync: wait while the ring has no free slot (one stays unused).
+  // Linux __iommu_queue_command_sync: the head last read is trusted while the ring has room;
+  // only when it looks nearly full is the register read again, and polled while it stays so.
   const uint64_t next = (cmd_tail_ + kCommandBytes) % kRingBytes;
-  while (ring_ptr::offset(mmio_read(reg::kCmdHead)) == next) {
-    sc_core::wait(from_ticks(p_.poll_interval.to_ticks(p_.clock.mhz)));
+  for (bool first = true; ring_room(cmd_head_, next, kRingBytes) <= kHeadRefreshRoom;
+       first = false) {
+    if (!first) sc_core::wait(from_ticks(p_.poll_interval.to_ticks(p_.clock.mhz)));
+    cmd_head_ = ring_ptr::offset(mmio_read(reg::kCmdHead));
   }
   const Qw2 q = c.encode();
   write_qwords(cmd_base_ + cmd_tail_, {q[0], q[1]});

@@ -211,6 +211,7 @@ class AmdviHostDriver final : public DeviceBase {
   std::unique_ptr<pt::PageTable> table_;       ///< the table buffers are mapped in
   uint64_t cmd_base_ = 0;
   uint64_t cmd_tail_ = 0;
+  uint64_t cmd_head_ = 0;  ///< CmdHead as last read
   uint64_t evt_base_ = 0;
   uint64_t evt_head_ = 0;
   uint64_t sem_ = 0;

@@ -267,5 +267,32 @@ TEST(AmdviHostAdapter, GuestTablesRefusedWithoutGioSup) {
   guest_tables_refused("{gio_sup: false}");
 }
 
+// Linux __iommu_queue_command_sync keeps the command-buffer head it last read: a driver that
+// issues far fewer commands than the ring holds reads CmdHead no more than once, and an event
+// log with nothing new is not looked at through its tail register.
+TEST(AmdviHostAdapter, CommandsReuseTheHeadLastReadUntilTheRingLooksFull) {
+  Platform pf(test::platform_config(config()));
+  auto bus = pf.host().open("iommu0", 0);
+  uint64_t reads_before = 0, reads_after = 0, commands = 0;
+  ASSERT_TRUE(test::run_thread([&] {
+    amdvi::AmdviHostAdapter drv(*bus, options());
+    ASSERT_EQ(drv.init(), Status::ok);
+    const auto d = drv.alloc_domain(paging(PtFormat::amd_v1));
+    ASSERT_EQ(d.status, Status::ok) << d.why;
+    ASSERT_EQ(drv.attach(d.id, kRid), Status::ok);
+    reads_before = bus->counts().mmio_reads;
+    const uint64_t cmds_before = drv.adapter_counts().commands;
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_EQ(drv.map(d.id, 0x10'0000, kData, 0x1000, {}), Status::ok);
+      ASSERT_EQ(drv.unmap(d.id, 0x10'0000, 0x1000), Status::ok);
+      ASSERT_EQ(drv.invalidate(d.id, {0x10'0000, 0x1000, std::nullopt}), Status::ok);
+    }
+    reads_after = bus->counts().mmio_reads;
+    commands = drv.adapter_counts().commands - cmds_before;
+  }));
+  EXPECT_EQ(commands, 40u);  // INVALIDATE_IOMMU_PAGES + COMPLETION_WAIT each time
+  EXPECT_LE(reads_after - reads_before, 1u);
+}
+
 }  // namespace
 }  // namespace isim
