@@ -47,7 +47,7 @@ struct cfg::EnumNames<host::DmaPolicy> {
 /// DMA-API policy, costs and the shared driver's set-up. Costs are ESTIMATES (see
 /// docs/host.md); Linux constants are cited where a default is one.
 struct DmaApiDeviceParams {
-  static constexpr uint64_t kGranule = 4096;  ///< the DMA API's page (IOVA granule)
+  static constexpr uint64_t kGranule = 4096;         ///< the DMA API's page (IOVA granule)
   host::DmaPolicy policy = host::DmaPolicy::strict;  ///< DMA-API policy of this device
   cfg::TimeValue map_cost{100'000};                  ///< software cost per map call
   cfg::TimeValue unmap_cost{100'000};                ///< software cost per unmap call
@@ -65,7 +65,7 @@ struct DmaApiDeviceParams {
   uint64_t pool_base = uint64_t{768} << 20;  ///< driver memory (the first device's wins)
   uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
   bool scalable = false;                     ///< VT-d: scalable mode
-  uint64_t late_every = 0;  ///< every Nth buffer is accessed again after its unmap (0: never)
+  uint64_t late_every = 0;   ///< every Nth buffer is accessed again after its unmap (0: never)
   uint64_t static_page = 0;  ///< static: largest page the area is mapped with (0: any)
 
   template <class V>

@@ -64,8 +64,8 @@ std::string DmaApi::setup(uint16_t rid, uint64_t area_base, uint64_t area_size) 
     // of that size, so no larger page is used (Linux intel_iommu=sp_off maps 4 KiB pages only).
     const uint64_t pg = std::max(g, p_.static_page);
     const uint64_t base = p_.static_page ? area_base_ / pg * pg : area_base_;
-    const uint64_t end = p_.static_page ? (area_base_ + area_size_ + pg - 1) / pg * pg
-                                        : area_base_ + area_size_;
+    const uint64_t end =
+        p_.static_page ? (area_base_ + area_size_ + pg - 1) / pg * pg : area_base_ + area_size_;
     const uint64_t step = p_.static_page ? pg : end - base;
     for (uint64_t a = base; a < end; a += step)
       if (drv_.map(domain_, a, a, step, Prot{}) != Status::ok)

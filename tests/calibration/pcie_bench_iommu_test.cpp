@@ -37,8 +37,8 @@ const char* const kPreset = ISIM_SOURCE_DIR "/configs/presets/intel-bdw-ep-vtd.y
 // pages. No software cost per page, so the set-up leaves the measured interval long (it is
 // subtracted anyway, see Point).
 const std::vector<std::string> kIommuOn = {
-    "devices.0.type=dma-api", "devices.0.params.policy=static",
-    "devices.0.params.static_page=4KiB", "devices.0.params.pte_cost=0"};
+    "devices.0.type=dma-api", "devices.0.params.policy=static", "devices.0.params.static_page=4KiB",
+    "devices.0.params.pte_cost=0"};
 
 constexpr uint64_t kKiB = 1024;
 constexpr uint64_t kMiB = 1024 * kKiB;
@@ -61,7 +61,7 @@ struct Window {
 };
 
 const Window kWindows[] = {
-    {4 * kKiB, 0.0},   {64 * kKiB, 0.0},  {256 * kKiB, 0.0},      {512 * kKiB, -26.0},
+    {4 * kKiB, 0.0},   {64 * kKiB, 0.0},         {256 * kKiB, 0.0},  {512 * kKiB, -26.0},
     {1 * kMiB, -48.0}, {4 * kMiB, std::nullopt}, {64 * kMiB, -65.0},
 };
 
@@ -71,10 +71,10 @@ std::string window_name(uint64_t bytes) {
 
 /// What one run measured.
 struct Point {
-  double gbps = 0;        ///< payload throughput over the interval the device ran
-  double p50_ns = 0;      ///< median read latency
-  double walks = 0;       ///< IOMMU page walks
-  double iotlb_hit = 0;   ///< IOTLB hit rate (0 with the IOMMU off)
+  double gbps = 0;       ///< payload throughput over the interval the device ran
+  double p50_ns = 0;     ///< median read latency
+  double walks = 0;      ///< IOMMU page walks
+  double iotlb_hit = 0;  ///< IOTLB hit rate (0 with the IOMMU off)
 };
 
 /// Runs the preset with `sets` overrides in its own process; fails the test on a non-zero exit.
@@ -101,8 +101,8 @@ Point run(const std::string& name, const std::vector<std::string>& sets) {
   const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   int status = 0;
-  const bool ok = rc == 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-                  WEXITSTATUS(status) == 0;
+  const bool ok =
+      rc == 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   EXPECT_TRUE(ok) << name << ": iommu-sim failed, see " << log;
   Point p;
   if (!ok) return p;
@@ -113,7 +113,8 @@ Point run(const std::string& name, const std::vector<std::string>& sets) {
     return s.contains(key) && s.at(key).is_number() ? s.at(key).get<double>() : 0.0;
   };
   EXPECT_EQ(num("system.dma0.errors"), 0) << name;
-  const double setup = num("system.iommu0_driver.mmio_time") + num("system.iommu0_driver.pause_time");
+  const double setup =
+      num("system.iommu0_driver.mmio_time") + num("system.iommu0_driver.pause_time");
   const double active = num("system.dma0.active_time") - setup;
   EXPECT_GT(active, 0) << name;
   p.gbps = active > 0 ? num("system.dma0.bytes") * 8e3 / active : 0;  // bytes/ps -> Gb/s
@@ -142,15 +143,14 @@ TEST(PcieBenchIommu, ThroughputDropPerWindowMatchesThePublishedCurve) {
   csv << "window_bytes,published_drop_pct,off_gbps,on_gbps,drop_pct,superpage_gbps,"
          "superpage_drop_pct,on_p50_ns,iotlb_hit_rate\n";
   fmt::print("{:>7} | {:>9} | {:>8} | {:>8} | {:>9} | {:>9} | {:>5} | {:>12}\n", "window",
-             "published", "off Gb/s", "on Gb/s", "simulated", "superpage", "error",
-             "on p50 (ns)");
+             "published", "off Gb/s", "on Gb/s", "simulated", "superpage", "error", "on p50 (ns)");
   std::vector<double> drops;
   for (const Window& w : kWindows) {
     const std::string n = window_name(w.bytes);
     const Point off = run("off-" + n, {footprint(w.bytes)});
     const Point on = run("on-" + n, with(kIommuOn, {footprint(w.bytes)}));
-    const Point sp = run("sp-" + n, with(kIommuOn, {footprint(w.bytes),
-                                                     "devices.0.params.static_page=2MiB"}));
+    const Point sp =
+        run("sp-" + n, with(kIommuOn, {footprint(w.bytes), "devices.0.params.static_page=2MiB"}));
     ASSERT_GT(off.gbps, 0) << n;
     const double drop = drop_pct(on.gbps, off.gbps);
     const double sp_drop = drop_pct(sp.gbps, off.gbps);
@@ -161,8 +161,8 @@ TEST(PcieBenchIommu, ThroughputDropPerWindowMatchesThePublishedCurve) {
                w.published_drop ? fmt::format("{:+.1f}", drop - *w.published_drop) : "-",
                on.p50_ns);
     csv << fmt::format("{},{},{:.3f},{:.3f},{:.2f},{:.3f},{:.2f},{:.1f},{:.4f}\n", w.bytes,
-                       w.published_drop ? fmt::format("{:.0f}", *w.published_drop) : "",
-                       off.gbps, on.gbps, drop, sp.gbps, sp_drop, on.p50_ns, on.iotlb_hit);
+                       w.published_drop ? fmt::format("{:.0f}", *w.published_drop) : "", off.gbps,
+                       on.gbps, drop, sp.gbps, sp_drop, on.p50_ns, on.iotlb_hit);
     if (w.published_drop) {
       EXPECT_NEAR(drop, *w.published_drop, kDropTolerancePp) << n << ": drop in %";
     }
@@ -182,10 +182,11 @@ TEST(PcieBenchIommu, IotlbMissAddsThePublishedLatency) {
   const Point hit = run("lat-hit", with(kIommuOn, with(one, {footprint(4 * kKiB)})));
   const Point miss = run("lat-miss", with(kIommuOn, with(one, {footprint(64 * kMiB)})));
   const double added = miss.p50_ns - hit.p50_ns;
-  fmt::print("64 B read, median: IOTLB hit {:.0f} ns, miss {:.0f} ns: a miss adds {:.0f} ns "
-             "(published ~{:.0f}, {:+.0f} ns); hit rate {:.3f} / {:.3f}\n",
-             hit.p50_ns, miss.p50_ns, added, kPublishedMissNs, added - kPublishedMissNs,
-             hit.iotlb_hit, miss.iotlb_hit);
+  fmt::print(
+      "64 B read, median: IOTLB hit {:.0f} ns, miss {:.0f} ns: a miss adds {:.0f} ns "
+      "(published ~{:.0f}, {:+.0f} ns); hit rate {:.3f} / {:.3f}\n",
+      hit.p50_ns, miss.p50_ns, added, kPublishedMissNs, added - kPublishedMissNs, hit.iotlb_hit,
+      miss.iotlb_hit);
   EXPECT_LT(miss.iotlb_hit, 0.05) << "the 64 MiB window must miss";
   EXPECT_NEAR(added, kPublishedMissNs, kMissToleranceNs);
 }
@@ -194,11 +195,12 @@ TEST(PcieBenchIommu, BaselineMatchesThePublishedThroughputAndLatency) {
   const Point off = run("baseline", {footprint(64 * kMiB)});
   const Point all_miss = run("saturated", with(kIommuOn, {footprint(64 * kMiB)}));
   const double rate = all_miss.gbps * 1e9 / 8 / 64 / 1e6;  // M reads/s
-  fmt::print("IOMMU off: {:.2f} Gb/s (published {:.1f}, {:+.1f} %), median read {:.0f} ns "
-             "(published ~{:.0f}, {:+.1f} %); every read missing: {:.1f} M reads/s "
-             "(published ~19)\n",
-             off.gbps, kPublishedOffGbps, (off.gbps / kPublishedOffGbps - 1) * 100, off.p50_ns,
-             kPublishedReadNs, (off.p50_ns / kPublishedReadNs - 1) * 100, rate);
+  fmt::print(
+      "IOMMU off: {:.2f} Gb/s (published {:.1f}, {:+.1f} %), median read {:.0f} ns "
+      "(published ~{:.0f}, {:+.1f} %); every read missing: {:.1f} M reads/s "
+      "(published ~19)\n",
+      off.gbps, kPublishedOffGbps, (off.gbps / kPublishedOffGbps - 1) * 100, off.p50_ns,
+      kPublishedReadNs, (off.p50_ns / kPublishedReadNs - 1) * 100, rate);
   EXPECT_NEAR(off.gbps, kPublishedOffGbps, kPublishedOffGbps * kBaselineTolerance);
   EXPECT_NEAR(off.p50_ns, kPublishedReadNs, kPublishedReadNs * kBaselineTolerance);
   EXPECT_EQ(off.walks, 0) << "IOMMU off: no translation";
