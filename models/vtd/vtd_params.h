@@ -31,16 +31,15 @@ struct VtdIommuParams {
   CacheParams nested_s2{32, 4};      ///< second-stage translations of first-stage table pointers
   Latency cache_lookup = Latency::in_cycles(2);  ///< one lookup in any of the caches
   Latency walk_read = Latency::in_cycles(4);     ///< walker work per structure/table read
-  /// Latency of each structure/table read when the host's caches serve it (0: memory does)
-  Latency walk_mem_latency = Latency::ps(0);
-  Latency command = Latency::ns(100);           ///< GCMD command until GSTS acknowledges it
-  Latency reg_invalidation = Latency::ns(200);  ///< CCMD/IOTLB register invalidation to done
-  Latency desc_fetch = Latency::in_cycles(8);   ///< queue work per descriptor besides its read
-  Latency inv_context = Latency::ns(50);        ///< context- or PASID-cache invalidation
-  Latency inv_iotlb = Latency::ns(100);         ///< IOTLB / PASID-IOTLB invalidation
-  Latency inv_device_tlb = Latency::ns(1000);   ///< device-TLB invalidation round trip (ATS)
-  Latency inv_wait = Latency::ns(20);           ///< invalidation wait (besides its write)
-  Latency page_response = Latency::ns(100);     ///< page group response to the device
+  Latency walk_mem_latency = Latency::ps(0);     ///< table read served by host caches (0: memory)
+  Latency command = Latency::ns(100);            ///< GCMD command until GSTS acknowledges it
+  Latency reg_invalidation = Latency::ns(200);   ///< CCMD/IOTLB register invalidation to done
+  Latency desc_fetch = Latency::in_cycles(8);    ///< queue work per descriptor besides its read
+  Latency inv_context = Latency::ns(50);         ///< context- or PASID-cache invalidation
+  Latency inv_iotlb = Latency::ns(100);          ///< IOTLB / PASID-IOTLB invalidation
+  Latency inv_device_tlb = Latency::ns(1000);    ///< device-TLB invalidation round trip (ATS)
+  Latency inv_wait = Latency::ns(20);            ///< invalidation wait (besides its write)
+  Latency page_response = Latency::ns(100);      ///< page group response to the device
 
   template <class V>
   void visit(V& v) {
