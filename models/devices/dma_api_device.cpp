@@ -83,6 +83,7 @@ host::DmaApiParams api_params(const DmaApiDeviceParams& p, host::PtFormat format
   a.pte_cost = p.pte_cost.ps;
   a.fq_size = p.fq_size;
   a.fq_timeout = p.fq_timeout.ps;
+  a.static_page = p.static_page;
   a.iova.base = p.iova_base;
   a.iova.limit = p.iova_limit;
   a.iova.mag_size = p.mag_size;

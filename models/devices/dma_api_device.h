@@ -47,6 +47,7 @@ struct cfg::EnumNames<host::DmaPolicy> {
 /// DMA-API policy, costs and the shared driver's set-up. Costs are ESTIMATES (see
 /// docs/host.md); Linux constants are cited where a default is one.
 struct DmaApiDeviceParams {
+  static constexpr uint64_t kGranule = 4096;         ///< the DMA API's page (IOVA granule)
   host::DmaPolicy policy = host::DmaPolicy::strict;  ///< DMA-API policy of this device
   cfg::TimeValue map_cost{100'000};                  ///< software cost per map call
   cfg::TimeValue unmap_cost{100'000};                ///< software cost per unmap call
@@ -64,7 +65,8 @@ struct DmaApiDeviceParams {
   uint64_t pool_base = uint64_t{768} << 20;  ///< driver memory (the first device's wins)
   uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
   bool scalable = false;                     ///< VT-d: scalable mode
-  uint64_t late_every = 0;  ///< every Nth buffer is accessed again after its unmap (0: never)
+  uint64_t late_every = 0;   ///< every Nth buffer is accessed again after its unmap (0: never)
+  uint64_t static_page = 0;  ///< static: largest page the area is mapped with (0: any)
 
   template <class V>
   void visit(V& v) {
@@ -94,10 +96,17 @@ struct DmaApiDeviceParams {
     v.param("scalable", scalable, "VT-d: run the driver in scalable mode");
     v.param("late_every", late_every,
             "every Nth buffer is accessed again right after its unmap (0: never)");
+    v.param("static_page", static_page,
+            "static: largest page the buffer area is mapped with, e.g. 4KiB (Linux "
+            "intel_iommu=sp_off) or 2MiB; the area grows to whole pages (0: any the IOMMU "
+            "supports)",
+            Unit::bytes);
   }
   template <class C>
   void validate(C& c) const {
     if (iova_limit <= iova_base) c.fail("iova_limit", "must be above iova_base");
+    if (static_page != 0 && (static_page < kGranule || (static_page & (static_page - 1)) != 0))
+      c.fail("static_page", "must be 0 or a power of two of at least 4KiB");
   }
 };
 

@@ -102,7 +102,9 @@ void VtdIommu::charge(const pt::WalkLog& log, unsigned from, sc_core::sc_time& d
   if (from >= n) return;
   // The functional walk already read the entries; these reads give it the memory's latency and
   // bandwidth on the walker that is free first. They carry no DmaAttrs: memory counts them as
-  // the unit's own traffic.
+  // the unit's own traffic. With walk_mem_latency the tables are taken to be cache-resident
+  // (the CPU wrote them and the unit's reads are snooped): a fixed latency, no memory traffic.
+  const bool cached_walks = p_.walk_mem_latency.value != 0;
   const Tick now = to_ticks(sc_core::sc_time_stamp());
   const Tick ready = now + to_ticks(delay);
   walkers_.retire_before(now);
@@ -130,8 +132,12 @@ void VtdIommu::charge(const pt::WalkLog& log, unsigned from, sc_core::sc_time& d
     } else {
       ++st_->walk_reads;
     }
-    std::array<uint8_t, kPasidEntryBytes> buf;
-    bus_read(a.pa, buf.data(), size, local);
+    if (cached_walks) {
+      local += from_ticks(lat(p_.walk_mem_latency));
+    } else {
+      std::array<uint8_t, kPasidEntryBytes> buf;
+      bus_read(a.pa, buf.data(), size, local);
+    }
     local += from_ticks(lat(p_.walk_read));
   }
   const Tick end = now + to_ticks(local);

@@ -31,6 +31,7 @@ struct VtdIommuParams {
   CacheParams nested_s2{32, 4};      ///< second-stage translations of first-stage table pointers
   Latency cache_lookup = Latency::in_cycles(2);  ///< one lookup in any of the caches
   Latency walk_read = Latency::in_cycles(4);     ///< walker work per structure/table read
+  Latency walk_mem_latency = Latency::ps(0);     ///< table read served by host caches (0: memory)
   Latency command = Latency::ns(100);            ///< GCMD command until GSTS acknowledges it
   Latency reg_invalidation = Latency::ns(200);   ///< CCMD/IOTLB register invalidation to done
   Latency desc_fetch = Latency::in_cycles(8);    ///< queue work per descriptor besides its read
@@ -56,6 +57,10 @@ struct VtdIommuParams {
             "nested: second-stage translations of first-stage table pointers (tag: DID)");
     v.param("cache_lookup", cache_lookup, "latency of one cache lookup");
     v.param("walk_read", walk_read, "walker work per structure or table read (memory is extra)");
+    v.param("walk_mem_latency", walk_mem_latency,
+            "when non-zero: every structure or table read is served by the host's caches "
+            "(snooped, LLC-resident tables) in this time, without a memory access; 0: each read "
+            "goes to memory and costs its latency and bandwidth");
     v.param("command", command, "GCMD command until GSTS acknowledges it");
     v.param("reg_invalidation", reg_invalidation,
             "register-based invalidation (CCMD.ICC / IOTLB.IVT) until done");

@@ -60,10 +60,17 @@ std::string DmaApi::setup(uint16_t rid, uint64_t area_base, uint64_t area_size) 
            (d.why.empty() ? "" : " (" + d.why + ")");
   domain_ = d.id;
   if (p_.policy == DmaPolicy::static_map) {
-    // Everything the device will use, mapped once, 1:1.
-    if (drv_.map(domain_, area_base_, area_base_, area_size_, Prot{}) != Status::ok)
-      return "static: mapping the buffer area failed";
-    bus_.pause(p_.map_cost + (area_size_ / g) * p_.pte_cost);
+    // Everything the device will use, mapped once, 1:1. With static_page, one map call per page
+    // of that size, so no larger page is used (Linux intel_iommu=sp_off maps 4 KiB pages only).
+    const uint64_t pg = std::max(g, p_.static_page);
+    const uint64_t base = p_.static_page ? area_base_ / pg * pg : area_base_;
+    const uint64_t end =
+        p_.static_page ? (area_base_ + area_size_ + pg - 1) / pg * pg : area_base_ + area_size_;
+    const uint64_t step = p_.static_page ? pg : end - base;
+    for (uint64_t a = base; a < end; a += step)
+      if (drv_.map(domain_, a, a, step, Prot{}) != Status::ok)
+        return "static: mapping the buffer area failed";
+    bus_.pause(p_.map_cost + ((end - base) / g) * p_.pte_cost);
   }
   const Status s = drv_.attach(domain_, rid);
   if (s != Status::ok) return "attach: " + std::string(to_string(s));

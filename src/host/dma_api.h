@@ -45,6 +45,9 @@ struct DmaApiParams {
   Tick pte_cost = 10'000;            ///< per page mapped or unmapped (PTE stores)
   unsigned fq_size = 256;            ///< deferred: entries that force a flush (IOVA_FQ_SIZE)
   Tick fq_timeout = 10'000'000'000;  ///< deferred: flush this long after the oldest entry
+  /// static: largest page the area is mapped with, a power of two of at least the granule; the
+  /// area is widened to whole pages of this size (0: any size the IOMMU supports, as Linux does)
+  uint64_t static_page = 0;
   IovaParams iova;
 };
 

@@ -137,6 +137,31 @@ TEST(VtdModel, WithoutPagingStructureCacheEveryWalkReadsEveryLevel) {
   EXPECT_EQ(stat(pf, "walk_reads"), 8u);
 }
 
+TEST(VtdModel, CacheServedWalkReadsTakeWalkMemLatencyAndLeaveMemoryAlone) {
+  // Lookups and walker work free, so a miss costs its six reads and nothing else.
+  constexpr Tick kWalkMem = 30'000;
+  Platform pf(test::platform_config(
+      config(", walk_mem_latency: 30ns, walk_read: 0cycles, cache_lookup: 0cycles")));
+  legacy_tables(pf);
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  Unit u{pf, pf.mmio_base("iommu0")};
+  sc_core::sc_time miss, hit;
+  ASSERT_TRUE(test::run_thread([&] {
+    u.enable();
+    std::vector<uint8_t> buf(8);
+    const DmaResult a = read_dma(*port, 0x1000, buf);
+    const DmaResult b = read_dma(*port, 0x1000, buf);
+    ASSERT_TRUE(a.ok() && b.ok());
+    miss = a.latency;
+    hit = b.latency;
+  }));
+  EXPECT_EQ(stat(pf, "structure_reads"), 2u);
+  EXPECT_EQ(stat(pf, "walk_reads"), 4u);
+  EXPECT_EQ(to_ticks(miss) - to_ticks(hit), 6 * kWalkMem);
+  // Only the two data reads reached memory.
+  EXPECT_EQ(test::counter(pf.stats(), "memory.reads"), 2u);
+}
+
 TEST(VtdModel, IdenticalMissesInFlightAreMerged) {
   Platform pf(test::platform_config(config()));
   legacy_tables(pf);

@@ -128,6 +128,38 @@ TEST(DmaApi, StaticMapsTheAreaOnceAndNeverInvalidates) {
   EXPECT_EQ(f.api.counts().map_errors, 1u);
 }
 
+TEST(DmaApi, StaticPageMapsTheAreaInWholePagesOfThatSize) {
+  // 4 KiB pages: one map call per page, so the driver cannot use a superpage.
+  {
+    FakeBus bus;
+    FakeDriver drv(bus, true);
+    DmaApiParams p = params(DmaPolicy::static_map);
+    p.static_page = 4096;
+    DmaApi api(drv, bus, p);
+    ASSERT_EQ(api.setup(0x100, 0x1000'0000, 64 << 10), "");
+    ASSERT_EQ(drv.count("map"), 16u);
+    for (size_t i = 0; i < 16; ++i) {
+      EXPECT_EQ(drv.calls[1 + i].iova, 0x1000'0000u + i * 4096);
+      EXPECT_EQ(drv.calls[1 + i].size, 4096u);
+    }
+  }
+  // 2 MiB pages: a 64 KiB area in the middle of a 2 MiB page maps that whole page.
+  {
+    FakeBus bus;
+    FakeDriver drv(bus, true);
+    DmaApiParams p = params(DmaPolicy::static_map);
+    p.static_page = uint64_t{2} << 20;
+    DmaApi api(drv, bus, p);
+    ASSERT_EQ(api.setup(0x100, 0x1010'0000, 64 << 10), "");
+    ASSERT_EQ(drv.count("map"), 1u);
+    EXPECT_EQ(drv.calls[1].iova, 0x1000'0000u);
+    EXPECT_EQ(drv.calls[1].size, uint64_t{2} << 20);
+    // The range check still covers the device's own area only.
+    EXPECT_TRUE(api.map(0x1010'0000, 64));
+    EXPECT_FALSE(api.map(0x1000'0000, 64));
+  }
+}
+
 TEST(DmaApi, StrictInvalidatesEachUnmapBeforeTheIovaIsReused) {
   Fixture f(DmaPolicy::strict);
   ASSERT_EQ(f.api.setup(0x100, 0x1000'0000, 1 << 20), "");
