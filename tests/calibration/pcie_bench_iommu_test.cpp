@@ -9,11 +9,7 @@
 // override the preset's header gives), one process per simulation. The window sweep's table is
 // printed and written to the build directory (pcie_bench_iommu.csv) for
 // scripts/plot_calibration_iommu.py; docs/calibration.md holds the comparison.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -24,7 +20,7 @@
 
 #include <fmt/format.h>
 
-extern char** environ;
+#include "tests/support/run_process.h"
 
 namespace isim {
 namespace {
@@ -88,21 +84,8 @@ Point run(const std::string& name, const std::vector<std::string>& sets) {
     args.push_back("--set");
     args.push_back(s);
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
   const std::string log = (out / "log.txt").string();
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  const bool ok =
-      rc == 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const bool ok = test::run_process(std::move(args), log) == 0;
   EXPECT_TRUE(ok) << name << ": iommu-sim failed, see " << log;
   Point p;
   if (!ok) return p;

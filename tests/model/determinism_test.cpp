@@ -1,9 +1,6 @@
 // DESIGN principle 5: one config and one seed give byte-identical statistics. Each run is a
 // separate `iommu-sim run` process, as a user or a sweep would start it.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -14,7 +11,7 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "tests/support/run_process.h"
 
 namespace isim {
 namespace {
@@ -56,23 +53,7 @@ int run_sim(const fs::path& out, const std::vector<std::string>& extra = {}) {
   fs::create_directories(out);
   std::vector<std::string> args = {ISIM_SIM_BINARY, "run", kDefaultConfig, "--out", out.string()};
   args.insert(args.end(), extra.begin(), extra.end());
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  const std::string log = (out / "log.txt").string();
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) return -1;
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
-  return WEXITSTATUS(status);
+  return test::run_process(std::move(args), (out / "log.txt").string());
 }
 
 /// Runs the simulator into `dir`/`name` and returns that directory; fails the test on a
