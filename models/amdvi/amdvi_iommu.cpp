@@ -426,15 +426,19 @@ Result AmdviIommu::translate(const Request& req, sc_core::sc_time& delay) {
     np = iotlb_probes(probes);
     if (const auto hit = probe(); hit && hit.value->perms.has(want)) return serve(hit);
   }
-  // The walk takes a walker for as long as its reads and work last.
+  // The walk takes a walker for as long as its reads and work last; its reads go to memory
+  // from when the first walker is free, not before the request has arrived.
   ++walks_;
-  sc_core::sc_time walk = sc_core::SC_ZERO_TIME;
+  const Tick now = to_ticks(sc_core::sc_time_stamp());
+  walkers_.retire_before(now);
+  const sc_core::sc_time begin = from_ticks(walkers_.first_free(ready) - now);
+  sc_core::sc_time walk = begin;
   r = gn ? walk_guest(ctx, rt.pasid, req, walk) : walk_host(ctx, req, walk);
-  walkers_.retire_before(to_ticks(sc_core::sc_time_stamp()));
-  const Tick start = walkers_.acquire(ready, to_ticks(walk));
-  inflight_.start(flight, start + to_ticks(walk), ready);
-  delay += from_ticks(start - ready) + walk;
-  walk_time_.record(to_ticks(walk));
+  const Tick length = to_ticks(walk - begin);
+  const Tick start = walkers_.acquire(ready, length);
+  inflight_.start(flight, start + length, ready);
+  delay += from_ticks(start - ready + length);
+  walk_time_.record(length);
   walker_wait_.record(start - ready);
   const bool zero_answer = r.ok() && r.tr.perms == pt::Perms::none();
   if (r.ok() && cacheable(r.tr.type) && !zero_answer) {
