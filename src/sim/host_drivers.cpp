@@ -28,6 +28,7 @@ void register_host_drivers() {
   host::register_driver("smmuv3", host::PtFormat::arm_lpae_s1,
                         [](host::HostBus& bus, const host::DriverSetup& s) {
                           smmuv3::AdapterOptions o;
+                          o.ats = s.ats;
                           o.driver.pool_base = s.pool_base;
                           o.driver.pool_limit = s.pool_limit;
                           return std::make_unique<smmuv3::Smmuv3HostAdapter>(bus, o);
