@@ -255,14 +255,6 @@ TceHostAdapter::Pe* TceHostAdapter::pe_of(uint16_t rid) {
   if (auto it = pes_.find(info->pe); it != pes_.end()) return &it->second;
   Pe pe;
   pe.info = *info;
-  // A partition owns its PEs: anything but the default window alone (a DDW left by kexec or an
-  // earlier user, or the default window removed) is undone with a reset to the boot windows.
-  if (info->ddw && info->ddw_reset) {
-    const auto q = query(*info);
-    if (q && q->available != kWindowsPerPe - 1)
-      call(true, "ibm,reset-pe-dma-window",
-           {info->config_addr, hi32(info->buid), lo32(info->buid)});
-  }
   return &pes_.emplace(info->pe, pe).first->second;
 }
 
@@ -324,9 +316,23 @@ bool TceHostAdapter::clear(uint64_t liobn, const Geometry& g,
 }
 
 bool TceHostAdapter::create_ddw(Pe& pe, const Geometry& g) {
-  const PaprResult r =
-      call(true, "ibm,create-pe-dma-window",
-           {pe.info.config_addr, hi32(pe.info.buid), lo32(pe.info.buid), g.page_lg2, g.window_lg2});
+  auto create = [&] {
+    return call(
+        true, "ibm,create-pe-dma-window",
+        {pe.info.config_addr, hi32(pe.info.buid), lo32(pe.info.buid), g.page_lg2, g.window_lg2});
+  };
+  PaprResult r = create();
+  if (!ok(r) && pe.info.ddw_reset) {
+    // No free TVE although the driver made no DDW here: one was left by an earlier user (kexec,
+    // firmware). A partition owns its PEs: reset them to the boot windows and try once more.
+    const auto q = query(pe.info);
+    if (q && q->available == 0 &&
+        ok(call(true, "ibm,reset-pe-dma-window",
+                {pe.info.config_addr, hi32(pe.info.buid), lo32(pe.info.buid)}))) {
+      ++acounts_.window_gaps;
+      r = create();
+    }
+  }
   if (!ok(r) || r.rets.size() < kCreateOuts) return false;
   pe.ddw = true;
   pe.ddw_liobn = r.rets[1];

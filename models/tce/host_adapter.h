@@ -31,9 +31,10 @@
 // stored (over the old ones in place when both use the same window, or into a DDW created in
 // the free slot), then the old domain's leftovers are cleared and a DDW it used is removed in
 // one call. A DMA therefore always finds the old or the new translation of an address mapped
-// in both, and the new domain is complete before the old one starts to go. The one exception:
+// in both, and the new domain is complete before the old one starts to go. The exceptions:
 // replacing a DDW by a DDW of another geometry, with no free slot, removes the old window before
-// the new one exists (counted in `window_gaps`).
+// the new one exists; so does resetting a PE whose DDW slot an earlier user left taken (both
+// counted in `window_gaps`).
 #pragma once
 
 #include <cstdint>
@@ -71,7 +72,7 @@ struct AdapterCounts {
   uint64_t h_stuff_tce = 0;
   uint64_t rtas_calls = 0;
   uint64_t call_errors = 0;  ///< calls that returned a failure status
-  uint64_t window_gaps = 0;  ///< attaches that removed a DDW before its successor existed
+  uint64_t window_gaps = 0;  ///< a DDW removed (or the PE reset) before its successor existed
   Tick call_time = 0;        ///< time blocked in hcalls and RTAS calls
 };
 
@@ -128,7 +129,7 @@ class TceHostAdapter final : public host::IommuDriver {
   bool uses_ddw(const Domain& d) const;
   PaprResult call(bool rtas, std::string_view name, std::initializer_list<uint64_t> args);
   std::optional<Query> query(const PaprDmaInfo& info);
-  /// The PE of `rid`, set up on first use; nullptr when firmware describes no DMA for it.
+  /// The PE of `rid` (recorded on first use); nullptr when firmware describes no DMA for it.
   Pe* pe_of(uint16_t rid);
   uint64_t liobn(const Pe& pe, const Geometry& g) const;
   /// Stores `tces` (window index -> TCE) into a PE's window, run by run.

@@ -402,6 +402,23 @@ TEST(TceAdapter, FunctionsOfOnePeMoveTogetherAndADomainSpansPes) {
   EXPECT_TRUE(f.part.dma(0x3000, false, 0x0100).ok());
 }
 
+TEST(TceAdapter, ALeftoverDdwIsResetAwayWhenADomainNeedsTheSlot) {
+  Fixture f;
+  // An earlier user (a kexec'd kernel) left a DDW on the PE.
+  const uint64_t cfg = config_addr_of_rid(kRid);
+  const uint64_t create[] = {cfg, test::kBuidHi, test::kBuidLo, 12, 32};
+  ASSERT_EQ(f.part.rtas("ibm,create-pe-dma-window", create).rets.at(0), 0u);
+  ASSERT_TRUE(f.part.windows().slot[1].enabled);
+  const host::DomainId d = f.alloc(paging(uint64_t{1} << 32, 16));
+  ASSERT_EQ(f.drv.map(d, kDdwBase, 0x1000'0000, 0x10000, {}), Status::ok);
+  ASSERT_EQ(f.drv.attach(d, kRid), Status::ok);
+  EXPECT_EQ(f.drv.adapter_counts().window_gaps, 1u);
+  EXPECT_EQ(f.part.windows().slot[1].page_lg2(), 16u);
+  EXPECT_EQ(f.part.dma(kDdwBase + 0x123).out, 0x1000'0123u);
+  // The failed create is the only call that returned an error.
+  EXPECT_EQ(f.drv.adapter_counts().call_errors, 1u);
+}
+
 /// The DMA API over the adapter: each policy's DMA addresses translate while mapped; strict
 /// and deferred unmaps are blocked at once (no stale window: the hcalls kill).
 class TceDmaApi : public testing::TestWithParam<host::DmaPolicy> {};
