@@ -160,7 +160,8 @@ bool SwqDevice::set_up_host() {
     const host::DomainResult bare = amd_drv->alloc_domain(v2);
     if (bare.status != host::Status::ok || amd_drv->attach(bare.id, rid()) != host::Status::ok)
       return false;
-    bind = [&](unsigned i, const Client& c) {
+    // `v2` by value: this block's locals are gone when bind runs.
+    bind = [&, v2](unsigned i, const Client& c) {
       const host::DomainResult d = amd_drv->alloc_domain(v2);
       if (d.status != host::Status::ok) return false;
       const host::Prot ro{true, false}, rw{true, true};
