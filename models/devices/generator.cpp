@@ -10,6 +10,7 @@
 #include "base/rng.h"
 #include "hw/sc_time_util.h"
 #include "sim/build_context.h"
+#include "sim/config_error.h"
 #include "sim/registry.h"
 
 namespace isim {
@@ -74,6 +75,15 @@ Generator::Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildC
                                         active_time_.value());
                   });
   end_time_ = from_ticks(ctx.config.sim.duration.ps);
+  if (p.driver.enabled) {
+    for (const ComponentSpec& d : ctx.config.devices) {
+      if (d.type == "generator" && d.iommu == spec.iommu && d.name != spec.name &&
+          params_as<GeneratorParams>(d.params).driver.enabled)
+        throw cfg::ConfigError(spec.name + ": generator '" + d.name + "' runs a host driver on '" +
+                               spec.iommu + "' too; one driver per IOMMU");
+    }
+    mapping_ = std::make_unique<StaticMapping>(spec, p.driver, p.ats.enabled, ctx);
+  }
   if (p.ats.enabled) {
     ats_ = p.ats;
     CacheParams geo = p.ats.atc;
@@ -142,7 +152,12 @@ void Generator::run() {
   // Loosely timed with temporal decoupling: the thread runs ahead of the kernel by up to one
   // quantum (`local`), then yields. Times are picosecond Ticks: this loop runs once per DMA
   // and sc_time arithmetic and kernel-time queries are measurable there.
-  if (w_.start.ps) sc_core::wait(from_ticks(w_.start.ps));
+  if (mapping_) {
+    run_error_ = mapping_->setup(rid(), w_.base, w_.footprint);
+    if (!run_error_.empty()) return;
+  }
+  const Tick now = to_ticks(sc_core::sc_time_stamp());
+  if (w_.start.ps > now) sc_core::wait(from_ticks(w_.start.ps - now));
   const Tick quantum = to_ticks(tlm_utils::tlm_quantumkeeper::get_global_quantum());
   const Tick end = to_ticks(end_time_);
   Tick base = to_ticks(sc_core::sc_time_stamp());  // kernel time at the last synchronisation

@@ -10,6 +10,10 @@
 // invalidation requests drop ATC entries. A request the ATC cannot serve (translation denied,
 // not cacheable, or crossing the translated page) goes untranslated, as a device falls back
 // when it may.
+//
+// With `driver.enabled` a host driver (static_mapping.h) maps the buffer 1:1 through the
+// IOMMU's domain-API adapter and attaches the function (with ATS where the adapter enables it)
+// before the first request; a failure ends the run with an error.
 #pragma once
 
 #include <memory>
@@ -19,6 +23,7 @@
 #include "models/devices/address_pattern.h"
 #include "models/devices/completion_queue.h"
 #include "models/devices/device_tlb.h"
+#include "models/devices/static_mapping.h"
 
 namespace isim {
 
@@ -62,11 +67,14 @@ struct AtsDeviceParams {
 };
 
 struct GeneratorParams {
-  AtsDeviceParams ats;  ///< ATS and the device TLB
+  AtsDeviceParams ats;         ///< ATS and the device TLB
+  StaticMappingParams driver;  ///< a host driver mapping the buffer before the first request
 
   template <class V>
   void visit(V& v) {
     v.group("ats", ats, "ATS: device TLB and translation requests");
+    v.group("driver", driver,
+            "host driver of the IOMMU's type mapping the buffer 1:1 (ATS enabled with ats)");
   }
 };
 
@@ -158,6 +166,7 @@ class Generator final : public DeviceBase {
   Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildContext& ctx);
 
   Tick ats_invalidate(const AtsInvalidation& inv, Tick now) override;
+  std::string run_error() const override { return run_error_; }
 
  private:
   void run() override;
@@ -188,6 +197,9 @@ class Generator final : public DeviceBase {
   stats::Counter* translation_denied_ = nullptr;
   stats::Counter* untranslated_fallbacks_ = nullptr;
   std::unique_ptr<stats::Group> ats_group_;
+  // The host driver mapping the buffer (when params.driver.enabled), and why it failed.
+  std::unique_ptr<StaticMapping> mapping_;
+  std::string run_error_;
 };
 
 void register_generator();

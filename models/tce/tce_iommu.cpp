@@ -81,6 +81,7 @@ TceIommu::TceIommu(const ComponentSpec& spec, const TceIommuParams& p, BuildCont
     : IommuBase(spec.name.c_str(), ctx.stats),
       p_(p),
       table_pool_(pool_base(ctx, p), ctx.config.memory.size),
+      partition_mem_end_(pool_base(ctx, p)),
       pes_(p.pe_rid_shift, p.liobn_base, default_window(p)),
       translator_(pes_, ctx.memory, tce::TranslatorOptions{p.freeze_on_error}),
       cache_(seeded(p.tce_cache, ctx.config.sim.seed, spec.name)),
@@ -118,7 +119,7 @@ TceIommu::TceIommu(const ComponentSpec& spec, const TceIommuParams& p, BuildCont
   hc.ddw_max_tces = p.ddw_max_tces;
   hc.max_levels = p.max_levels;
   hc.table_level_bits = p.table_level_bits;
-  hc.partition_mem_end = pool_base(ctx, p);
+  hc.partition_mem_end = partition_mem_end_;
   hc.query_out_ext = p.query_out_ext;
   hv_ = std::make_unique<tce::TceHypervisor>(pes_, ctx.memory, table_pool_, hc,
                                              [this](const tce::TceKill& k) { apply_kill(k); });
@@ -325,6 +326,19 @@ PaprResult TceIommu::hcall(std::string_view name, std::span<const uint64_t> args
       lat(p_.hcall_entry) + out.tces_written * lat(p_.per_tce) + out.kills * lat(p_.tce_kill);
   if (in_sc_thread()) sc_core::wait(from_ticks(cost));
   return PaprResult{out.rets, true};
+}
+
+std::optional<PaprDmaInfo> TceIommu::dma_info(uint16_t rid) const {
+  PaprDmaInfo i;
+  i.pe = pes_.pe_of(rid);
+  i.config_addr = tce::config_addr_of_rid(rid);
+  i.buid = p_.buid;
+  i.liobn = pes_.liobn(i.pe, 0);
+  i.window_base = tce::window_base(0);
+  i.window_size = p_.default_window_size;
+  i.page_lg2 = log2_exact(p_.default_page_size);
+  i.memory_size = partition_mem_end_;
+  return i;
 }
 
 PaprResult TceIommu::rtas(std::string_view name, std::span<const uint64_t> args) {

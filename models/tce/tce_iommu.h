@@ -128,6 +128,9 @@ class TceIommu final : public IommuBase, public PaprInterface {
 
   PaprResult hcall(std::string_view name, std::span<const uint64_t> args) override;
   PaprResult rtas(std::string_view name, std::span<const uint64_t> args) override;
+  /// What firmware would put in the device tree for `rid`: its PE, the default window
+  /// (LIOBN, bus 0, size), the BUID, partition memory (below the table pool), every call offered.
+  std::optional<PaprDmaInfo> dma_info(uint16_t rid) const override;
 
  private:
   using Key = PageKey<tce::CacheTag>;
@@ -146,6 +149,7 @@ class TceIommu final : public IommuBase, public PaprInterface {
 
   TceIommuParams p_;
   PhysAllocator table_pool_;
+  uint64_t partition_mem_end_;  ///< partition memory is [0, this); the table pool lies above
   tce::PeMap pes_;
   tce::TceTranslator translator_;
   std::unique_ptr<tce::TceHypervisor> hv_;

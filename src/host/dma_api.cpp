@@ -59,6 +59,16 @@ std::string DmaApi::setup(uint16_t rid, uint64_t area_base, uint64_t area_size) 
     return std::string(to_string(req.type)) + " domain: " + std::string(to_string(d.status)) +
            (d.why.empty() ? "" : " (" + d.why + ")");
   domain_ = d.id;
+  dma_offset_ = d.dma_offset;
+  if (d.aperture_size != 0 && p_.policy != DmaPolicy::passthrough) {
+    // dma-iommu (iommu_dma_init_domain): IOVAs come from the domain's aperture only.
+    IovaParams ip = p_.iova;
+    ip.base = std::max(ip.base, d.aperture_base);
+    ip.limit = std::min(ip.limit, d.aperture_base + d.aperture_size);
+    if (ip.limit <= ip.base)
+      return "the domain's aperture does not overlap the IOVA range [iova_base, iova_limit)";
+    iova_ = IovaAllocator(ip);
+  }
   if (p_.policy == DmaPolicy::static_map) {
     // Everything the device will use, mapped once, 1:1. With static_page, one map call per page
     // of that size, so no larger page is used (Linux intel_iommu=sp_off maps 4 KiB pages only).
@@ -88,7 +98,7 @@ std::optional<uint64_t> DmaApi::map(uint64_t pa, uint64_t size, Prot prot) {
   std::optional<uint64_t> out;
   switch (p_.policy) {
     case DmaPolicy::passthrough:
-      out = pa;
+      out = pa + dma_offset_;
       break;
     case DmaPolicy::static_map:
       if (pa >= area_base_ && size <= area_size_ && pa - area_base_ <= area_size_ - size) out = pa;

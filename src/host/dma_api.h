@@ -2,7 +2,8 @@
 // over drivers/iommu/dma-iommu.c), with the policy chosen per device:
 //
 //   passthrough  identity domain (hardware pass-through): the DMA address is the physical
-//                address; no tables, no invalidation (Linux iommu.passthrough=1)
+//                address (plus the domain's dma_offset: a TCE direct window); no map or unmap
+//                calls, no invalidation (Linux iommu.passthrough=1)
 //   static       a paging domain mapped once at set-up, 1:1 over the device's buffer area;
 //                map/unmap only check the range (a driver that pre-maps its pool)
 //   strict       per buffer: IOVA alloc + map; unmap clears the tables and waits for the IOTLB
@@ -118,6 +119,7 @@ class DmaApi {
   DriverLock* lock_;
   IovaAllocator iova_;
   DomainId domain_ = 0;
+  uint64_t dma_offset_ = 0;  ///< passthrough: DMA address of physical address 0
   uint64_t area_base_ = 0;
   uint64_t area_size_ = 0;
   std::map<uint64_t, uint64_t> live_;  ///< strict/deferred: iova -> mapped bytes (page-rounded)

@@ -20,6 +20,9 @@ struct DriverSetup {
   uint64_t pool_base = 0;   ///< driver memory (tables, queues) starts here
   uint64_t pool_limit = 0;  ///< ... and ends below here
   bool scalable = false;    ///< VT-d: run in scalable mode (ignored elsewhere)
+  /// Enable ATS for the functions it attaches where the adapter can (SMMUv3: STE.EATS when
+  /// IDR0.ATS); the others leave ATS off, so translation requests are refused.
+  bool ats = false;
 };
 
 using DriverFactory = std::function<std::unique_ptr<IommuDriver>(HostBus&, const DriverSetup&)>;

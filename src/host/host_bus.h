@@ -1,9 +1,9 @@
 // The one way host software (drivers, the DMA API, hypervisors) reaches hardware: register
-// accesses to one named IOMMU, CPU loads and stores of the tables and descriptors it keeps in
-// memory, and time passing while it polls. Pure C++ so drivers stay unit-testable; the
-// SystemC implementation (sc_host_bus.h) sends register accesses through the platform's CPU
-// port and the system bus, so every MMIO costs bus time, and is handed to devices through
-// BuildContext::host.
+// accesses to one named IOMMU (or, in a PAPR partition, hypervisor calls to it), CPU loads and
+// stores of the tables and descriptors it keeps in memory, and time passing while it polls. Pure
+// C++ so drivers stay unit-testable; the SystemC implementation (sc_host_bus.h) sends register
+// accesses through the platform's CPU port and the system bus, so every MMIO costs bus time, and is
+// handed to devices through BuildContext::host.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,10 @@
 
 #include "base/time.h"
 #include "hw/phys_mem.h"
+
+namespace isim {
+class PaprInterface;
+}
 
 namespace isim::host {
 
@@ -36,6 +40,9 @@ class HostBus {
   virtual void pause(Tick ps) = 0;
   /// Current simulated time.
   virtual Tick now() const = 0;
+  /// The IOMMU's hypervisor interface when software reaches it through one (a PAPR partition
+  /// programs a TCE bridge with hcalls and RTAS calls, not registers), else null.
+  virtual PaprInterface* papr() { return nullptr; }
 
   const HostBusCounts& counts() const { return counts_; }
 

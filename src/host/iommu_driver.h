@@ -83,12 +83,25 @@ struct DomainRequest {
   /// Nested, SMMUv3 (iommu_hwpt_arm_smmuv3, the guest's STE): `s1_root` is the guest's linear
   /// CD table (an IPA) and this its SubstreamID bits (S1CDMax; 0: a single CD).
   unsigned s1_pasid_bits = 0;
+  /// Paging, TCE only (VFIO_IOMMU_SPAPR_TCE_CREATE window_size / page_shift): the IOVA space
+  /// and IO page size the domain needs; 0 takes the default window's. A window larger than the
+  /// default one, or another page size, is a Dynamic DMA Window. Other drivers' tables span
+  /// their format's whole input range with every page size it has, and ignore both.
+  uint64_t aperture = 0;
+  unsigned page_lg2 = 0;
 };
 
 struct DomainResult {
   Status status = Status::invalid;
   DomainId id = 0;
   std::string why;  ///< for a refusal: what the hardware lacks
+  /// Paging: the IOVA range the domain translates (Linux iommu_domain_geometry); size 0: the
+  /// format's whole input range.
+  uint64_t aperture_base = 0;
+  uint64_t aperture_size = 0;
+  /// Identity: DMA address = physical address + this (a TCE direct window above the default
+  /// window, Linux's dma_offset); 0 elsewhere.
+  uint64_t dma_offset = 0;
 };
 
 struct Prot {

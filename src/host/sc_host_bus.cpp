@@ -31,6 +31,13 @@ void ScHostBus::pause(Tick ps) {
   counts_.pause_time += ps;
 }
 
+std::unique_ptr<HostBus> ScHostBusFactory::open(const std::string& iommu, Tick cpu_overhead) {
+  const uint64_t base = mmio_base_(iommu);
+  // IOMMU modules are named after their config entry, at the top level.
+  auto* papr = dynamic_cast<PaprInterface*>(sc_core::sc_find_object(iommu.c_str()));
+  return std::make_unique<ScHostBus>(cpu_, mem_, base, cpu_overhead, papr);
+}
+
 Tick ScHostBus::now() const {
   return to_ticks(sc_core::sc_time_stamp());
 }

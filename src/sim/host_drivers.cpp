@@ -3,6 +3,7 @@
 #include "host/driver_registry.h"
 #include "models/amdvi/host_adapter.h"
 #include "models/smmuv3/host_adapter.h"
+#include "models/tce/host_adapter.h"
 #include "models/vtd/host_adapter.h"
 
 namespace isim {
@@ -27,9 +28,18 @@ void register_host_drivers() {
   host::register_driver("smmuv3", host::PtFormat::arm_lpae_s1,
                         [](host::HostBus& bus, const host::DriverSetup& s) {
                           smmuv3::AdapterOptions o;
+                          o.ats = s.ats;
                           o.driver.pool_base = s.pool_base;
                           o.driver.pool_limit = s.pool_limit;
                           return std::make_unique<smmuv3::Smmuv3HostAdapter>(bus, o);
+                        });
+  // A pseries partition's driver: the bus's PAPR interface, the default window's TCE tables.
+  host::register_driver("tce", host::PtFormat::tce,
+                        [](host::HostBus& bus, const host::DriverSetup& s) {
+                          tce::AdapterOptions o;
+                          o.pool_base = s.pool_base;
+                          o.pool_limit = s.pool_limit;
+                          return std::make_unique<tce::TceHostAdapter>(bus, o);
                         });
 }
 

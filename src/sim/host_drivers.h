@@ -4,7 +4,7 @@
 
 namespace isim {
 
-/// Registers the VT-d and AMD-Vi adapters (idempotent).
+/// Registers the VT-d, AMD-Vi, SMMUv3 and TCE adapters (idempotent).
 void register_host_drivers();
 
 }  // namespace isim
