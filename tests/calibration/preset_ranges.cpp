@@ -44,12 +44,12 @@ const char* const kVtdMgaw =
     "VT-d 11.4.2 CAP.MGAW and CAP.SAGAW: the guest address width "
     "cannot exceed the widest supported second-stage table";
 const char* const kVtdMamv =
-    "VT-d 11.4.2 CAP.MAMV with CAP.PSI, 6.5.2.3 (IOTLB invalidate AM): "
+    "VT-d 11.4.2 CAP.MAMV with CAP.PSI, 6.5 (page-selective IOTLB invalidation, AM): "
     "a mask cannot cover more than the guest address space";
 const char* const kVtdDt =
     "VT-d 11.4.3 ECAP.DT, 6.5.2.5: device-TLB invalidations exist only "
     "as queued-invalidation descriptors (ECAP.QI)";
-const char* const kVtdEim = "VT-d 11.4.3 ECAP.EIM: reported only with ECAP.IR";
+const char* const kVtdEim = "VT-d 11.4.3 ECAP.EIM: valid only when ECAP.IR is set";
 // AMD I/O Virtualization Technology (IOMMU) Specification, 48882.
 const char* const kAmdEfr =
     "AMD 48882 3.4.6 (MMIO 0x30 EFR: HATS 11b, GATS 1xb reserved; "
