@@ -47,7 +47,7 @@ const char* const kVtdMamv =
     "VT-d 11.4.2 CAP.MAMV with CAP.PSI, 6.5 (page-selective IOTLB invalidation, AM): "
     "a mask cannot cover more than the guest address space";
 const char* const kVtdDt =
-    "VT-d 11.4.3 ECAP.DT, 6.5.2.5: device-TLB invalidations exist only "
+    "VT-d 11.4.3 ECAP.DT, 6.5: device-TLB invalidations exist only "
     "as queued-invalidation descriptors (ECAP.QI)";
 const char* const kVtdEim = "VT-d 11.4.3 ECAP.EIM: valid only when ECAP.IR is set";
 // AMD I/O Virtualization Technology (IOMMU) Specification, 48882.
