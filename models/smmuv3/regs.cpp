@@ -61,6 +61,8 @@ std::vector<std::pair<std::string, std::string>> IdParams::problems() const {
   if (variant > 0xf) fail("variant", "IIDR.Variant is 4 bits");
   if (revision > 0xf) fail("revision", "IIDR.Revision is 4 bits");
   if (arch_minor > 4) fail("arch_minor", "AIDR.ArchMinorRev is 0..4 (SMMUv3.0-3.4)");
+  // 6.3.4: range invalidation and the TTL hint came with SMMUv3.2; earlier versions have no RIL.
+  if (ril && arch_minor < 2) fail("ril", "IDR3.RIL needs SMMUv3.2 or later (arch_minor >= 2)");
   if (stall_max > 0xffff) fail("stall_max", "IDR5.STALL_MAX is 16 bits");
   return out;
 }

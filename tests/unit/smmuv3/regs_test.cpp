@@ -60,6 +60,19 @@ TEST(SmmuRegs, ProblemsNameTheKey) {
   EXPECT_EQ(pr[1].first, "oas_bits");
 }
 
+TEST(SmmuRegs, RangeInvalidationNeedsSmmuV32) {
+  IdParams p;
+  p.arch_minor = 1;  // SMMUv3.1 with the default RIL = 1
+  const auto pr = p.problems();
+  ASSERT_EQ(pr.size(), 1u);
+  EXPECT_EQ(pr[0].first, "ril");
+  p.ril = false;
+  EXPECT_TRUE(p.problems().empty());
+  p.arch_minor = 2;
+  p.ril = true;
+  EXPECT_TRUE(p.problems().empty());
+}
+
 struct KeyCollector {
   std::vector<std::string> keys;
   template <class T>
