@@ -47,6 +47,13 @@ std::shared_ptr<SharedHostDriver> SharedHostDriver::of(const ComponentSpec& devi
   std::vector<host::DriverRequest> reqs;
   for (const ComponentSpec& d : ctx.config.devices) {
     if (d.iommu != device.iommu) continue;
+    // These bring the unit up with a driver of their own (a DMA engine's kernel driver with its
+    // interrupt and page-request paths): two drivers would each reset the hardware.
+    if (d.type == "amdvi-host" || d.type == "smmuv3-host")
+      throw cfg::ConfigError(fmt::format(
+          "{}: IOMMU '{}' is driven by the {} device '{}', which runs a driver of its own; "
+          "put {} behind another IOMMU",
+          device.name, device.iommu, d.type, d.name, device.name));
     auto it = users().find(d.type);
     if (it == users().end()) continue;
     if (auto r = it->second(d)) reqs.push_back(std::move(*r));

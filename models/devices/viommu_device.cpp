@@ -10,6 +10,7 @@
 #include "host/driver_registry.h"
 #include "hw/sc_time_util.h"
 #include "models/devices/shared_host_driver.h"
+#include "models/smmuv3/cd.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "sim/registry.h"
@@ -19,6 +20,30 @@ namespace isim {
 namespace {
 
 constexpr unsigned kPageLg2 = 12;
+
+// The guest SMMUv3 driver's stage 1 (Linux arm_smmu_make_s1_cd): 48-bit VA, 4 KiB granule,
+// TTB0 only, a 48-bit IPA space, AArch64, faults recorded (R) and aborted (A), ASID 1.
+constexpr unsigned kGuestVaBits = 48;
+constexpr unsigned kGuestIpaBits = 48;
+constexpr unsigned kGuestGranuleLg2 = 12;
+constexpr uint16_t kGuestAsid = 1;
+
+/// Writes the guest's context descriptor (IHI 0070 5.4) for its stage-1 table at `s1_root`.
+bool write_guest_cd(PhysMem& guest, uint64_t cd_gpa, uint64_t s1_root) {
+  smmuv3::Cd cd;
+  cd.v = true;
+  cd.t0sz = static_cast<uint8_t>(64 - kGuestVaBits);
+  cd.tg0 = static_cast<uint8_t>(smmuv3::tg0_encode(kGuestGranuleLg2));
+  cd.epd1 = true;
+  const auto ips = smmuv3::oas_encode(kGuestIpaBits);
+  if (!ips) return false;
+  cd.ips = static_cast<uint8_t>(*ips);
+  cd.aa64 = cd.r = cd.a = true;
+  cd.asid = kGuestAsid;
+  cd.ttb0 = s1_root & mask(smmuv3::cd::TTB0.hi, smmuv3::cd::TTB0.lo);
+  const smmuv3::CdWords w = smmuv3::encode_cd(cd);
+  return guest.write(cd_gpa, w.data(), smmuv3::kCdBytes);
+}
 
 /// SR-IOV function n is VM n: its RAM follows function n - 1's.
 ViommuDeviceParams for_function(ViommuDeviceParams p, uint32_t function) {
@@ -39,6 +64,7 @@ host::ViommuParams viommu_params(const ViommuDeviceParams& p) {
   v.guest_pte_cost = p.guest_pte_cost.ps;
   v.walk_cost = p.walk_cost.ps;
   v.host_map_cost = p.host_map_cost.ps;
+  v.write_guest_cd = write_guest_cd;
   return v;
 }
 

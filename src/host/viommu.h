@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,6 +73,11 @@ struct ViommuParams {
   Tick guest_pte_cost = 10'000;     ///< guest driver: per guest PTE page written or cleared
   Tick walk_cost = 20'000;          ///< hypervisor: per guest table entry read while shadowing
   Tick host_map_cost = 100'000;     ///< hypervisor: per host map or unmap call it makes
+  /// Guest SMMUv3, nested: writes the guest driver's context descriptor for its stage-1 table
+  /// `s1_root` (a GPA) at GPA `cd_gpa` (IHI 0070 5.4, one 64-byte CD) into guest memory; false
+  /// when it cannot. The encoding is the architecture model's, so the caller supplies it
+  /// (viommu-dma does); without one a guest SMMUv3 is shadowed instead of nested.
+  std::function<bool(PhysMem& guest, uint64_t cd_gpa, uint64_t s1_root)> write_guest_cd;
 };
 
 struct ViommuCounts {
