@@ -18,8 +18,9 @@
 //
 // The host side drives the IOMMU through the domain API (host/iommu_driver.h) of the VT-d
 // (scalable mode) or AMD-Vi adapter: the IOMMU's one host driver (shared_host_driver.h), which
-// other host-driven devices behind it use too; PASIDs come from the IOMMU's allocator. Each VM's memory is a source and a destination buffer; request k copies
-// `size` bytes from source to destination at offset k * size. Costs are ESTIMATES.
+// other host-driven devices behind it use too; PASIDs come from the IOMMU's allocator. Each VM's
+// memory is a source and a destination buffer; request k copies `size` bytes from source to
+// destination at offset k * size. Costs are ESTIMATES.
 //
 // Not modelled: the mdev's MMIO interface (a submission costs `submit_cost` / `trap_cost`),
 // unpinning, guest page-table changes, interrupts and migration of mdev state.

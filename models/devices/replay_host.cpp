@@ -54,8 +54,7 @@ std::shared_ptr<ReplayHost> ReplayHost::of(const ComponentSpec& spec, const Repl
   return h;
 }
 
-ReplayHost::ReplayHost(const ComponentSpec& player, const ReplayHostSetup& setup,
-                       BuildContext& ctx)
+ReplayHost::ReplayHost(const ComponentSpec& player, const ReplayHostSetup& setup, BuildContext& ctx)
     : iommu_(player.iommu),
       setup_(setup),
       shared_(SharedHostDriver::of(player, ctx)),

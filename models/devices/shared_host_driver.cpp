@@ -65,10 +65,9 @@ std::shared_ptr<SharedHostDriver> SharedHostDriver::of(const ComponentSpec& devi
     throw cfg::ConfigError(fmt::format(
         "{}: the host driver memory of IOMMU '{}' (pool_base + pool_size, from {}) is beyond "
         "memory.size",
-        device.name, io->name,
-        io->host_driver ? "its host_driver: block" : "the devices' params"));
-  auto sp = std::make_shared<SharedHostDriver>(io->name, *setup, *make,
-                                               host::dma_format(io->type), ctx);
+        device.name, io->name, io->host_driver ? "its host_driver: block" : "the devices' params"));
+  auto sp =
+      std::make_shared<SharedHostDriver>(io->name, *setup, *make, host::dma_format(io->type), ctx);
   drivers()[key] = sp;
   return sp;
 }

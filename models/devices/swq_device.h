@@ -60,7 +60,7 @@ struct SwqParams {
   uint32_t pasid_local_last = 4095;                    ///< partitioned: last RID-local PASID
   uint64_t pool_base = uint64_t{768} << 20;  ///< host driver memory (without host_driver:)
   uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
-  Latency mmio_latency = Latency::ns(300);  ///< one uncached register access (estimate)
+  Latency mmio_latency = Latency::ns(300);   ///< one uncached register access (estimate)
   cfg::Frequency clock{1000};  ///< CPU clock for latencies written in cycles (estimate)
   Latency poll_interval = Latency::ns(200);  ///< between completion-record polls
   Latency retry_backoff = Latency::ns(500);  ///< client wait after an ENQCMD retry

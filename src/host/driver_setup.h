@@ -58,20 +58,20 @@ struct HostDriverParams {
 /// What one device behind the IOMMU asks of the driver (its own params, the fallback when the
 /// IOMMU has no `host_driver:` block).
 struct DriverRequest {
-  std::string device;         ///< the device's name, for messages
-  uint64_t pool_base = 0;     ///< its pool_base param
-  uint64_t pool_size = 0;     ///< its pool_size param
-  Tick mmio_cost = 0;         ///< its per-register-access CPU cost, ps
-  std::string mmio_key;       ///< the name of that param (`mmio_cost`, `mmio_latency`)
+  std::string device;           ///< the device's name, for messages
+  uint64_t pool_base = 0;       ///< its pool_base param
+  uint64_t pool_size = 0;       ///< its pool_size param
+  Tick mmio_cost = 0;           ///< its per-register-access CPU cost, ps
+  std::string mmio_key;         ///< the name of that param (`mmio_cost`, `mmio_latency`)
   bool needs_scalable = false;  ///< VT-d: it cannot work in legacy mode
   std::string scalable_why;     ///< ... because (for messages)
 };
 
 /// The resolved set-up.
 struct SharedSetup {
-  DriverSetup driver;         ///< what the adapter is built with (the pool's lower half)
-  Tick mmio_cost = 0;         ///< CPU cost per register access
-  uint64_t host_base = 0;     ///< host page-table memory: [host_base, host_limit)
+  DriverSetup driver;      ///< what the adapter is built with (the pool's lower half)
+  Tick mmio_cost = 0;      ///< CPU cost per register access
+  uint64_t host_base = 0;  ///< host page-table memory: [host_base, host_limit)
   uint64_t host_limit = 0;
 };
 
@@ -79,8 +79,7 @@ struct SharedSetup {
 /// nullopt with `why` naming the devices and the key when they disagree.
 std::optional<SharedSetup> resolve_setup(const std::string& iommu, const std::string& iommu_type,
                                          const std::optional<HostDriverParams>& block,
-                                         const std::vector<DriverRequest>& users,
-                                         std::string* why);
+                                         const std::vector<DriverRequest>& users, std::string* why);
 
 }  // namespace isim::host
 

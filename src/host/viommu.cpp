@@ -11,7 +11,7 @@ namespace isim::host {
 
 namespace {
 
-constexpr unsigned kPageLg2 = 12;  // vIOMMU mappings are in 4 KiB pages (every guest format's)
+constexpr unsigned kPageLg2 = 12;       // vIOMMU mappings are in 4 KiB pages (every guest format's)
 constexpr uint64_t kGuestCdBytes = 64;  // IHI 0070 5.4: a context descriptor
 constexpr uint64_t kPage = uint64_t{1} << kPageLg2;
 

@@ -214,7 +214,15 @@ PlatformConfig load_platform(const YAML::Node& root, const SourceInfo& src) {
       }
       if (const YAML::Node hd = cfg::child(item, "host_driver"); cfg::present(hd)) {
         spec.host_driver.emplace();
+        const size_t before = errs.size();
         cfg::read_params(hd, join_path(path, "host_driver"), src, errs, *spec.host_driver);
+        const host::HostDriverParams& h = *spec.host_driver;
+        if (errs.size() == before && h.pool_base + h.pool_size > pc.memory.size) {
+          const YAML::Node at =
+              cfg::present(cfg::child(hd, "pool_size")) ? cfg::child(hd, "pool_size") : hd;
+          errs.add(error_at(at, src, join_path(path, "host_driver.pool_size"),
+                            "pool_base + pool_size is beyond memory.size"));
+        }
       }
       if (auto b = scalar(item, "mmio_base", path, src, errs, false)) {
         auto v = parse_uint(*b);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <tuple>
 #include <vector>
@@ -296,28 +297,37 @@ TEST(ViommuDevice, NestedMapsCostLessThanShadowMaps) {
   EXPECT_LT(n.map_time, 64u * host::ViommuParams{}.trap_cost);
 }
 
-
 // --- Several buffers in flight ------------------------------------------------------------
 
 // Slow memory (every DMA and table walk waits 2 us) makes DMA time dominate the guest's
-// per-buffer software work: overlapping buffers then pays.
+// per-buffer software work, so overlapping buffers pays. One simulation per process: the VM
+// with `outstanding[0]` buffers in flight sits behind iommu0, the one with `outstanding[1]`
+// behind iommu1 (a unit and host driver of its own, its pool above iommu0's), each in its own
+// guest RAM.
+constexpr uint64_t kVmRam = uint64_t{256} << 20;
+
 std::string inflight_config(const std::string& iommu, const std::string& mode,
-                            const std::string& guest, unsigned outstanding) {
+                            const std::string& guest, const unsigned (&outstanding)[2]) {
+  std::string devs;
+  for (unsigned i = 0; i < 2; ++i)
+    devs += fmt::format(R"(
+  - name: vf{0}
+    type: viommu-dma
+    iommu: iommu{0}
+    rid: 0x0100
+    params: {{mode: {1}, guest: {2}, ram_hpa: {3:#x}}}
+    workload: {{pattern: sequential, base: 0x1000000, footprint: 64KiB, size: 4KiB, op: write,
+               count: {4}, outstanding: {5}}})",
+                        i, mode, guest, kRamHpa + i * kVmRam, kInflightBuffers, outstanding[i]);
   return fmt::format(R"(
 sim: {{seed: 1, duration: 20ms, quantum: 1us}}
 memory: {{size: 2GiB, latency: 2us, channels: 2, channel_bandwidth: 12.8GB/s}}
 iommus:
-  - {{name: iommu0, type: {}}}
-devices:
-  - name: vf0
-    type: viommu-dma
-    iommu: iommu0
-    rid: 0x0100
-    params: {{mode: {}, guest: {}}}
-    workload: {{pattern: sequential, base: 0x1000000, footprint: 64KiB, size: 4KiB, op: write,
-               count: {}, outstanding: {}}}
+  - {{name: iommu0, type: {0}}}
+  - {{name: iommu1, type: {0}, host_driver: {{pool_base: 0x34000000}}}}
+devices:{1}
 )",
-                     iommu, mode, guest, kInflightBuffers, outstanding);
+                     iommu, devs);
 }
 
 struct InflightRun {
@@ -326,37 +336,44 @@ struct InflightRun {
   bool data_ok = false;  ///< every written byte landed at the buffer's host-physical address
 };
 
-InflightRun run_inflight(const std::string& iommu, const std::string& mode,
-                         const std::string& guest, unsigned outstanding) {
+std::array<InflightRun, 2> run_inflight(const std::string& iommu, const std::string& mode,
+                                        const std::string& guest,
+                                        const unsigned (&outstanding)[2]) {
   Platform pf(test::platform_config(inflight_config(iommu, mode, guest, outstanding)));
   pf.run();
-  const stats::Group& d = *pf.stats().find_group("vf0");
-  InflightRun r;
-  r.buffers = test::counter(d, "buffers");
-  r.errors = test::counter(d, "errors");
-  r.fallbacks = test::counter(d, "viommu.fallbacks");
-  r.throughput = test::scalar(d, "throughput");
-  r.mode = test::scalar(d, "viommu.mode");
-  // GPA g is HPA ram_hpa + g (the device's default ram_hpa): the buffers the device wrote
-  // (0x5a bytes) must be there, through whichever translation the mode installed.
-  std::vector<uint8_t> got(kInflightBuffers * kPage);
-  pf.memory().read(kRamHpa + 0x100'0000, got.data(), got.size());
-  r.data_ok = std::all_of(got.begin(), got.end(), [](uint8_t b) { return b == 0x5a; });
-  return r;
+  std::array<InflightRun, 2> out;
+  for (unsigned i = 0; i < 2; ++i) {
+    const stats::Group& d = *pf.stats().find_group(fmt::format("vf{}", i));
+    InflightRun& r = out[i];
+    r.buffers = test::counter(d, "buffers");
+    r.errors = test::counter(d, "errors");
+    r.fallbacks = test::counter(d, "viommu.fallbacks");
+    r.throughput = test::scalar(d, "throughput");
+    r.mode = test::scalar(d, "viommu.mode");
+    // GPA g is HPA ram_hpa + g: the buffers the device wrote (0x5a bytes) must be there,
+    // through whichever translation the mode installed.
+    std::vector<uint8_t> got(kInflightBuffers * kPage);
+    pf.memory().read(kRamHpa + i * kVmRam + 0x100'0000, got.data(), got.size());
+    r.data_ok = std::all_of(got.begin(), got.end(), [](uint8_t b) { return b == 0x5a; });
+  }
+  return out;
 }
 
-class ViommuInflight : public testing::TestWithParam<std::tuple<const char*, const char*>> {};
+void expect_clean(const InflightRun& r, const std::string& what) {
+  EXPECT_EQ(r.buffers, kInflightBuffers) << what;
+  EXPECT_EQ(r.errors, 0u) << what;
+  EXPECT_TRUE(r.data_ok) << what;
+}
+
+class ViommuInflight : public testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(ViommuInflight, FourBuffersInFlightMoveMoreThanOneWithTheSameResult) {
-  const auto [iommu, mode] = GetParam();
-  const InflightRun one = run_inflight(iommu, mode, "vtd", 1);
-  const InflightRun four = run_inflight(iommu, mode, "vtd", 4);
-  for (const InflightRun* r : {&one, &four}) {
-    EXPECT_EQ(r->buffers, kInflightBuffers);
-    EXPECT_EQ(r->errors, 0u);
-    EXPECT_TRUE(r->data_ok);
-    EXPECT_EQ(r->fallbacks, 0u);
-  }
+  const auto& [iommu, mode] = GetParam();
+  const auto [one, four] = run_inflight(iommu, mode, "vtd", {1, 4});
+  expect_clean(one, "outstanding 1");
+  expect_clean(four, "outstanding 4");
+  EXPECT_EQ(one.fallbacks, 0u);
+  EXPECT_EQ(four.fallbacks, 0u);
   EXPECT_EQ(one.mode, four.mode);
   // The DMAs (and their walks) overlap while the guest's calls stay one at a time.
   EXPECT_GT(four.throughput, 1.5 * one.throughput)
@@ -365,36 +382,42 @@ TEST_P(ViommuInflight, FourBuffersInFlightMoveMoreThanOneWithTheSameResult) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, ViommuInflight,
                          testing::Combine(testing::Values("vtd", "amdvi"),
-                                          testing::Values("nested", "shadow", "paravirt")));
+                                          testing::Values("nested", "shadow", "paravirt")),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                         });
 
 // --- A host SMMUv3 -------------------------------------------------------------------------
 
 TEST(ViommuDevice, VtdGuestOnSmmuv3FallsBackToShadowing) {
   // An SMMUv3 walks no IA-32e stage 1: nesting is refused and the guest is shadowed.
-  const InflightRun r = run_inflight("smmuv3", "nested", "vtd", 4);
-  EXPECT_EQ(r.buffers, kInflightBuffers);
-  EXPECT_EQ(r.errors, 0u);
-  EXPECT_TRUE(r.data_ok);
-  EXPECT_EQ(r.fallbacks, 1u);
-  EXPECT_EQ(r.mode, 1.0);
+  for (const InflightRun& r : run_inflight("smmuv3", "nested", "vtd", {1, 4})) {
+    expect_clean(r, "guest vtd");
+    EXPECT_EQ(r.fallbacks, 1u);
+    EXPECT_EQ(r.mode, 1.0);
+  }
 }
 
 TEST(ViommuDevice, Smmuv3GuestNestsOnSmmuv3) {
   // The guest's CD and stage-1 tables in guest memory, walked over the host's stage 2.
-  const InflightRun r = run_inflight("smmuv3", "nested", "smmuv3", 4);
-  EXPECT_EQ(r.buffers, kInflightBuffers);
-  EXPECT_EQ(r.errors, 0u);
-  EXPECT_TRUE(r.data_ok);
-  EXPECT_EQ(r.fallbacks, 0u);
-  EXPECT_EQ(r.mode, 0.0);
+  for (const InflightRun& r : run_inflight("smmuv3", "nested", "smmuv3", {1, 4})) {
+    expect_clean(r, "guest smmuv3");
+    EXPECT_EQ(r.fallbacks, 0u);
+    EXPECT_EQ(r.mode, 0.0);
+  }
 }
 
-TEST(ViommuDevice, ShadowAndParavirtOnSmmuv3) {
-  for (const char* mode : {"shadow", "paravirt"}) {
-    const InflightRun r = run_inflight("smmuv3", mode, "smmuv3", 4);
-    EXPECT_EQ(r.buffers, kInflightBuffers) << mode;
-    EXPECT_EQ(r.errors, 0u) << mode;
-    EXPECT_TRUE(r.data_ok) << mode;
+TEST(ViommuDevice, ShadowOnSmmuv3) {
+  for (const InflightRun& r : run_inflight("smmuv3", "shadow", "smmuv3", {1, 4})) {
+    expect_clean(r, "shadow");
+    EXPECT_EQ(r.mode, 1.0);
+  }
+}
+
+TEST(ViommuDevice, ParavirtOnSmmuv3) {
+  for (const InflightRun& r : run_inflight("smmuv3", "paravirt", "smmuv3", {1, 4})) {
+    expect_clean(r, "paravirt");
+    EXPECT_EQ(r.mode, 2.0);
   }
 }
 
