@@ -320,6 +320,7 @@ void register_mdev_parent_device() {
     r.pool_base = p.pool_base;
     r.pool_size = p.pool_size;
     r.mmio_cost = p.mmio_cost.ps;
+    r.mmio_key = "mmio_cost";
     // Both isolation modes run on the same hardware mode, so that they compare like for like;
     // PASID attach needs it.
     r.needs_scalable = true;

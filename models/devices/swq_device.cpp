@@ -461,6 +461,7 @@ void register_swq_device() {
     r.pool_base = p.pool_base;
     r.pool_size = p.pool_size;
     r.mmio_cost = p.mmio_latency.to_ticks(p.clock.mhz);
+    r.mmio_key = "mmio_latency";
     r.needs_scalable = true;
     r.scalable_why = "SVA binds PASIDs to first-stage tables";
     return std::optional(r);

@@ -220,6 +220,7 @@ void register_trace_player() {
     r.pool_base = p.pool_base;
     r.pool_size = p.pool_size;
     r.mmio_cost = p.mmio_cost.ps;
+    r.mmio_key = "mmio_cost";
     r.needs_scalable = p.scalable;
     r.scalable_why = "its scalable param is set";
     return std::optional(r);

@@ -289,6 +289,7 @@ void register_viommu_device() {
     r.pool_base = p.pool_base;
     r.pool_size = p.pool_size;
     r.mmio_cost = p.mmio_cost.ps;
+    r.mmio_key = "mmio_cost";
     r.needs_scalable = p.scalable;
     r.scalable_why = "nesting needs it; set its scalable param to false to run without";
     return std::optional(r);

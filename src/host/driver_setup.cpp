@@ -8,16 +8,18 @@ namespace {
 // The pool's lower half is the driver's, the upper half host page-table memory.
 constexpr uint64_t kPoolHalves = 2;
 
-/// The first user whose `get` differs from the first user's, as an error naming both.
-template <class Get>
-std::string disagreement(const std::string& iommu, const std::vector<DriverRequest>& users,
-                         const std::string& key, Get get) {
+/// The first user whose `get` differs from the first user's, as an error naming both and their
+/// key (`key` of each user).
+template <class Get, class Key>
+std::string disagreement(const std::string& iommu, const std::vector<DriverRequest>& users, Key key,
+                         Get get) {
   for (size_t i = 1; i < users.size(); ++i) {
     if (get(users[i]) == get(users[0])) continue;
+    const std::string k0 = key(users[0]), ki = key(users[i]);
     return fmt::format(
         "devices '{}' and '{}' share IOMMU '{}' and its one host driver but disagree on {}; "
         "give them the same value or set it once in the IOMMU's host_driver: block",
-        users[0].device, users[i].device, iommu, key);
+        users[0].device, users[i].device, iommu, k0 == ki ? k0 : fmt::format("{} / {}", k0, ki));
   }
   return {};
 }
@@ -40,14 +42,17 @@ std::optional<SharedSetup> resolve_setup(const std::string& iommu, const std::st
     mmio = block->mmio_cost.ps;
   } else {
     if (users.empty()) return fail("IOMMU '" + iommu + "' has no host-driven device");
-    std::string w =
-        disagreement(iommu, users, "pool_base", [](const DriverRequest& u) { return u.pool_base; });
+    auto named = [](const char* k) { return [k](const DriverRequest&) { return std::string(k); }; };
+    std::string w = disagreement(iommu, users, named("pool_base"),
+                                 [](const DriverRequest& u) { return u.pool_base; });
     if (w.empty())
-      w = disagreement(iommu, users, "pool_size",
+      w = disagreement(iommu, users, named("pool_size"),
                        [](const DriverRequest& u) { return u.pool_size; });
     if (w.empty())
-      w = disagreement(iommu, users, "the CPU cost per register access (mmio_cost)",
-                       [](const DriverRequest& u) { return u.mmio_cost; });
+      w = disagreement(
+          iommu, users,
+          [](const DriverRequest& u) { return u.mmio_key.empty() ? "mmio_cost" : u.mmio_key; },
+          [](const DriverRequest& u) { return u.mmio_cost; });
     if (!w.empty()) return fail(w);
     base = users.front().pool_base;
     size = users.front().pool_size;

@@ -14,6 +14,7 @@ DriverRequest user(const std::string& name, bool scalable = false) {
   r.pool_base = uint64_t{768} << 20;
   r.pool_size = uint64_t{64} << 20;
   r.mmio_cost = 300'000;
+  r.mmio_key = "mmio_cost";
   r.needs_scalable = scalable;
   r.scalable_why = "test";
   return r;
@@ -42,8 +43,10 @@ TEST(DriverSetup, DisagreementNamesBothDevicesAndTheKey) {
 
   DriverRequest c = user("swq0");
   c.mmio_cost = 100'000;
+  c.mmio_key = "mmio_latency";
   EXPECT_FALSE(resolve_setup("iommu0", "vtd", std::nullopt, {user("nic0"), c}, &why));
-  EXPECT_NE(why.find("mmio_cost"), std::string::npos) << why;
+  EXPECT_NE(why.find("'nic0' and 'swq0'"), std::string::npos) << why;
+  EXPECT_NE(why.find("mmio_cost / mmio_latency"), std::string::npos) << why;
 }
 
 TEST(DriverSetup, TheBlockWinsOverDisagreeingUsers) {
