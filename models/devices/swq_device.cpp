@@ -144,8 +144,9 @@ bool SwqDevice::set_up_host() {
     const host::DomainResult bare = drv.alloc_domain(v2);
     if (bare.status != host::Status::ok || drv.attach(bare.id, rid()) != host::Status::ok)
       return false;
-    bind = [this, &drv, v2, va, buf](unsigned i, const Client& c) {
+    bind = [this, v2, va, buf](unsigned i, const Client& c) {
       DriverLocked l(*shared_);
+      host::IommuDriver& drv = shared_->driver();
       const host::DomainResult d = drv.alloc_domain(v2);
       if (d.status != host::Status::ok) return false;
       const host::Prot ro{true, false}, rw{true, true};
@@ -174,7 +175,7 @@ bool SwqDevice::set_up_host() {
     fmt = pt::X86Format::create(
         pt::vtd_first_stage_config(kFirstStageLevels, vtd_drv.caps().haw, vtd_drv.caps().fs1gp));
     if (!fmt) return false;
-    bind = [this, &vtd_drv, &fmt, &did, va, buf](unsigned i, const Client& c) {
+    bind = [this, adapter, &fmt, &did, va, buf](unsigned i, const Client& c) {
       auto mm = pt::Builder<pt::X86Format>::create(*fmt, mem_, shared_->host_pages());
       if (!mm) return false;
       if (mm->map_range(va, c.src_pa, buf, pt::MapAttrs::ro()) != pt::MapStatus::Ok ||
@@ -187,7 +188,7 @@ bool SwqDevice::set_up_host() {
           mm->map(va + 2 * buf + kPage, c.dst_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
         return false;
       DriverLocked l(*shared_);
-      return vtd_drv.bind_first_stage(rid(), c.pasid, mm->root(), did);
+      return adapter->driver().bind_first_stage(rid(), c.pasid, mm->root(), did);
     };
   }
 
