@@ -316,7 +316,8 @@ Status Viommu::invalidate(uint64_t iova, uint64_t size) {
 }
 
 Status Viommu::sync_shadow(uint64_t iova, uint64_t size) {
-  std::set<uint64_t> pages;
+  std::set<uint64_t>& pages = sync_pages_;
+  pages.clear();
   if (size == 0) {
     // A global invalidation: every page either side knows of.
     for (const auto& [va, sh] : shadow_) pages.insert(va);

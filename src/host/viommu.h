@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -167,6 +168,9 @@ class Viommu {
   DomainId device_domain_ = 0;         ///< nested domain, shadow domain or paravirt domain
   std::map<uint64_t, Shadow> shadow_;  ///< shadow: IOVA page -> what the host domain maps
   std::map<uint64_t, uint64_t> pv_;    ///< paravirt: IOVA -> mapped bytes
+  /// sync_shadow's pages (a member: a host call that is waiting when a run ends is never
+  /// unwound, so its caller's heap state must not live on the stack).
+  std::set<uint64_t> sync_pages_;
   ViommuCounts counts_;
 };
 
