@@ -9,70 +9,17 @@
 #include "base/bits.h"
 #include "host/driver_registry.h"
 #include "hw/sc_time_util.h"
-#include "models/devices/host_driver_stats.h"
+#include "models/devices/shared_host_driver.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "sim/registry.h"
 
 namespace isim {
 
-/// One driver per IOMMU, shared by the dma-api devices behind it.
-struct SharedHostDriver final : host::DriverLock {
-  std::unique_ptr<host::HostBus> bus;
-  std::unique_ptr<host::IommuDriver> drv;
-  host::PtFormat format = host::PtFormat::vtd_second_stage;
-  sc_core::sc_mutex mutex;
-  bool started = false;
-  bool done = false;
-  std::string error;
-  sc_core::sc_event ready;
-  std::unique_ptr<stats::Group> stats;  ///< `<iommu>_driver`: the bus's and driver's counts
-
-  void lock() override { mutex.lock(); }
-  void unlock() override { mutex.unlock(); }
-};
-
 namespace {
 
 // NIC rings start on a page of their own (as AddressPattern lays them out).
 constexpr unsigned kPageLg2 = 12;
-
-/// The drivers of the current platform, by IOMMU (one platform per process).
-std::map<const sc_core::sc_object*, std::weak_ptr<SharedHostDriver>>& drivers() {
-  static std::map<const sc_core::sc_object*, std::weak_ptr<SharedHostDriver>> m;
-  return m;
-}
-
-std::shared_ptr<SharedHostDriver> shared_driver(const ComponentSpec& spec,
-                                                const DmaApiDeviceParams& p, BuildContext& ctx) {
-  const sc_core::sc_object* iommu = sc_core::sc_find_object(spec.iommu.c_str());
-  if (auto sp = drivers()[iommu].lock()) return sp;
-  const ComponentSpec* io = nullptr;
-  for (const ComponentSpec& s : ctx.config.iommus)
-    if (s.name == spec.iommu) io = &s;
-  if (io == nullptr || iommu == nullptr)
-    throw cfg::ConfigError(spec.name + ": no IOMMU named '" + spec.iommu + "'");
-  if (ctx.host == nullptr) throw cfg::ConfigError(spec.name + ": no host bus on this platform");
-  if (p.pool_base + p.pool_size > ctx.config.memory.size)
-    throw cfg::ConfigError(spec.name + ": pool_base + pool_size is beyond memory.size");
-  auto sp = std::make_shared<SharedHostDriver>();
-  sp->bus = ctx.host->open(spec.iommu, p.mmio_cost.ps);
-  const host::DriverFactory* make = host::find_driver(io->type);
-  if (make == nullptr)
-    throw cfg::ConfigError(spec.name + ": dma-api has drivers for " + host::driver_type_list() +
-                           " IOMMUs, not '" + io->type + "'");
-  host::DriverSetup setup;
-  setup.pool_base = p.pool_base;
-  setup.pool_limit = p.pool_base + p.pool_size;
-  setup.scalable = p.scalable;
-  sp->drv = (*make)(*sp->bus, setup);
-  sp->format = host::dma_format(io->type);
-  // Shared by the devices: reported once, beside the IOMMU.
-  sp->stats = std::make_unique<stats::Group>(ctx.stats, spec.iommu + "_driver");
-  add_host_driver_stats(*sp->stats, sp->bus->counts(), sp->drv->counts());
-  drivers()[iommu] = sp;
-  return sp;
-}
 
 host::DmaApiParams api_params(const DmaApiDeviceParams& p, host::PtFormat format) {
   host::DmaApiParams a;
@@ -104,7 +51,7 @@ DmaApiDevice::DmaApiDevice(const ComponentSpec& spec, const DmaApiDeviceParams& 
       pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
       rng_(ctx.config.sim.seed, spec.name + ".op"),
       buffer_(std::max(w_.size, w_.pattern == AccessPattern::nic ? w_.desc_size : 0), 0x5a),
-      shared_(shared_driver(spec, p, ctx)),
+      shared_(SharedHostDriver::of(spec, ctx)),
       buffers_(stats().counter("buffers", "buffers mapped, transferred and unmapped", "count")),
       bytes_(stats().counter("bytes", "payload bytes transferred without error", "bytes")),
       errors_(stats().counter("errors", "failed set-ups, maps or DMAs", "count")),
@@ -116,8 +63,8 @@ DmaApiDevice::DmaApiDevice(const ComponentSpec& spec, const DmaApiDeviceParams& 
       latency_(stats().histogram("latency", "per buffer: map, DMA and unmap", "ps")),
       active_time_(stats().scalar("active_time", "when the last buffer completed", "ps")) {
   if (w_.pasid >= 0) throw cfg::ConfigError(spec.name + ": dma-api devices use no PASID");
-  api_ = std::make_unique<host::DmaApi>(*shared_->drv, *shared_->bus,
-                                        api_params(p, shared_->format), shared_.get());
+  api_ = std::make_unique<host::DmaApi>(shared_->driver(), shared_->bus(),
+                                        api_params(p, shared_->dma_format()), shared_.get());
   end_time_ = from_ticks(ctx.config.sim.duration.ps);
   stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
     return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
@@ -178,16 +125,7 @@ bool DmaApiDevice::dma(uint64_t addr, uint64_t size, bool write) {
 
 void DmaApiDevice::run() {
   if (w_.start.ps) sc_core::wait(from_ticks(w_.start.ps));
-  SharedHostDriver& sh = *shared_;
-  if (!sh.started) {
-    sh.started = true;
-    std::string why;
-    if (sh.drv->init(&why) != host::Status::ok) sh.error = why.empty() ? "init failed" : why;
-    sh.done = true;
-    sh.ready.notify();
-  }
-  while (!sh.done) sc_core::wait(sh.ready);
-  if (!sh.error.empty() || !api_->setup(rid(), w_.base, w_.footprint).empty()) {
+  if (!shared_->start().empty() || !api_->setup(rid(), w_.base, w_.footprint).empty()) {
     ++errors_;
     return;
   }
@@ -285,6 +223,18 @@ void register_dma_api_device() {
   t.parse_workload = params_parser<GeneratorWorkload>();
   t.describe_workload = [] { return cfg::describe_params<GeneratorWorkload>(); };
   device_types().add(std::move(t));
+  register_host_driver_user("dma-api", [](const ComponentSpec& spec) {
+    const auto& p = params_as<DmaApiDeviceParams>(spec.params);
+    host::DriverRequest r;
+    r.device = spec.name;
+    r.pool_base = p.pool_base;
+    r.pool_size = p.pool_size;
+    r.mmio_cost = p.mmio_cost.ps;
+    r.mmio_key = "mmio_cost";
+    r.needs_scalable = p.scalable;
+    r.scalable_why = "its scalable param is set";
+    return std::optional(r);
+  });
 }
 
 }  // namespace isim

@@ -5,9 +5,8 @@
 // static, strict or deferred. A NIC pattern's descriptor ring is coherent memory, mapped once at
 // set-up; its packet buffers are mapped per packet.
 //
-// All dma-api devices behind one IOMMU share one driver instance (brought up by the first
-// device to run; the others wait), with calls serialised by a lock, as Linux serialises on its
-// IOMMU and domain locks; each device gets its own domain. Up to the workload's `outstanding`
+// The device uses its IOMMU's one host driver (shared_host_driver.h), with every other
+// host-driven device behind it; each device gets its own domain. Up to the workload's `outstanding`
 // buffers are in flight per device, each its own map, DMA, unmap sequence (a NIC ring keeps
 // many buffers posted); the device's DMA-API calls are serialised (one CPU queue per device),
 // its DMAs overlap. In deferred mode a flush-queue timer flushes `fq_timeout` after the oldest
@@ -62,9 +61,9 @@ struct DmaApiDeviceParams {
   cfg::TimeValue tree_cost{150'000};                 ///< IOVA alloc/free in the tree, fixed
   cfg::TimeValue tree_level_cost{15'000};            ///< ... plus per tree level
   cfg::TimeValue mmio_cost{300'000};  ///< CPU uncached register access beyond the bus (estimate)
-  uint64_t pool_base = uint64_t{768} << 20;  ///< driver memory (the first device's wins)
+  uint64_t pool_base = uint64_t{768} << 20;  ///< host driver memory (without host_driver:)
   uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
-  bool scalable = false;                     ///< VT-d: scalable mode
+  bool scalable = false;                     ///< VT-d: ask for scalable mode
   uint64_t late_every = 0;   ///< every Nth buffer is accessed again after its unmap (0: never)
   uint64_t static_page = 0;  ///< static: largest page the area is mapped with (0: any)
 
@@ -88,12 +87,15 @@ struct DmaApiDeviceParams {
     v.param("rcache_cost", rcache_cost, "IOVA alloc or free served by a magazine");
     v.param("tree_cost", tree_cost, "IOVA alloc or free in the range tree, fixed part");
     v.param("tree_level_cost", tree_level_cost, "IOVA tree: cost per level walked");
-    v.param("mmio_cost", mmio_cost, "CPU cost per register access beyond the bus time");
-    v.param("pool_base", pool_base, "driver memory (tables, queues); the first device's is used",
+    v.param("mmio_cost", mmio_cost,
+            "CPU cost per register access beyond the bus time (the IOMMU's host_driver: wins)");
+    v.param("pool_base", pool_base,
+            "host driver memory (the IOMMU's host_driver: wins; users behind one IOMMU agree)",
             Unit::address);
-    v.param("pool_size", pool_size, "size of the driver memory", Unit::bytes,
+    v.param("pool_size", pool_size, "size of the host driver memory", Unit::bytes,
             Range<uint64_t>{uint64_t{1} << 20, uint64_t{1} << 40});
-    v.param("scalable", scalable, "VT-d: run the driver in scalable mode");
+    v.param("scalable", scalable,
+            "VT-d: the IOMMU's driver runs in scalable mode (as when any user needs it)");
     v.param("late_every", late_every,
             "every Nth buffer is accessed again right after its unmap (0: never)");
     v.param("static_page", static_page,
@@ -110,7 +112,7 @@ struct DmaApiDeviceParams {
   }
 };
 
-struct SharedHostDriver;
+class SharedHostDriver;
 
 class DmaApiDevice final : public DeviceBase {
  public:

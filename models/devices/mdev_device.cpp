@@ -9,9 +9,7 @@
 
 #include "hw/sc_time_util.h"
 #include "hw/sparse_memory.h"
-#include "models/amdvi/host_adapter.h"
-#include "models/devices/host_driver_stats.h"
-#include "models/vtd/host_adapter.h"
+#include "models/devices/shared_host_driver.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "sim/registry.h"
@@ -63,33 +61,26 @@ MdevParentDevice::MdevParentDevice(const ComponentSpec& spec, const MdevParentPa
       setup_errors_(stats().counter("setup_errors", "host-side set-up failures", "count")),
       latency_(stats().histogram("latency", "per request: submission to DMAs done", "ps")),
       active_time_(stats().scalar("active_time", "when the last request completed", "ps")) {
-  host_ = ctx.host;
-  iommu_name_ = spec.iommu;
-  // The platform's `pasid:` section, when there is one, is the policy of every device.
-  if (ctx.config.pasid) {
-    policy_ = *ctx.config.pasid;
-  } else {
-    policy_.policy = p.pasid_policy;
-    policy_.local_last = p.pasid_local_last;
-  }
+  // Without the platform's `pasid:` section, the policy of this device's params (the IOMMU's
+  // allocator takes the platform's when there is one).
+  policy_.policy = p.pasid_policy;
+  policy_.local_last = p.pasid_local_last;
   const ComponentSpec* io = ctx.config.find_iommu(spec.iommu);
   if (io == nullptr) throw cfg::ConfigError(spec.name + ": no IOMMU named '" + spec.iommu + "'");
-  iommu_type_ = io->type;
-  if (iommu_type_ != "vtd" && iommu_type_ != "amdvi")
+  if (io->type != "vtd" && io->type != "amdvi")
     throw cfg::ConfigError(spec.name + ": mdev-parent has drivers for vtd and amdvi IOMMUs, not '" +
-                           iommu_type_ + "'");
-  if (host_ == nullptr) throw cfg::ConfigError(spec.name + ": needs the platform's host bus");
+                           io->type + "'");
   if (w_.size > buffer_bytes())
     throw cfg::ConfigError(spec.name + ": workload size exceeds the buffer");
   const uint64_t mem = ctx.config.memory.size;
-  if (p.pool_base + p.pool_size > mem)
-    throw cfg::ConfigError(spec.name + ": pool_base + pool_size is beyond memory.size");
+  shared_ = SharedHostDriver::of(spec, ctx);
+  const host::SharedSetup& hs = shared_->setup();
   const uint64_t data_end = w_.data_base + uint64_t{p.mdevs} * vm_bytes();
   if (w_.data_base % kPage || w_.gpa_base % kPage)
     throw cfg::ConfigError(spec.name + ": data_base and gpa_base must be page aligned");
   if (data_end > mem) throw cfg::ConfigError(spec.name + ": the VMs' memory is beyond memory.size");
-  if (w_.data_base < p.pool_base + p.pool_size && data_end > p.pool_base)
-    throw cfg::ConfigError(spec.name + ": the VMs' memory overlaps the pool");
+  if (w_.data_base < hs.host_limit && data_end > hs.driver.pool_base)
+    throw cfg::ConfigError(spec.name + ": the VMs' memory overlaps the host driver pool");
   // A probe names mdev 0's destination by its host-physical address; that must not also be a
   // guest-physical address the VMs own, or the probe would be an ordinary request.
   const uint64_t probe = w_.data_base + buffer_bytes();
@@ -97,19 +88,6 @@ MdevParentDevice::MdevParentDevice(const ComponentSpec& spec, const MdevParentPa
     throw cfg::ConfigError(spec.name +
                            ": gpa_base overlaps the host-physical memory of the VMs; probes "
                            "would name guest memory");
-  bus_ = host_->open(spec.iommu, p.mmio_cost.ps);
-  if (iommu_type_ == "vtd") {
-    vtd::DriverOptions o;
-    o.scalable = true;  // both modes on the same platform: PASID attach needs scalable mode
-    o.table_base = p.pool_base;
-    o.table_limit = p.pool_base + p.pool_size;
-    drv_ = std::make_unique<vtd::VtdHostAdapter>(*bus_, o);
-  } else {
-    amdvi::AdapterOptions o;
-    o.pool_base = p.pool_base;
-    o.pool_limit = p.pool_base + p.pool_size;
-    drv_ = std::make_unique<amdvi::AmdviHostAdapter>(*bus_, o);
-  }
   for (unsigned i = 0; i < p.mdevs; ++i) {
     auto eng = std::make_unique<Engine>();
     eng->tx.set_extension(&eng->attrs);
@@ -119,8 +97,6 @@ MdevParentDevice::MdevParentDevice(const ComponentSpec& spec, const MdevParentPa
   stats().formula("throughput", "bytes copied over the active time", "GB/s", [this] {
     return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
   });
-  driver_stats_ = std::make_unique<stats::Group>(stats(), "driver");
-  add_host_driver_stats(*driver_stats_, bus_->counts(), drv_->counts());
 }
 
 MdevParentDevice::~MdevParentDevice() {
@@ -136,8 +112,10 @@ sc_core::sc_time MdevParentDevice::cost(const cfg::TimeValue& t) const {
 }
 
 bool MdevParentDevice::set_up_host() {
-  if (drv_->init() != host::Status::ok) return false;
-  const host::HwInfo info = drv_->hw_info();
+  if (!shared_->start().empty()) return false;
+  DriverLocked lock(*shared_);
+  host::IommuDriver& drv = shared_->driver();
+  const host::HwInfo info = drv.hw_info();
   const uint64_t vm = vm_bytes();
   for (unsigned i = 0; i < p_.mdevs; ++i) {
     Mdev m;
@@ -153,16 +131,16 @@ bool MdevParentDevice::set_up_host() {
       r.format = info.paging_formats.empty() ? host::PtFormat::vtd_second_stage
                                              : info.paging_formats.front();
     }
-    const host::DomainResult d = drv_->alloc_domain(r);
+    const host::DomainResult d = drv.alloc_domain(r);
     if (d.status != host::Status::ok) return false;
     parent_domain_ = d.id;
-    return drv_->attach(parent_domain_, rid()) == host::Status::ok;
+    return drv.attach(parent_domain_, rid()) == host::Status::ok;
   }
-  if (!info.pasid) return false;
-  const pasid::PolicyParams& pp = policy_;
-  if (!pasid::PasidAllocator::validate(pp, info.pasid_bits).empty()) return false;
-  pasids_ = std::make_unique<pasid::PasidAllocator>(pp, info.pasid_bits);
-  pasids_->create_set("mdevs", p_.mdevs);
+  pasid::PasidAllocator* pasids = shared_->pasids(policy_, nullptr);
+  if (pasids == nullptr) return false;
+  // One IOASID set per parent on the IOMMU's allocator: other devices' PASIDs never collide.
+  const std::string set = std::string(name()) + ".mdevs";
+  if (pasids->create_set(set, p_.mdevs) != pasid::Error::none) return false;
   // A PASID-granular domain: VT-d second-stage tables on a scalable-mode PASID entry (VT-d
   // 9.6, PGTT = 010b); AMD-Vi translates PASIDs through the GCR3 table with v2 (x86-64) tables
   // only (48882 2.2.6), and over v1 host tables those would nest, so the RID gets v2 too.
@@ -173,20 +151,20 @@ bool MdevParentDevice::set_up_host() {
   // blocking domain; AMD-Vi: an empty v2 domain, GCR3[0], since a blocking DTE has no GCR3).
   host::DomainRequest block = r;
   if (!amd) block.type = host::DomainType::blocking;
-  const host::DomainResult bd = drv_->alloc_domain(block);
-  if (bd.status != host::Status::ok || drv_->attach(bd.id, rid()) != host::Status::ok) return false;
+  const host::DomainResult bd = drv.alloc_domain(block);
+  if (bd.status != host::Status::ok || drv.attach(bd.id, rid()) != host::Status::ok) return false;
   for (Mdev& m : mdevs_) {
-    const pasid::AllocResult a = pp.policy == pasid::Policy::rid_local
-                                     ? pasids_->alloc_local("mdevs", rid())
-                                     : pasids_->alloc_global("mdevs");
+    const pasid::AllocResult a = pasids->policy() == pasid::Policy::rid_local
+                                     ? pasids->alloc_local(set, rid())
+                                     : pasids->alloc_global(set);
     if (!a.ok()) return false;
     m.pasid = a.pasid;
-    const host::DomainResult d = drv_->alloc_domain(r);
+    const host::DomainResult d = drv.alloc_domain(r);
     if (d.status != host::Status::ok) return false;
     m.domain = d.id;
     // The VM's whole memory at IOVA = GPA, pinned when the VM starts (VFIO_IOMMU_MAP_DMA).
-    if (drv_->map(m.domain, w_.gpa_base, m.hpa, vm, {}) != host::Status::ok) return false;
-    if (drv_->attach(m.domain, rid(), m.pasid) != host::Status::ok) return false;
+    if (drv.map(m.domain, w_.gpa_base, m.hpa, vm, {}) != host::Status::ok) return false;
+    if (drv.attach(m.domain, rid(), m.pasid) != host::Status::ok) return false;
   }
   return true;
 }
@@ -222,9 +200,11 @@ bool MdevParentDevice::mediate(unsigned i, uint64_t gpa, uint64_t len, uint64_t*
       sc_core::wait(cost(p_.pin_cost));
       pin_time_ += p_.pin_cost.ps;
       ++pinned_pages_;
-      if (p_.parent_domain == MdevParentDomain::pinned &&
-          drv_->map(parent_domain_, hpage, hpage, kPage, {}) != host::Status::ok)
-        return false;
+      if (p_.parent_domain == MdevParentDomain::pinned) {
+        DriverLocked lock(*shared_);
+        if (shared_->driver().map(parent_domain_, hpage, hpage, kPage, {}) != host::Status::ok)
+          return false;
+      }
     }
   }
   *hpa = m.hpa + (gpa - w_.gpa_base);
@@ -333,6 +313,20 @@ void register_mdev_parent_device() {
   t.parse_workload = params_parser<MdevWorkload>();
   t.describe_workload = [] { return cfg::describe_params<MdevWorkload>(); };
   device_types().add(std::move(t));
+  register_host_driver_user("mdev-parent", [](const ComponentSpec& spec) {
+    const auto& p = params_as<MdevParentParams>(spec.params);
+    host::DriverRequest r;
+    r.device = spec.name;
+    r.pool_base = p.pool_base;
+    r.pool_size = p.pool_size;
+    r.mmio_cost = p.mmio_cost.ps;
+    r.mmio_key = "mmio_cost";
+    // Both isolation modes run on the same hardware mode, so that they compare like for like;
+    // PASID attach needs it.
+    r.needs_scalable = true;
+    r.scalable_why = "it attaches domains at PASIDs";
+    return std::optional(r);
+  });
 }
 
 }  // namespace isim

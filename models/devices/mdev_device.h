@@ -17,9 +17,10 @@
 //   and their DMAs carry the PASID: a stray address faults in the IOMMU.
 //
 // The host side drives the IOMMU through the domain API (host/iommu_driver.h) of the VT-d
-// (scalable mode) or AMD-Vi adapter; the device owns that driver (no other host-driven device
-// may share the IOMMU). Each VM's memory is a source and a destination buffer; request k copies
-// `size` bytes from source to destination at offset k * size. Costs are ESTIMATES.
+// (scalable mode) or AMD-Vi adapter: the IOMMU's one host driver (shared_host_driver.h), which
+// other host-driven devices behind it use too; PASIDs come from the IOMMU's allocator. Each VM's
+// memory is a source and a destination buffer; request k copies `size` bytes from source to
+// destination at offset k * size. Costs are ESTIMATES.
 //
 // Not modelled: the mdev's MMIO interface (a submission costs `submit_cost` / `trap_cost`),
 // unpinning, guest page-table changes, interrupts and migration of mdev state.
@@ -43,6 +44,7 @@ namespace isim {
 
 struct ComponentSpec;
 struct BuildContext;
+class SharedHostDriver;
 
 enum class MdevIsolation : uint8_t { software, pasid };
 enum class MdevParentDomain : uint8_t { pinned, identity };
@@ -78,8 +80,8 @@ struct MdevParentParams {
   uint32_t dma_chunk = 4096;                           ///< bytes per DMA (never crossing a page)
   pasid::Policy pasid_policy = pasid::Policy::global;  ///< pasid: allocation policy
   uint32_t pasid_local_last = 4095;                    ///< partitioned: last RID-local PASID
-  uint64_t pool_base = uint64_t{768} << 20;            ///< driver memory (IOMMU tables)
-  uint64_t pool_size = uint64_t{64} << 20;             ///< size of that memory
+  uint64_t pool_base = uint64_t{768} << 20;  ///< host driver memory (without host_driver:)
+  uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
 
   template <class V>
   void visit(V& v) {
@@ -104,7 +106,9 @@ struct MdevParentParams {
     v.param("pasid_policy", pasid_policy,
             "pasid: global, rid_local or partitioned (the platform's pasid: section wins)");
     v.param("pasid_local_last", pasid_local_last, "partitioned: last RID-local PASID");
-    v.param("pool_base", pool_base, "driver memory for IOMMU structures", Unit::address);
+    v.param("pool_base", pool_base,
+            "host driver memory (the IOMMU's host_driver: wins; users behind one IOMMU agree)",
+            Unit::address);
     v.param("pool_size", pool_size, "size of that memory", Unit::bytes,
             Range<uint64_t>{uint64_t{1} << 20, uint64_t{1} << 40});
   }
@@ -175,14 +179,9 @@ class MdevParentDevice final : public DeviceBase {
   MdevParentParams p_;
   MdevWorkload w_;
   SparseMemory& mem_;
-  std::string iommu_name_;
-  std::string iommu_type_;
-  host::HostBusFactory* host_ = nullptr;
-  std::unique_ptr<host::HostBus> bus_;
-  std::unique_ptr<host::IommuDriver> drv_;
+  std::shared_ptr<SharedHostDriver> shared_;  ///< the IOMMU's one host driver
   host::DomainId parent_domain_ = 0;
-  pasid::PolicyParams policy_;  ///< the platform's, or this device's params
-  std::unique_ptr<pasid::PasidAllocator> pasids_;
+  pasid::PolicyParams policy_;  ///< this device's params (the platform's `pasid:` wins)
   std::vector<Mdev> mdevs_;
   std::vector<std::unique_ptr<Engine>> engines_;
   std::set<uint64_t> pinned_;      ///< software: host-physical page numbers pinned so far
@@ -201,7 +200,6 @@ class MdevParentDevice final : public DeviceBase {
   stats::Counter& setup_errors_;
   stats::Histogram& latency_;
   stats::Scalar& active_time_;
-  std::unique_ptr<stats::Group> driver_stats_;
 };
 
 /// Registers device type `mdev-parent`.

@@ -4,7 +4,6 @@
 
 #include "base/bits.h"
 #include "host/host_bus.h"
-#include "models/devices/host_driver_stats.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "trace/trace_event.h"
@@ -17,17 +16,6 @@ std::map<std::string, std::weak_ptr<ReplayHost>>& hosts() {
   static std::map<std::string, std::weak_ptr<ReplayHost>> m;
   return m;
 }
-
-class Locked {
- public:
-  explicit Locked(sc_core::sc_mutex& m) : m_(m) { m_.lock(); }
-  ~Locked() { m_.unlock(); }
-  Locked(const Locked&) = delete;
-  Locked& operator=(const Locked&) = delete;
-
- private:
-  sc_core::sc_mutex& m_;
-};
 
 std::string describe(const trace::Event& e) {
   std::string s = fmt::format("{} {}", trace::kind_name(e.kind), trace::format_rid(e.rid));
@@ -61,24 +49,16 @@ std::shared_ptr<ReplayHost> ReplayHost::of(const ComponentSpec& spec, const Repl
         "with --ignore-software (trace-player param driver: false)",
         spec.name, spec.iommu, io->type, have));
   }
-  if (setup.driver.pool_limit > ctx.config.memory.size)
-    throw cfg::ConfigError(spec.name +
-                           ": the driver pool (pool_base + pool_size) is beyond "
-                           "memory.size");
-  auto h = std::make_shared<ReplayHost>(spec.iommu, *make, setup, ctx);
+  auto h = std::make_shared<ReplayHost>(spec, setup, ctx);
   hosts()[spec.iommu] = h;
   return h;
 }
 
-ReplayHost::ReplayHost(const std::string& iommu, const host::DriverFactory& make,
-                       const ReplayHostSetup& setup, BuildContext& ctx)
-    : iommu_(iommu),
+ReplayHost::ReplayHost(const ComponentSpec& player, const ReplayHostSetup& setup, BuildContext& ctx)
+    : iommu_(player.iommu),
       setup_(setup),
-      bus_(ctx.host->open(iommu, setup.mmio_cost)),
-      drv_(make(*bus_, setup.driver)),
-      stats_(ctx.stats, iommu + "_driver") {
-  add_host_driver_stats(stats_, bus_->counts(), drv_->counts());
-}
+      shared_(SharedHostDriver::of(player, ctx)),
+      drv_(&shared_->driver()) {}
 
 std::string ReplayHost::start() {
   if (up_ || !error_.empty()) return error_;
@@ -87,18 +67,14 @@ std::string ReplayHost::start() {
     return error_;
   }
   started_ = true;
-  {
-    Locked l(mutex_);
-    std::string why;
-    if (drv_->init(&why) != host::Status::ok) {
-      error_ = fmt::format("{}: the driver did not start: {}", iommu_, why);
-    } else {
-      const host::HwInfo info = drv_->hw_info();
-      if (info.paging_formats.empty())
-        error_ = fmt::format("{}: the hardware offers no paging domains", iommu_);
-      else
-        format_ = info.paging_formats.front();
-    }
+  error_ = shared_->start();
+  if (error_.empty()) {
+    DriverLocked l(*shared_);
+    const host::HwInfo info = drv_->hw_info();
+    if (info.paging_formats.empty())
+      error_ = fmt::format("{}: the hardware offers no paging domains", iommu_);
+    else
+      format_ = info.paging_formats.front();
   }
   up_ = error_.empty();
   ready_.notify(sc_core::SC_ZERO_TIME);
@@ -190,7 +166,7 @@ std::string ReplayHost::invalidate(const trace::Event& e) {
 
 std::string ReplayHost::apply(const trace::Event& e) {
   if (!up_) return error_.empty() ? iommu_ + ": the driver has not been started" : error_;
-  Locked l(mutex_);
+  DriverLocked l(*shared_);
   switch (e.kind) {
     case trace::Kind::map:
       return map(e);

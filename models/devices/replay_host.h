@@ -1,6 +1,7 @@
 // The host software of a trace replay: one per IOMMU, shared by the trace players behind it.
-// It owns a driver for the IOMMU's architecture (found by IOMMU type in
-// host/driver_registry.h) and applies a trace's software events through the domain API:
+// It applies a trace's software events through the domain API of the IOMMU's one host driver
+// (shared_host_driver.h, the adapter registered for the IOMMU's type), which other host-driven
+// devices behind the IOMMU use too:
 //
 // - domains: an event with `domain=N` concerns trace domain N of this IOMMU; one without it
 //   concerns its requester's own domain. Either is a paging domain in the hardware's paging
@@ -15,8 +16,8 @@
 //   and DMAs through stale IOTLB entries are served as the hardware would;
 // - invalidate: the range of the domain (size 0: all of it), for the event's PASID if any.
 //
-// Calls are serialised by a lock (the adapters are not re-entrant while they poll); the first
-// player to run brings the driver up and the others wait for it.
+// Calls are serialised by the driver's lock (the adapters are not re-entrant while they poll);
+// the first user to run brings the driver up and the others wait for it.
 #pragma once
 
 #include <systemc>
@@ -26,7 +27,7 @@
 #include <string>
 
 #include "host/driver_registry.h"
-#include "hw/stats/stats.h"
+#include "models/devices/shared_host_driver.h"
 #include "trace/trace_event.h"
 
 namespace isim {
@@ -35,21 +36,19 @@ struct ComponentSpec;
 struct BuildContext;
 
 struct ReplayHostSetup {
-  host::DriverSetup driver;    ///< driver memory and mode
-  Tick mmio_cost = 0;          ///< CPU cost per register access beyond the bus time
   unsigned granule_lg2 = 12;   ///< maps and unmaps are rounded out to this page size
   bool flush_on_unmap = true;  ///< every unmap is followed by an invalidation of its range
 };
 
 class ReplayHost {
  public:
-  /// The host of `spec.iommu`, created by the first player behind it (whose `setup` wins).
+  /// The host of `spec.iommu`, created by the first player behind it (whose `setup` wins; the
+  /// driver's set-up is the IOMMU's, shared_host_driver.h).
   /// Throws ConfigError when the IOMMU's type has no registered driver.
   static std::shared_ptr<ReplayHost> of(const ComponentSpec& spec, const ReplayHostSetup& setup,
                                         BuildContext& ctx);
 
-  ReplayHost(const std::string& iommu, const host::DriverFactory& make,
-             const ReplayHostSetup& setup, BuildContext& ctx);
+  ReplayHost(const ComponentSpec& player, const ReplayHostSetup& setup, BuildContext& ctx);
 
   /// Brings the driver up on the first call (from an SC_THREAD); later callers wait until it
   /// is. Empty on success, else why the driver could not start.
@@ -70,17 +69,15 @@ class ReplayHost {
 
   std::string iommu_;
   ReplayHostSetup setup_;
-  std::unique_ptr<host::HostBus> bus_;
-  std::unique_ptr<host::IommuDriver> drv_;
+  std::shared_ptr<SharedHostDriver> shared_;
+  host::IommuDriver* drv_;
   host::PtFormat format_ = host::PtFormat::vtd_second_stage;
-  sc_core::sc_mutex mutex_;
   sc_core::sc_event ready_;
   bool started_ = false;
   bool up_ = false;
   std::string error_;
   std::map<DomainKey, host::DomainId> domains_;
   std::map<uint64_t, host::DomainId> attached_;  ///< (rid << 20 | pasid) -> domain
-  stats::Group stats_;
 };
 
 }  // namespace isim

@@ -14,8 +14,8 @@
 #include "host/host_bus.h"
 #include "hw/iommu_base.h"
 #include "hw/sc_time_util.h"
-#include "models/amdvi/host_adapter.h"
-#include "models/vtd/driver.h"
+#include "models/devices/shared_host_driver.h"
+#include "models/vtd/host_adapter.h"
 #include "pagetable/builder.h"
 #include "pagetable/fmt/x86_64.h"
 #include "pasid/work_descriptor.h"
@@ -32,8 +32,6 @@ using pasid::WorkDescriptor;
 namespace {
 
 constexpr uint64_t kPage = 4096;
-// Half of the pool holds the IOMMU driver's structures, the other half process page tables.
-constexpr unsigned kPoolSplit = 2;
 // Linux's SVA binding uses 4-level IA-32e tables (intel_pasid_setup_first_level, FSPM 00b).
 constexpr unsigned kFirstStageLevels = 4;
 
@@ -56,7 +54,6 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
       p_(p),
       w_(params_as<SwqWorkload>(spec.workload)),
       mem_(ctx.memory),
-      pool_(p.pool_base, p.pool_base + p.pool_size / kPoolSplit),
       submitted_(stats().counter("submitted", "descriptor submissions (incl. retried)", "count")),
       accepted_(stats().counter("accepted", "descriptors a work queue accepted", "count")),
       retries_(stats().counter("retries", "ENQCMD submissions answered Retry", "count")),
@@ -78,16 +75,10 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
                                  "descriptor latency, first submission to completion "
                                  "record seen by the client",
                                  "ps")) {
-  host_ = ctx.host;
-  iommu_name_ = spec.iommu;
-  // The platform's `pasid:` section, when there is one, is the policy of every device.
-  if (ctx.config.pasid) {
-    policy_ = *ctx.config.pasid;
-  } else {
-    policy_.policy = p.pasid_policy;
-    policy_.local_last = p.pasid_local_last;
-  }
-  if (host_ == nullptr) throw cfg::ConfigError(spec.name + ": needs the platform's host bus");
+  // Without the platform's `pasid:` section, the policy of this device's params (the IOMMU's
+  // allocator takes the platform's when there is one).
+  policy_.policy = p.pasid_policy;
+  policy_.local_last = p.pasid_local_last;
   const ComponentSpec* io = ctx.config.find_iommu(spec.iommu);
   if (io == nullptr || (io->type != "vtd" && io->type != "amdvi"))
     throw cfg::ConfigError(spec.name + ": swq must sit behind an IOMMU of type vtd or amdvi ('" +
@@ -100,13 +91,13 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
     throw cfg::ConfigError(spec.name + ": clients beyond the DWQs need a shared queue");
   if (w_.size > p.max_transfer)
     throw cfg::ConfigError(spec.name + ": workload size exceeds max_transfer");
-  if (p.pool_base + p.pool_size > ctx.config.memory.size)
-    throw cfg::ConfigError(spec.name + ": pool_base + pool_size is beyond memory.size");
+  shared_ = SharedHostDriver::of(spec, ctx);
+  const host::SharedSetup& hs = shared_->setup();
   const uint64_t data_end = w_.data_base + uint64_t{w_.clients} * (2 * buffer_bytes() + kPage);
   if (data_end > ctx.config.memory.size)
     throw cfg::ConfigError(spec.name + ": the clients' buffers are beyond memory.size");
-  if (w_.data_base < p.pool_base + p.pool_size && data_end > p.pool_base)
-    throw cfg::ConfigError(spec.name + ": the clients' buffers overlap the pool");
+  if (w_.data_base < hs.host_limit && data_end > hs.driver.pool_base)
+    throw cfg::ConfigError(spec.name + ": the clients' buffers overlap the host driver pool");
   if (w_.outstanding * pasid::kCompletionBytes > kPage)
     throw cfg::ConfigError(spec.name + ": outstanding records must fit one page");
   for (unsigned e = 0; e < p.engines; ++e) {
@@ -130,14 +121,10 @@ uint64_t SwqDevice::buffer_bytes() const {
 }
 
 bool SwqDevice::set_up_host() {
-  // Register accesses go through the platform's CPU port and system bus (host/host_bus.h).
-  const std::unique_ptr<host::HostBus> bus =
-      host_->open(iommu_name_, p_.mmio_latency.to_ticks(p_.clock.mhz));
+  if (!shared_->start().empty()) return false;
+  // Each driver call below is one IOMMU-driver operation; other devices' calls interleave.
   const uint64_t buf = buffer_bytes();
   const uint64_t va = w_.va_base;
-  // The drivers are kept for the set-up phase only: this device never tears a binding down.
-  std::unique_ptr<vtd::VtdDriver> vtd_drv;
-  std::unique_ptr<amdvi::AmdviHostAdapter> amd_drv;
   std::optional<pt::X86Format> fmt;
   uint16_t did = 0;
   unsigned width = 0;
@@ -147,49 +134,49 @@ bool SwqDevice::set_up_host() {
     // AMD-Vi: each process's IA-32e tables are a v2 domain the driver builds, attached at
     // (RID, PASID) in the device's GCR3 table (48882 2.2.6); the bare RID gets an empty v2
     // domain (GCR3[0]), as a requester is attached before its PASIDs.
-    amdvi::AdapterOptions o;
-    o.pool_base = p_.pool_base + p_.pool_size / kPoolSplit;
-    o.pool_limit = p_.pool_base + p_.pool_size;
-    amd_drv = std::make_unique<amdvi::AmdviHostAdapter>(*bus, o);
-    if (amd_drv->init() != host::Status::ok) return false;
-    const host::HwInfo info = amd_drv->hw_info();
+    host::IommuDriver& drv = shared_->driver();
+    DriverLocked lock(*shared_);
+    const host::HwInfo info = drv.hw_info();
     if (!info.pasid || !info.can_page(host::PtFormat::x86_64)) return false;
     width = info.pasid_bits;
     host::DomainRequest v2;
     v2.format = host::PtFormat::x86_64;
-    const host::DomainResult bare = amd_drv->alloc_domain(v2);
-    if (bare.status != host::Status::ok || amd_drv->attach(bare.id, rid()) != host::Status::ok)
+    const host::DomainResult bare = drv.alloc_domain(v2);
+    if (bare.status != host::Status::ok || drv.attach(bare.id, rid()) != host::Status::ok)
       return false;
-    // By value: the request lives in this block, the binder beyond it.
-    bind = [&, v2](unsigned i, const Client& c) {
-      const host::DomainResult d = amd_drv->alloc_domain(v2);
+    bind = [this, v2, va, buf](unsigned i, const Client& c) {
+      DriverLocked l(*shared_);
+      host::IommuDriver& drv = shared_->driver();
+      const host::DomainResult d = drv.alloc_domain(v2);
       if (d.status != host::Status::ok) return false;
       const host::Prot ro{true, false}, rw{true, true};
       auto map = [&](uint64_t iova, uint64_t pa, uint64_t size, host::Prot prot) {
-        return amd_drv->map(d.id, iova, pa, size, prot) == host::Status::ok;
+        return drv.map(d.id, iova, pa, size, prot) == host::Status::ok;
       };
       if (!map(va, c.src_pa, buf, ro) || !map(va + buf, c.dst_pa, buf, rw) ||
           !map(va + 2 * buf, c.cr_pa, kPage, rw))
         return false;
       if (i == 0 && w_.probe_every && !map(va + 2 * buf + kPage, c.dst_pa, kPage, rw)) return false;
-      return amd_drv->attach(d.id, rid(), c.pasid) == host::Status::ok;
+      return drv.attach(d.id, rid(), c.pasid) == host::Status::ok;
     };
   } else {
-    vtd::DriverOptions o;
-    o.scalable = true;
-    o.table_base = p_.pool_base + p_.pool_size / kPoolSplit;
-    o.table_limit = p_.pool_base + p_.pool_size;
-    vtd_drv = std::make_unique<vtd::VtdDriver>(*bus, o);
-    if (!vtd_drv->init().empty()) return false;
-    const auto d = vtd_drv->create_domain();
+    // VT-d: SVA binds are first-stage PASID entries (intel_svm_bind_mm), which the domain API
+    // does not offer; the IOMMU's one driver makes them natively, in scalable mode (every swq
+    // asks for it).
+    auto* adapter = shared_->native<vtd::VtdHostAdapter>();
+    if (adapter == nullptr) return false;
+    vtd::VtdDriver& vtd_drv = adapter->driver();
+    DriverLocked lock(*shared_);
+    if (!shared_->setup().driver.scalable) return false;
+    const auto d = vtd_drv.create_domain();
     if (!d) return false;
     did = *d;
-    width = vtd_drv->caps().pasid_bits();
+    width = vtd_drv.caps().pasid_bits();
     fmt = pt::X86Format::create(
-        pt::vtd_first_stage_config(kFirstStageLevels, vtd_drv->caps().haw, vtd_drv->caps().fs1gp));
+        pt::vtd_first_stage_config(kFirstStageLevels, vtd_drv.caps().haw, vtd_drv.caps().fs1gp));
     if (!fmt) return false;
-    bind = [&](unsigned i, const Client& c) {
-      auto mm = pt::Builder<pt::X86Format>::create(*fmt, mem_, pool_);
+    bind = [this, adapter, &fmt, &did, va, buf](unsigned i, const Client& c) {
+      auto mm = pt::Builder<pt::X86Format>::create(*fmt, mem_, shared_->host_pages());
       if (!mm) return false;
       if (mm->map_range(va, c.src_pa, buf, pt::MapAttrs::ro()) != pt::MapStatus::Ok ||
           mm->map_range(va + buf, c.dst_pa, buf, pt::MapAttrs::rw()) != pt::MapStatus::Ok ||
@@ -200,16 +187,24 @@ bool SwqDevice::set_up_host() {
       if (i == 0 && w_.probe_every &&
           mm->map(va + 2 * buf + kPage, c.dst_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
         return false;
-      return vtd_drv->bind_first_stage(rid(), c.pasid, mm->root(), did);
+      DriverLocked l(*shared_);
+      return adapter->driver().bind_first_stage(rid(), c.pasid, mm->root(), did);
     };
   }
 
-  const pasid::PolicyParams& pp = policy_;
-  if (!pasid::PasidAllocator::validate(pp, width).empty()) return false;
-  pasids_ = std::make_unique<pasid::PasidAllocator>(pp, width);
-  pasids_->create_set("host", w_.clients);
-  pasids_->create_set("vm0", w_.guest_clients);
-  pasid::VIommuPasids viommu(*pasids_, "vm0", rid(), p_.viommu_mode, vm_pasids_);
+  pasid::PasidAllocator* pasids = nullptr;
+  {
+    DriverLocked lock(*shared_);
+    pasids = shared_->pasids(policy_, nullptr);
+  }
+  if (pasids == nullptr || pasids->width() > width) return false;
+  // This device's IOASID sets on the IOMMU's allocator: other devices' PASIDs never collide.
+  const std::string host_set = std::string(name()) + ".host";
+  const std::string vm_set = std::string(name()) + ".vm0";
+  if (pasids->create_set(host_set, w_.clients) != pasid::Error::none ||
+      pasids->create_set(vm_set, w_.guest_clients) != pasid::Error::none)
+    return false;
+  pasid::VIommuPasids viommu(*pasids, vm_set, rid(), p_.viommu_mode, vm_pasids_);
   const unsigned first_guest = w_.clients - w_.guest_clients;
 
   for (unsigned i = 0; i < w_.clients; ++i) {
@@ -239,9 +234,9 @@ bool SwqDevice::set_up_host() {
       if (!g.ok()) return false;
       c.pasid = g.hpasid;
     } else {
-      const pasid::AllocResult r = pp.policy == pasid::Policy::rid_local
-                                       ? pasids_->alloc_local("host", rid())
-                                       : pasids_->alloc_global("host");
+      const pasid::AllocResult r = pasids->policy() == pasid::Policy::rid_local
+                                       ? pasids->alloc_local(host_set, rid())
+                                       : pasids->alloc_global(host_set);
       if (!r.ok()) return false;
       c.pasid = r.pasid;
     }
@@ -460,6 +455,18 @@ void register_swq_device() {
   t.parse_workload = params_parser<SwqWorkload>();
   t.describe_workload = [] { return cfg::describe_params<SwqWorkload>(); };
   device_types().add(std::move(t));
+  register_host_driver_user("swq", [](const ComponentSpec& spec) {
+    const auto& p = params_as<SwqParams>(spec.params);
+    host::DriverRequest r;
+    r.device = spec.name;
+    r.pool_base = p.pool_base;
+    r.pool_size = p.pool_size;
+    r.mmio_cost = p.mmio_latency.to_ticks(p.clock.mhz);
+    r.mmio_key = "mmio_latency";
+    r.needs_scalable = true;
+    r.scalable_why = "SVA binds PASIDs to first-stage tables";
+    return std::optional(r);
+  });
 }
 
 }  // namespace isim

@@ -1,14 +1,16 @@
 // The `swq` device: a DSA-style accelerator with shared and dedicated work queues, and the host
 // software around it, behind a `vtd` IOMMU in scalable mode or an `amdvi` IOMMU.
 //
-// Host side (run at time 0, through the IOMMU's registers and memory only): the VT-d host
-// driver (models/vtd/driver.h) brings the unit up in scalable mode and creates one domain; each
-// client is a process with its own IA-32e page table (pagetable Builder) mapping its source
-// buffer, destination buffer and completion records at the SAME virtual addresses as every
-// other client, backed by its own physical pages; the process gets a PASID from the
-// system-wide allocator (src/pasid, policy a param) and is bound with bind_first_stage (SVA).
-// Behind AMD-Vi each process's tables are a v2 domain built through the domain-API adapter
-// (models/amdvi/host_adapter.h) and attached at (RID, PASID) in the device's GCR3 table.
+// Host side (run at time 0, through the IOMMU's registers and memory only) on the IOMMU's one
+// host driver (shared_host_driver.h, VT-d in scalable mode), shared with the other host-driven
+// devices behind it: with VT-d the device's driver creates one domain; each client is a process
+// with its own IA-32e page table (pagetable Builder, in host page-table memory) mapping its
+// source buffer, destination buffer and completion records at the SAME virtual addresses as
+// every other client, backed by its own physical pages; the process gets a PASID from the
+// IOMMU's allocator (src/pasid, policy a param) and is bound with the VT-d driver's
+// bind_first_stage (SVA). Behind AMD-Vi each process's tables are a v2 domain built through
+// the domain API (models/amdvi/host_adapter.h) and attached at (RID, PASID) in the device's
+// GCR3 table.
 //
 // Device side: clients submit 64-byte memory-move descriptors (src/pasid/work_descriptor.h).
 // SWQ clients use ENQCMD (the CPU writes the process's PASID into the descriptor; the queue
@@ -42,6 +44,7 @@ namespace isim {
 
 struct ComponentSpec;
 struct BuildContext;
+class SharedHostDriver;
 
 /// Device shape and timing. Latencies are ESTIMATES (no public DSA timing data is used).
 struct SwqParams {
@@ -55,9 +58,9 @@ struct SwqParams {
   uint32_t dma_chunk = 4096;                   ///< bytes per DMA read/write (within a page)
   pasid::Policy pasid_policy = pasid::Policy::global;  ///< system PASID allocation policy
   uint32_t pasid_local_last = 4095;                    ///< partitioned: last RID-local PASID
-  uint64_t pool_base = uint64_t{768} << 20;            ///< host memory for IOMMU and process tables
-  uint64_t pool_size = uint64_t{64} << 20;             ///< size of that memory
-  Latency mmio_latency = Latency::ns(300);             ///< one uncached register access (estimate)
+  uint64_t pool_base = uint64_t{768} << 20;  ///< host driver memory (without host_driver:)
+  uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
+  Latency mmio_latency = Latency::ns(300);   ///< one uncached register access (estimate)
   cfg::Frequency clock{1000};  ///< CPU clock for latencies written in cycles (estimate)
   Latency poll_interval = Latency::ns(200);  ///< between completion-record polls
   Latency retry_backoff = Latency::ns(500);  ///< client wait after an ENQCMD retry
@@ -83,7 +86,9 @@ struct SwqParams {
             "PASID allocation: global, rid_local or partitioned (the platform's pasid: section "
             "wins)");
     v.param("pasid_local_last", pasid_local_last, "partitioned: last RID-local PASID");
-    v.param("pool_base", pool_base, "host memory for IOMMU structures and process page tables",
+    v.param("pool_base", pool_base,
+            "host memory for the IOMMU driver and process page tables (the IOMMU's "
+            "host_driver: wins; users behind one IOMMU agree)",
             cfg::Unit::address);
     v.param("pool_size", pool_size, "size of that memory", cfg::Unit::bytes,
             Range<uint64_t>{uint64_t{1} << 20, uint64_t{1} << 40});
@@ -181,12 +186,9 @@ class SwqDevice final : public DeviceBase {
   SwqParams p_;
   SwqWorkload w_;
   SparseMemory& mem_;
-  bool amdvi_ = false;                    ///< behind AMD-Vi (else VT-d)
-  host::HostBusFactory* host_ = nullptr;  ///< the platform's host bus (register accesses)
-  std::string iommu_name_;
-  PhysAllocator pool_;
-  pasid::PolicyParams policy_;  ///< the platform's, or this device's params
-  std::unique_ptr<pasid::PasidAllocator> pasids_;
+  bool amdvi_ = false;                        ///< behind AMD-Vi (else VT-d)
+  std::shared_ptr<SharedHostDriver> shared_;  ///< the IOMMU's one host driver
+  pasid::PolicyParams policy_;  ///< this device's params (the platform's `pasid:` wins)
   std::vector<pasid::WorkQueue> wqs_;
   pasid::PasidTranslationTable vm_pasids_;  ///< the VM's gPASID -> hPASID table
   std::vector<Client> clients_;

@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "hw/sc_time_util.h"
+#include "models/devices/shared_host_driver.h"
 #include "sim/build_context.h"
 #include "sim/registry.h"
 #include "trace/trace_io.h"
@@ -57,10 +58,6 @@ TracePlayer::TracePlayer(const ComponentSpec& spec, const TracePlayerParams& p, 
   trace::open_reader(p_.file, {trace::parse_format(p_.format), p_.skip_bad});
   if (p_.driver) {
     ReplayHostSetup hs;
-    hs.driver.pool_base = p_.pool_base;
-    hs.driver.pool_limit = p_.pool_base + p_.pool_size;
-    hs.driver.scalable = p_.scalable;
-    hs.mmio_cost = p_.mmio_cost.ps;
     hs.granule_lg2 = static_cast<unsigned>(std::countr_zero(p_.granule));
     hs.flush_on_unmap = p_.flush_on_unmap;
     host_ = ReplayHost::of(spec, hs, ctx);
@@ -215,6 +212,19 @@ void TracePlayer::run() {
 void register_trace_player() {
   device_types().add(make_component_type<DeviceBase, TracePlayer, TracePlayerParams>(
       "trace-player", "replays the DMAs of a trace for its requester ID (iommu-sim replay)"));
+  register_host_driver_user("trace-player", [](const ComponentSpec& spec) {
+    const auto& p = params_as<TracePlayerParams>(spec.params);
+    if (!p.driver) return std::optional<host::DriverRequest>();
+    host::DriverRequest r;
+    r.device = spec.name;
+    r.pool_base = p.pool_base;
+    r.pool_size = p.pool_size;
+    r.mmio_cost = p.mmio_cost.ps;
+    r.mmio_key = "mmio_cost";
+    r.needs_scalable = p.scalable;
+    r.scalable_why = "its scalable param is set";
+    return std::optional(r);
+  });
 }
 
 }  // namespace isim

@@ -53,9 +53,9 @@ struct TracePlayerParams {
   bool flush_on_unmap = true;  ///< driver: invalidate each unmapped range at once
   uint64_t granule = 4096;     ///< driver: maps and unmaps are rounded out to this page size
   cfg::TimeValue mmio_cost{300'000};         ///< driver: CPU cost per register access
-  uint64_t pool_base = uint64_t{768} << 20;  ///< driver memory (the first player's is used)
+  uint64_t pool_base = uint64_t{768} << 20;  ///< driver memory (without host_driver:)
   uint64_t pool_size = uint64_t{64} << 20;   ///< size of that memory
-  bool scalable = false;                     ///< driver: VT-d scalable mode
+  bool scalable = false;                     ///< driver: ask for VT-d scalable mode
 
   template <class V>
   void visit(V& v) {
@@ -77,11 +77,12 @@ struct TracePlayerParams {
             cfg::Unit::bytes, cfg::Range<uint64_t>{4096, uint64_t{1} << 30});
     v.param("mmio_cost", mmio_cost, "driver: CPU cost per register access beyond the bus time");
     v.param("pool_base", pool_base,
-            "driver memory (tables, queues); the first player's behind an IOMMU is used",
+            "driver memory (the IOMMU's host_driver: wins; users behind one IOMMU agree)",
             cfg::Unit::address);
     v.param("pool_size", pool_size, "size of the driver memory", cfg::Unit::bytes,
             cfg::Range<uint64_t>{uint64_t{1} << 20, uint64_t{1} << 40});
-    v.param("scalable", scalable, "driver: run a VT-d driver in scalable mode");
+    v.param("scalable", scalable,
+            "driver: ask for VT-d scalable mode (the IOMMU's driver runs so if any user asks)");
   }
   template <class C>
   void validate(C& c) const {

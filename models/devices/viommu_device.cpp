@@ -1,71 +1,48 @@
+// sc_spawn: the buffer loops are processes made at run time.
+#define SC_INCLUDE_DYNAMIC_PROCESSES
 #include "models/devices/viommu_device.h"
 
-#include <map>
+#include <systemc>
+
+#include <string>
 
 #include "base/bits.h"
 #include "host/driver_registry.h"
 #include "hw/sc_time_util.h"
-#include "models/devices/host_driver_stats.h"
+#include "models/devices/shared_host_driver.h"
+#include "models/smmuv3/cd.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "sim/registry.h"
 
 namespace isim {
 
-/// One host driver per IOMMU, shared by the viommu-dma devices behind it.
-struct SharedViommuHost {
-  std::unique_ptr<host::HostBus> bus;
-  std::unique_ptr<host::IommuDriver> drv;
-  sc_core::sc_mutex mutex;
-  bool started = false;
-  bool done = false;
-  std::string error;
-  sc_core::sc_event ready;
-  std::unique_ptr<stats::Group> stats;  ///< `<iommu>_driver`: the bus's and driver's counts
-};
-
 namespace {
 
 constexpr unsigned kPageLg2 = 12;
 
-/// The hosts of the current platform, by IOMMU (one platform per process).
-std::map<const sc_core::sc_object*, std::weak_ptr<SharedViommuHost>>& hosts() {
-  static std::map<const sc_core::sc_object*, std::weak_ptr<SharedViommuHost>> m;
-  return m;
-}
+// The guest SMMUv3 driver's stage 1 (Linux arm_smmu_make_s1_cd): 48-bit VA, 4 KiB granule,
+// TTB0 only, a 48-bit IPA space, AArch64, faults recorded (R) and aborted (A), ASID 1.
+constexpr unsigned kGuestVaBits = 48;
+constexpr unsigned kGuestIpaBits = 48;
+constexpr unsigned kGuestGranuleLg2 = 12;
+constexpr uint16_t kGuestAsid = 1;
 
-std::shared_ptr<SharedViommuHost> shared_host(const ComponentSpec& spec,
-                                              const ViommuDeviceParams& p, BuildContext& ctx) {
-  const sc_core::sc_object* iommu = sc_core::sc_find_object(spec.iommu.c_str());
-  if (auto sp = hosts()[iommu].lock()) return sp;
-  const ComponentSpec* io = nullptr;
-  for (const ComponentSpec& s : ctx.config.iommus)
-    if (s.name == spec.iommu) io = &s;
-  if (io == nullptr || iommu == nullptr)
-    throw cfg::ConfigError(spec.name + ": no IOMMU named '" + spec.iommu + "'");
-  for (const ComponentSpec& d : ctx.config.devices)
-    if (d.type == "dma-api" && d.iommu == spec.iommu)
-      throw cfg::ConfigError(spec.name + ": iommu '" + spec.iommu +
-                             "' is driven by dma-api device '" + d.name +
-                             "'; viommu-dma devices need an IOMMU of their own");
-  if (ctx.host == nullptr) throw cfg::ConfigError(spec.name + ": no host bus on this platform");
-  if (p.pool_base + p.pool_size > ctx.config.memory.size)
-    throw cfg::ConfigError(spec.name + ": params.pool_base + pool_size is beyond memory.size");
-  auto sp = std::make_shared<SharedViommuHost>();
-  sp->bus = ctx.host->open(spec.iommu, p.mmio_cost.ps);
-  const host::DriverFactory* make = host::find_driver(io->type);
-  if (make == nullptr)
-    throw cfg::ConfigError(spec.name + ": viommu-dma has host drivers for " +
-                           host::driver_type_list() + " IOMMUs, not '" + io->type + "'");
-  host::DriverSetup setup;
-  setup.pool_base = p.pool_base;
-  setup.pool_limit = p.pool_base + p.pool_size;
-  setup.scalable = p.scalable;
-  sp->drv = (*make)(*sp->bus, setup);
-  sp->stats = std::make_unique<stats::Group>(ctx.stats, spec.iommu + "_driver");
-  add_host_driver_stats(*sp->stats, sp->bus->counts(), sp->drv->counts());
-  hosts()[iommu] = sp;
-  return sp;
+/// Writes the guest's context descriptor (IHI 0070 5.4) for its stage-1 table at `s1_root`.
+bool write_guest_cd(PhysMem& guest, uint64_t cd_gpa, uint64_t s1_root) {
+  smmuv3::Cd cd;
+  cd.v = true;
+  cd.t0sz = static_cast<uint8_t>(64 - kGuestVaBits);
+  cd.tg0 = static_cast<uint8_t>(smmuv3::tg0_encode(kGuestGranuleLg2));
+  cd.epd1 = true;
+  const auto ips = smmuv3::oas_encode(kGuestIpaBits);
+  if (!ips) return false;
+  cd.ips = static_cast<uint8_t>(*ips);
+  cd.aa64 = cd.r = cd.a = true;
+  cd.asid = kGuestAsid;
+  cd.ttb0 = s1_root & mask(smmuv3::cd::TTB0.hi, smmuv3::cd::TTB0.lo);
+  const smmuv3::CdWords w = smmuv3::encode_cd(cd);
+  return guest.write(cd_gpa, w.data(), smmuv3::kCdBytes);
 }
 
 /// SR-IOV function n is VM n: its RAM follows function n - 1's.
@@ -87,6 +64,7 @@ host::ViommuParams viommu_params(const ViommuDeviceParams& p) {
   v.guest_pte_cost = p.guest_pte_cost.ps;
   v.walk_cost = p.walk_cost.ps;
   v.host_map_cost = p.host_map_cost.ps;
+  v.write_guest_cd = write_guest_cd;
   return v;
 }
 
@@ -96,18 +74,6 @@ host::IovaParams iova_params(const ViommuDeviceParams& p) {
   i.limit = p.iova_limit;
   return i;
 }
-
-/// Serialises a VM's calls into the shared host driver (sc_mutex, released on every path).
-class HostLock {
- public:
-  explicit HostLock(sc_core::sc_mutex& m) : m_(m) { m_.lock(); }
-  ~HostLock() { m_.unlock(); }
-  HostLock(const HostLock&) = delete;
-  HostLock& operator=(const HostLock&) = delete;
-
- private:
-  sc_core::sc_mutex& m_;
-};
 
 }  // namespace
 
@@ -137,12 +103,13 @@ ViommuDevice::ViommuDevice(const ComponentSpec& spec, const ViommuDeviceParams& 
                            "table_base + table_size (the guest's IOMMU tables)");
   if (p_.ram_hpa + p_.ram_size > ctx.config.memory.size)
     throw cfg::ConfigError(spec.name + ": params.ram_hpa + ram_size is beyond memory.size");
-  if (p_.ram_hpa < p_.pool_base + p_.pool_size && p_.pool_base < p_.ram_hpa + p_.ram_size)
+  shared_ = SharedHostDriver::of(spec, ctx);
+  const host::SharedSetup& hs = shared_->setup();
+  if (p_.ram_hpa < hs.host_limit && hs.driver.pool_base < p_.ram_hpa + p_.ram_size)
     throw cfg::ConfigError(spec.name +
-                           ": guest RAM (params.ram_hpa) overlaps the host driver "
-                           "pool (params.pool_base)");
-  shared_ = shared_host(spec, p_, ctx);
-  viommu_ = std::make_unique<host::Viommu>(*shared_->drv, *shared_->bus, viommu_params(p_));
+                           ": guest RAM (params.ram_hpa + ram_size) overlaps the host driver "
+                           "memory (pool_base + pool_size)");
+  viommu_ = std::make_unique<host::Viommu>(shared_->driver(), shared_->bus(), viommu_params(p_));
   iova_ = std::make_unique<host::IovaAllocator>(iova_params(p_));
   end_time_ = from_ticks(ctx.config.sim.duration.ps);
   stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
@@ -195,7 +162,7 @@ bool ViommuDevice::dma(uint64_t addr, uint64_t size, bool write) {
 }
 
 std::optional<uint64_t> ViommuDevice::map(uint64_t gpa, uint64_t size) {
-  host::HostBus& bus = *shared_->bus;
+  host::HostBus& bus = shared_->bus();
   const Tick t0 = bus.now();
   const uint64_t first = align_down(gpa, kPageLg2);
   const uint64_t span = align_up(gpa + size, kPageLg2) - first;
@@ -204,7 +171,7 @@ std::optional<uint64_t> ViommuDevice::map(uint64_t gpa, uint64_t size) {
   const auto a = iova_->alloc(span);
   if (a) {
     bus.pause(a->cost);
-    HostLock lock(shared_->mutex);
+    DriverLocked lock(*shared_);
     if (viommu_->map(a->iova, first, span) == host::Status::ok) {
       live_[a->iova] = span;
       out = a->iova + (gpa - first);
@@ -217,14 +184,14 @@ std::optional<uint64_t> ViommuDevice::map(uint64_t gpa, uint64_t size) {
 }
 
 void ViommuDevice::unmap(uint64_t iova) {
-  host::HostBus& bus = *shared_->bus;
+  host::HostBus& bus = shared_->bus();
   const Tick t0 = bus.now();
   const uint64_t base = align_down(iova, kPageLg2);
   auto it = live_.find(base);
   bus.pause(p_.unmap_cost.ps);
   if (it != live_.end()) {
     {
-      HostLock lock(shared_->mutex);
+      DriverLocked lock(*shared_);
       if (viommu_->unmap(base, it->second) != host::Status::ok) ++errors_;
     }
     bus.pause(iova_->free(base, it->second));
@@ -235,21 +202,12 @@ void ViommuDevice::unmap(uint64_t iova) {
 
 void ViommuDevice::run() {
   if (w_.start.ps) sc_core::wait(from_ticks(w_.start.ps));
-  SharedViommuHost& sh = *shared_;
-  if (!sh.started) {
-    sh.started = true;
-    std::string why;
-    if (sh.drv->init(&why) != host::Status::ok) sh.error = why.empty() ? "init failed" : why;
-    sh.done = true;
-    sh.ready.notify();
-  }
-  while (!sh.done) sc_core::wait(sh.ready);
-  if (!sh.error.empty()) {
+  if (!shared_->start().empty()) {
     ++errors_;
     return;
   }
   {
-    HostLock lock(sh.mutex);
+    DriverLocked lock(*shared_);
     if (!viommu_->setup(rid()).empty()) {
       ++errors_;
       return;
@@ -262,35 +220,49 @@ void ViommuDevice::run() {
     SC_REPORT_INFO("iommu-sim/viommu", msg.c_str());
   }
   // A NIC's descriptor ring is coherent memory (dma_alloc_coherent): mapped once.
-  std::optional<uint64_t> ring;
   if (w_.pattern == AccessPattern::nic) {
-    ring = map(w_.base, align_up(w_.ring_entries * w_.desc_size, kPageLg2));
-    if (!ring) {
+    ring_ = map(w_.base, align_up(w_.ring_entries * w_.desc_size, kPageLg2));
+    if (!ring_) {
       ++errors_;
       return;
     }
   }
   const Tick now0 = to_ticks(sc_core::sc_time_stamp());
   const Tick end = to_ticks(end_time_);
-  const Tick stop = w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end;
-  for (uint64_t n = 0; w_.count == 0 || n < w_.count; ++n) {
+  stop_ = w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end;
+  for (unsigned i = 1; i < w_.outstanding; ++i)
+    sc_core::sc_spawn([this] { worker(); }, ("buffer" + std::to_string(i)).c_str());
+  worker();
+}
+
+void ViommuDevice::worker() {
+  while (w_.count == 0 || issued_ < w_.count) {
     const Tick t0 = to_ticks(sc_core::sc_time_stamp());
-    if (t0 >= stop) break;
+    if (t0 >= stop_) break;
+    ++issued_;
     const PatternAccess acc = pattern_.next_access();
     const bool write = acc.write ? *acc.write
                                  : w_.op == DmaOp::write ||
                                        (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
-    if (acc.write && ring) {
-      if (!dma(*ring + (acc.addr - w_.base), acc.size, write)) ++errors_;
+    if (acc.write && ring_) {
+      if (!dma(*ring_ + (acc.addr - w_.base), acc.size, write)) ++errors_;
       continue;
     }
-    const auto iova = map(acc.addr, acc.size);
+    std::optional<uint64_t> iova;
+    {
+      // The guest's DMA API runs on the VM's one CPU: its calls go one at a time.
+      sc_core::sc_scoped_lock l(guest_mutex_);
+      iova = map(acc.addr, acc.size);
+    }
     if (!iova) {
       ++errors_;
       continue;
     }
     const bool ok = dma(*iova, acc.size, write);
-    unmap(*iova);
+    {
+      sc_core::sc_scoped_lock l(guest_mutex_);
+      unmap(*iova);
+    }
     latency_.record(to_ticks(sc_core::sc_time_stamp()) - t0);
     if (ok) {
       ++buffers_;
@@ -306,10 +278,22 @@ void register_viommu_device() {
   auto t = make_component_type<DeviceBase, ViommuDevice, ViommuDeviceParams>(
       "viommu-dma",
       "a guest's assigned device: per-buffer map/unmap through an emulated IOMMU (nested, "
-      "shadow or paravirt vIOMMU) on the host IOMMU's driver (vtd, amdvi)");
+      "shadow or paravirt vIOMMU) on the host IOMMU's driver (vtd, amdvi, smmuv3)");
   t.parse_workload = params_parser<GeneratorWorkload>();
   t.describe_workload = [] { return cfg::describe_params<GeneratorWorkload>(); };
   device_types().add(std::move(t));
+  register_host_driver_user("viommu-dma", [](const ComponentSpec& spec) {
+    const auto& p = params_as<ViommuDeviceParams>(spec.params);
+    host::DriverRequest r;
+    r.device = spec.name;
+    r.pool_base = p.pool_base;
+    r.pool_size = p.pool_size;
+    r.mmio_cost = p.mmio_cost.ps;
+    r.mmio_key = "mmio_cost";
+    r.needs_scalable = p.scalable;
+    r.scalable_why = "nesting needs it; set its scalable param to false to run without";
+    return std::optional(r);
+  });
 }
 
 }  // namespace isim

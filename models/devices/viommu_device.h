@@ -1,18 +1,24 @@
 // The `viommu-dma` device: an assigned device (VFIO pass-through) of a guest whose kernel sees
 // an emulated IOMMU (host/viommu.h). The guest's driver maps each buffer through that vIOMMU
 // with a strict DMA API (IOVA alloc, map, DMA, unmap, IOVA free), the device DMAs at the IOVA,
-// and the hypervisor makes the host IOMMU (VT-d or AMD-Vi, through their domain-API adapters)
+// and the hypervisor makes the host IOMMU (VT-d, AMD-Vi or SMMUv3, through their domain-API
+// adapters)
 // honour the guest's mappings nested, shadowed or paravirtualised. The workload's addresses are
 // guest-physical: buffer GPA `a` is host-physical `ram_hpa + a`. A NIC pattern's descriptor
 // ring is mapped once at set-up. SR-IOV function n is assigned to VM n, whose RAM lies at
 // ram_hpa + n * ram_size.
 //
-// Each device is its own VM with its own vIOMMU (its own host domains); the devices behind one
-// IOMMU share one host driver instance, with calls serialised by a lock. They cannot share an
-// IOMMU with `dma-api` devices (two drivers would each bring the hardware up).
+// Up to the workload's `outstanding` buffers are in flight, each its own map, DMA, unmap
+// sequence: the guest's DMA-API calls are serialised (the VM's one CPU), its DMAs overlap.
+//
+// Each device is its own VM with its own vIOMMU (its own host domains); the hypervisor drives
+// the IOMMU's one host driver (shared_host_driver.h), with every other host-driven device
+// behind it.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "host/iova_allocator.h"
@@ -63,9 +69,9 @@ struct ViommuDeviceParams {
   uint64_t iova_base = uint64_t{1} << 20;     ///< lowest guest IOVA
   uint64_t iova_limit = uint64_t{1} << 32;    ///< guest IOVAs below this
   cfg::TimeValue mmio_cost{300'000};          ///< host CPU cost per register access beyond the bus
-  uint64_t pool_base = uint64_t{768} << 20;   ///< host driver memory (the first device's wins)
+  uint64_t pool_base = uint64_t{768} << 20;   ///< host driver memory (without host_driver:)
   uint64_t pool_size = uint64_t{64} << 20;    ///< size of that memory
-  bool scalable = true;                       ///< VT-d host: scalable mode (nesting needs it)
+  bool scalable = true;                       ///< VT-d host: ask for scalable mode (nesting)
 
   template <class V>
   void visit(V& v) {
@@ -90,12 +96,16 @@ struct ViommuDeviceParams {
     v.param("unmap_cost", unmap_cost, "guest DMA API: per unmap call beyond the vIOMMU work");
     v.param("iova_base", iova_base, "lowest guest IOVA", Unit::address);
     v.param("iova_limit", iova_limit, "guest IOVAs lie below this", Unit::address);
-    v.param("mmio_cost", mmio_cost, "host CPU cost per register access beyond the bus time");
-    v.param("pool_base", pool_base, "host driver memory; the first device's is used",
+    v.param("mmio_cost", mmio_cost,
+            "host CPU cost per register access beyond the bus time (the IOMMU's host_driver: "
+            "wins)");
+    v.param("pool_base", pool_base,
+            "host driver memory (the IOMMU's host_driver: wins; users behind one IOMMU agree)",
             Unit::address);
     v.param("pool_size", pool_size, "size of the host driver memory", Unit::bytes,
             Range<uint64_t>{uint64_t{1} << 20, uint64_t{1} << 40});
-    v.param("scalable", scalable, "VT-d host: scalable mode (needed for nesting)");
+    v.param("scalable", scalable,
+            "VT-d host: ask for scalable mode (needed for nesting; any user asking wins)");
   }
   template <class C>
   void validate(C& c) const {
@@ -106,7 +116,7 @@ struct ViommuDeviceParams {
   }
 };
 
-struct SharedViommuHost;
+class SharedHostDriver;
 
 class ViommuDevice final : public DeviceBase {
  public:
@@ -115,6 +125,8 @@ class ViommuDevice final : public DeviceBase {
 
  private:
   void run() override;
+  /// One of the `outstanding` buffer loops: map, DMA, unmap until the count or the end.
+  void worker();
   bool dma(uint64_t addr, uint64_t size, bool write);
   /// The guest DMA API: an IOVA for GPA [gpa, gpa + size) (nullopt on failure).
   std::optional<uint64_t> map(uint64_t gpa, uint64_t size);
@@ -126,11 +138,17 @@ class ViommuDevice final : public DeviceBase {
   AddressPattern pattern_;
   Rng rng_;
   std::vector<uint8_t> buffer_;
-  std::shared_ptr<SharedViommuHost> shared_;
+  std::shared_ptr<SharedHostDriver> shared_;
   std::unique_ptr<host::Viommu> viommu_;
   std::unique_ptr<host::IovaAllocator> iova_;
   std::map<uint64_t, uint64_t> live_;  ///< IOVA page base -> mapped bytes (page-rounded)
   sc_core::sc_time end_time_;
+  // State shared by the buffer loops (members: a loop suspended at the end of the run is
+  // never unwound).
+  sc_core::sc_mutex guest_mutex_;  ///< the guest's DMA-API calls, one at a time
+  std::optional<uint64_t> ring_;   ///< NIC: the coherent descriptor ring's IOVA
+  Tick stop_ = 0;                  ///< no buffer starts at or after this time
+  uint64_t issued_ = 0;            ///< buffers started (against the workload's count)
   stats::Counter& buffers_;
   stats::Counter& bytes_;
   stats::Counter& errors_;

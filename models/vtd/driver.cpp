@@ -93,7 +93,7 @@ std::string VtdDriver::init() {
 
 // --- Invalidation ----------------------------------------------------------------------------
 
-bool VtdDriver::submit(const std::vector<std::array<uint64_t, 4>>& descs) {
+bool VtdDriver::submit(std::span<const std::array<uint64_t, 4>> descs) {
   // qi_submit_sync(): the descriptors, then a wait with status write and fence; poll the status.
   const unsigned esz = opts_.scalable ? 32 : 16;
   const uint32_t seq = ++status_seq_ == 0 ? ++status_seq_ : status_seq_;
@@ -258,14 +258,14 @@ bool VtdDriver::set_pasid_entry(uint16_t rid, uint32_t pasid, const PasidEntry& 
   // (intel_pasid_setup_*: pasid_flush_caches). PASID-cache entries are tagged with the DID the
   // entry held (6.5.2.3), so replacing an entry of another domain flushes that DID too
   // (Linux intel_pasid_replace_*: the old DID).
-  std::vector<std::array<uint64_t, 4>> d;
-  if (fresh) d.push_back({0x1 | (uint64_t{3} << 4) | (uint64_t{rid} << 32), 0, 0, 0});
+  std::array<std::array<uint64_t, 4>, 3> d{};
+  size_t n = 0;
+  if (fresh) d[n++] = {0x1 | (uint64_t{3} << 4) | (uint64_t{rid} << 32), 0, 0, 0};
   if (prev.present && prev.did != pe.did)
-    d.push_back(
-        {0x7 | (uint64_t{1} << 4) | (uint64_t{prev.did} << 16) | (uint64_t{pasid} << 32), 0, 0, 0});
-  d.push_back(
-      {0x7 | (uint64_t{1} << 4) | (uint64_t{pe.did} << 16) | (uint64_t{pasid} << 32), 0, 0, 0});
-  return submit(d);
+    d[n++] = {0x7 | (uint64_t{1} << 4) | (uint64_t{prev.did} << 16) | (uint64_t{pasid} << 32), 0, 0,
+              0};
+  d[n++] = {0x7 | (uint64_t{1} << 4) | (uint64_t{pe.did} << 16) | (uint64_t{pasid} << 32), 0, 0, 0};
+  return submit(std::span<const std::array<uint64_t, 4>>(d.data(), n));
 }
 
 bool VtdDriver::attach(uint16_t rid, uint16_t did) {

@@ -23,9 +23,11 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -126,7 +128,12 @@ class VtdDriver {
   bool wait_gsts(uint32_t bit, bool set);
   void gcmd(uint32_t one_shot);
   /// Submits descriptors followed by a wait with status write and polls the status.
-  bool submit(const std::vector<std::array<uint64_t, 4>>& descs);
+  /// (Descriptors live in the caller's frame, never on the heap: a call suspended in the poll
+  /// when a run ends is never unwound.)
+  bool submit(std::span<const std::array<uint64_t, 4>> descs);
+  bool submit(std::initializer_list<std::array<uint64_t, 4>> descs) {
+    return submit(std::span(descs.begin(), descs.size()));
+  }
   void flush_context_device(uint16_t rid, uint16_t did);
   void flush_context_global();
   void flush_iotlb(IotlbGran g, uint16_t did, uint64_t addr, unsigned am);

@@ -11,7 +11,8 @@ namespace isim::host {
 
 namespace {
 
-constexpr unsigned kPageLg2 = 12;  // vIOMMU mappings are in 4 KiB pages (every guest format's)
+constexpr unsigned kPageLg2 = 12;       // vIOMMU mappings are in 4 KiB pages (every guest format's)
+constexpr uint64_t kGuestCdBytes = 64;  // IHI 0070 5.4: a context descriptor
 constexpr uint64_t kPage = uint64_t{1} << kPageLg2;
 
 /// Guest RAM as the guest sees it: GPA [0, size) is HPA [base, base + size). What the guest's
@@ -156,7 +157,20 @@ std::string Viommu::setup_nested() {
   n.parent = s2_domain_;
   n.s1_root = guest_pt_->root();
   n.s1_levels = 4;
-  const DomainResult nd = host_.alloc_domain(n);
+  DomainResult nd{Status::not_supported, 0, "no writer for the guest's context descriptor"};
+  if (p_.guest == GuestIommu::smmuv3 && hw.can_nest(PtFormat::arm_lpae_s1)) {
+    // iommu_hwpt_arm_smmuv3: the vendor data is the guest's STE, whose S1ContextPtr names its
+    // CD table (IHI 0070 5.2); a single CD (S1CDMax = 0) over the guest's stage-1 table.
+    const auto cd = guest_alloc_.alloc(kGuestCdBytes, kGuestCdBytes);
+    if (!cd) return "no room for the guest's context descriptor in its table pool";
+    if (p_.write_guest_cd && p_.write_guest_cd(*guest_mem_, *cd, n.s1_root)) {
+      n.s1_root = *cd;
+      n.s1_pasid_bits = 0;
+      nd = host_.alloc_domain(n);
+    }
+  } else {
+    nd = host_.alloc_domain(n);
+  }
   if (nd.status == Status::not_supported) {
     // The stage-2 domain is not attached yet: emptied, it becomes the shadow domain.
     const Status s = host_.unmap(s2_domain_, 0, p_.ram_size);
@@ -302,7 +316,8 @@ Status Viommu::invalidate(uint64_t iova, uint64_t size) {
 }
 
 Status Viommu::sync_shadow(uint64_t iova, uint64_t size) {
-  std::set<uint64_t> pages;
+  std::set<uint64_t>& pages = sync_pages_;
+  pages.clear();
   if (size == 0) {
     // A global invalidation: every page either side knows of.
     for (const auto& [va, sh] : shadow_) pages.insert(va);

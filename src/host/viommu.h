@@ -28,9 +28,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -72,6 +74,11 @@ struct ViommuParams {
   Tick guest_pte_cost = 10'000;     ///< guest driver: per guest PTE page written or cleared
   Tick walk_cost = 20'000;          ///< hypervisor: per guest table entry read while shadowing
   Tick host_map_cost = 100'000;     ///< hypervisor: per host map or unmap call it makes
+  /// Guest SMMUv3, nested: writes the guest driver's context descriptor for its stage-1 table
+  /// `s1_root` (a GPA) at GPA `cd_gpa` (IHI 0070 5.4, one 64-byte CD) into guest memory; false
+  /// when it cannot. The encoding is the architecture model's, so the caller supplies it
+  /// (viommu-dma does); without one a guest SMMUv3 is shadowed instead of nested.
+  std::function<bool(PhysMem& guest, uint64_t cd_gpa, uint64_t s1_root)> write_guest_cd;
 };
 
 struct ViommuCounts {
@@ -161,6 +168,9 @@ class Viommu {
   DomainId device_domain_ = 0;         ///< nested domain, shadow domain or paravirt domain
   std::map<uint64_t, Shadow> shadow_;  ///< shadow: IOVA page -> what the host domain maps
   std::map<uint64_t, uint64_t> pv_;    ///< paravirt: IOVA -> mapped bytes
+  /// sync_shadow's pages (a member: a host call that is waiting when a run ends is never
+  /// unwound, so its caller's heap state must not live on the stack).
+  std::set<uint64_t> sync_pages_;
   ViommuCounts counts_;
 };
 

@@ -206,10 +206,23 @@ PlatformConfig load_platform(const YAML::Node& root, const SourceInfo& src) {
         continue;
       }
       ComponentSpec spec;
-      parse_component(item, path, src, errs, iommu_types(), spec, {"mmio_base", "root_port"});
+      parse_component(item, path, src, errs, iommu_types(), spec,
+                      {"mmio_base", "root_port", "host_driver"});
       if (const YAML::Node rp = cfg::child(item, "root_port"); cfg::present(rp)) {
         spec.root_port.emplace();
         cfg::read_params(rp, join_path(path, "root_port"), src, errs, *spec.root_port);
+      }
+      if (const YAML::Node hd = cfg::child(item, "host_driver"); cfg::present(hd)) {
+        spec.host_driver.emplace();
+        const size_t before = errs.size();
+        cfg::read_params(hd, join_path(path, "host_driver"), src, errs, *spec.host_driver);
+        const host::HostDriverParams& h = *spec.host_driver;
+        if (errs.size() == before && h.pool_base + h.pool_size > pc.memory.size) {
+          const YAML::Node at =
+              cfg::present(cfg::child(hd, "pool_size")) ? cfg::child(hd, "pool_size") : hd;
+          errs.add(error_at(at, src, join_path(path, "host_driver.pool_size"),
+                            "pool_base + pool_size is beyond memory.size"));
+        }
       }
       if (auto b = scalar(item, "mmio_base", path, src, errs, false)) {
         auto v = parse_uint(*b);
@@ -334,6 +347,7 @@ nlohmann::json PlatformConfig::to_json() const {
     nlohmann::json e = {{"name", s.name}, {"type", s.type}};
     if (s.mmio_base) e["mmio_base"] = fmt::format("{:#x}", *s.mmio_base);
     if (s.root_port) e["root_port"] = cfg::params_to_json(*s.root_port);
+    if (s.host_driver) e["host_driver"] = cfg::params_to_json(*s.host_driver);
     e["params"] = s.params ? s.params->to_json() : nlohmann::json::object();
     j["iommus"].push_back(std::move(e));
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "host/driver_setup.h"
 #include "hw/memory_params.h"
 #include "hw/pcie_link_params.h"
 #include "pasid/allocator.h"
@@ -32,6 +33,8 @@ struct ComponentSpec {
   std::optional<uint64_t> mmio_base;  ///< register block address (default: assigned)
   /// A root port every device link behind this IOMMU shares (`root_port:`; none: no sharing).
   std::optional<PcieLinkParams> root_port;
+  /// The set-up of the IOMMU's one host driver (`host_driver:`; none: from its devices' params).
+  std::optional<host::HostDriverParams> host_driver;
   // Device entries:
   std::string iommu;  ///< name of the IOMMU the device sits behind
   uint16_t rid = 0;   ///< requester ID (bus << 8 | dev << 3 | fn)

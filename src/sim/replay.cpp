@@ -107,7 +107,8 @@ void make_replay_config(PlatformConfig& config, const ReplayOptions& opts) {
     config.devices.push_back(std::move(d));
   }
   // Software events change what an IOMMU maps for every requester behind it, so the players
-  // behind an IOMMU with any such event share its driver (the first brings it up at time 0).
+  // behind an IOMMU with any such event use its one host driver, which the config's other
+  // host-driven devices behind it share (models/devices/shared_host_driver.h).
   std::set<std::string> driven;
   if (!opts.ignore_software) {
     for (const size_t i : players)
@@ -119,15 +120,6 @@ void make_replay_config(PlatformConfig& config, const ReplayOptions& opts) {
     d.params = driven.contains(d.iommu) ? with_driver : plain;
     d.workload.reset();
     d.sriov.reset();
-  }
-  // One driver per IOMMU: a device that brings up its own would fight the replay's.
-  for (const auto& d : config.devices) {
-    if (d.type == "dma-api" && driven.contains(d.iommu))
-      throw cfg::ConfigError(fmt::format(
-          "{}: the trace's map/unmap/invalidate/attach events are applied through a host driver "
-          "of '{}', which the dma-api device '{}' drives too; remove the device or replay with "
-          "--ignore-software",
-          opts.trace, d.iommu, d.name));
   }
 }
 

@@ -85,6 +85,35 @@ TEST(PlatformConfig, PasidSectionErrorsNameFileLineAndKey) {
   EXPECT_NE(e.find("pasid:"), std::string::npos) << e;
 }
 
+TEST(PlatformConfig, HostDriverBlockIsOptionalAndChecked) {
+  EXPECT_FALSE(load(kGood).iommus[0].host_driver.has_value());
+  const std::string with = R"(
+memory: {size: 1GiB}
+iommus:
+  - name: iommu0
+    type: none
+    host_driver: {pool_base: 0x20000000, pool_size: 32MiB, vtd_mode: scalable}
+)";
+  const auto pc = load(with);
+  ASSERT_TRUE(pc.iommus[0].host_driver.has_value());
+  EXPECT_EQ(pc.iommus[0].host_driver->pool_base, uint64_t{512} << 20);
+  EXPECT_EQ(pc.iommus[0].host_driver->vtd_mode, host::VtdMode::scalable);
+  EXPECT_EQ(pc.to_json()["iommus"][0]["host_driver"]["vtd_mode"], "scalable");
+  auto e = load_error(R"(
+memory: {size: 1GiB}
+iommus:
+  - name: iommu0
+    type: none
+    host_driver: {pool_base: 0x3e800000, pool_size: 64MiB}
+)");
+  EXPECT_NE(e.find("p.yaml:6:"), std::string::npos) << e;
+  EXPECT_NE(e.find("iommus.0.host_driver.pool_size: pool_base + pool_size is beyond memory.size"),
+            std::string::npos)
+      << e;
+  e = load_error("iommus:\n  - {name: a, type: none, host_driver: {vtd_mode: scalabel}}\n");
+  EXPECT_NE(e.find("iommus.0.host_driver.vtd_mode"), std::string::npos) << e;
+}
+
 TEST(PlatformConfig, UnknownTypeListsKnownTypes) {
   const auto e = load_error("iommus:\n  - {name: a, type: vtx}\n");
   EXPECT_NE(e.find("p.yaml:2:21: iommus.0.type: unknown type 'vtx'"), std::string::npos) << e;
