@@ -271,6 +271,7 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
   if (auto probs = p.ids.problems(); !probs.empty())
     throw std::invalid_argument("smmuv3: ids." + probs[0].first + ": " + probs[0].second);
   bank_.add_all(register_specs(id_regs_, p.reset));
+  state_ids_ = {id("CR0ACK"), id("CR2"), id("STRTAB_BASE"), id("STRTAB_BASE_CFG")};
   gbpa_eff_ = static_cast<uint32_t>(reg("GBPA"));
   add_register_hooks();
 
@@ -335,13 +336,15 @@ uint64_t SmmuV3Iommu::reg(const char* name) const {
 }
 
 bool SmmuV3Iommu::cr0ack(unsigned b) const {
-  return bit(reg("CR0ACK"), b);
+  return bit(bank_.get(state_ids_.cr0ack), b);
 }
 
 SmmuState SmmuV3Iommu::state() const {
-  return SmmuState::from_regs(p_.ids, static_cast<uint32_t>(reg("CR0ACK")),
-                              static_cast<uint32_t>(reg("CR2")), gbpa_eff_, reg("STRTAB_BASE"),
-                              static_cast<uint32_t>(reg("STRTAB_BASE_CFG")));
+  const StateRegIds& r = state_ids_;
+  return SmmuState::from_regs(p_.ids, static_cast<uint32_t>(bank_.get(r.cr0ack)),
+                              static_cast<uint32_t>(bank_.get(r.cr2)), gbpa_eff_,
+                              bank_.get(r.strtab_base),
+                              static_cast<uint32_t>(bank_.get(r.strtab_base_cfg)));
 }
 
 // --- Registers -------------------------------------------------------------------------------
