@@ -341,10 +341,9 @@ bool SmmuV3Iommu::cr0ack(unsigned b) const {
 
 SmmuState SmmuV3Iommu::state() const {
   const StateRegIds& r = state_ids_;
-  return SmmuState::from_regs(p_.ids, static_cast<uint32_t>(bank_.get(r.cr0ack)),
-                              static_cast<uint32_t>(bank_.get(r.cr2)), gbpa_eff_,
-                              bank_.get(r.strtab_base),
-                              static_cast<uint32_t>(bank_.get(r.strtab_base_cfg)));
+  return SmmuState::from_regs(
+      p_.ids, static_cast<uint32_t>(bank_.get(r.cr0ack)), static_cast<uint32_t>(bank_.get(r.cr2)),
+      gbpa_eff_, bank_.get(r.strtab_base), static_cast<uint32_t>(bank_.get(r.strtab_base_cfg)));
 }
 
 // --- Registers -------------------------------------------------------------------------------
