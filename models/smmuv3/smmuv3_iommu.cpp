@@ -225,6 +225,7 @@ class SmmuV3Iommu::CachedSteps final : public TranslateSteps {
 SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, BuildContext& ctx)
     : IommuBase(spec.name.c_str(), ctx.stats),
       p_(p),
+      tbu_lookup_t_(from_ticks(lat(p_.tbu_lookup))),
       id_regs_(encode_id_regs(p.ids)),
       mem_(ctx.memory),
       bank_(kMmioBytes),
@@ -502,7 +503,7 @@ TranslateResult SmmuV3Iommu::tbu_translate(int port, const Request& req, sc_core
     cp.seed = Rng(seed_, std::string(name()) + ".tbu" + std::to_string(port)).next();
     slot = std::make_unique<SetAssocCache<TbuKey, TbuEntry>>(cp);
   }
-  delay += lat_t(p_.tbu_lookup);
+  delay += tbu_lookup_t_;
   const Tick now = to_ticks(sc_core::sc_time_stamp());
   constexpr unsigned kLg2 = AtsInvalidation::kPageLg2;
   const TbuKey key{req.sid, req.ssid.has_value(), req.ssid.value_or(0), req.addr >> kLg2};

@@ -123,6 +123,9 @@ class SmmuV3Iommu final : public IommuBase {
   sc_core::sc_time lat_t(const Latency& l) const;
 
   SmmuV3Params p_;
+  /// lat_t(p_.tbu_lookup), converted once: every request adds it (a cycle count to ticks is a
+  /// floating-point division).
+  sc_core::sc_time tbu_lookup_t_;
   smmuv3::IdRegs id_regs_;
   SparseMemory& mem_;
   RegBank bank_;
