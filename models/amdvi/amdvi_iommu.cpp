@@ -55,6 +55,8 @@ bool cacheable(TranslationType t) {
 AmdviIommu::AmdviIommu(const ComponentSpec& spec, const AmdviParams& p, BuildContext& ctx)
     : IommuBase(spec.name.c_str(), ctx.stats),
       p_(p),
+      dte_lookup_t_(from_ticks(lat(p_.dte_lookup))),
+      iotlb_lookup_t_(from_ticks(lat(p_.iotlb_lookup))),
       mem_(ctx.memory),
       bank_(reg::kMmioBytes),
       ids_(add_registers(bank_, p.features)),
@@ -177,7 +179,7 @@ void AmdviIommu::charge(const pt::WalkLog& log, sc_core::sc_time& delay) {
 // --- Translation: 2.3 with the caches between the translator's steps ------------------------
 bool AmdviIommu::device_context(const UnitState& st, const Request& req, DeviceContext& ctx,
                                 Fault& fault, sc_core::sc_time& delay) {
-  delay += lat_t(p_.dte_lookup);
+  delay += dte_lookup_t_;
   if (const DeviceContext* c = dte_cache_.lookup(DteKey{req.device_id})) {
     ctx = *c;
     return true;
@@ -304,8 +306,8 @@ pt::StageResult AmdviIommu::stage2(const DeviceContext& ctx, uint64_t gpa, const
   // 2.2.7: the GPA -> SPA step of a nested walk is the domain's host translation, which the
   // IOTLB caches untagged by PASID.
   const IotlbTag tag{ctx.dte.domain_id, false, 0};
-  walk += lat_t(p_.iotlb_lookup);
-  std::array<unsigned, 64> probes{};
+  walk += iotlb_lookup_t_;
+  std::array<unsigned, 64> probes;  // only the first iotlb_probes() entries are read
   const unsigned np = iotlb_probes(probes);
   const auto hit = iotlb_.lookup_any(std::span(probes.data(), np),
                                      [&](unsigned lg2) { return IotlbKey::of(tag, gpa, lg2); });
@@ -391,8 +393,8 @@ Result AmdviIommu::translate(const Request& req, sc_core::sc_time& delay) {
   const bool gn = rt.kind == Route::Kind::Guest;
   const IotlbTag tag{ctx.dte.domain_id, gn, gn ? rt.pasid : 0};
   const bool priv = gn && (!p_.features.us_sup || (req.pasid.has_value() && req.priv));
-  delay += lat_t(p_.iotlb_lookup);
-  std::array<unsigned, 64> probes{};
+  delay += iotlb_lookup_t_;
+  std::array<unsigned, 64> probes;  // only the first iotlb_probes() entries are read
   unsigned np = iotlb_probes(probes);
   const auto probe = [&] {
     return iotlb_.lookup_any(std::span(probes.data(), np),

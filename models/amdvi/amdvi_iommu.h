@@ -119,6 +119,9 @@ class AmdviIommu final : public IommuBase {
   sc_core::sc_time lat_t(const Latency& l) const;
 
   AmdviParams p_;
+  /// lat_t(p_.dte_lookup) and lat_t(p_.iotlb_lookup), converted once: every request adds both
+  /// (a cycle count to ticks is a floating-point division).
+  sc_core::sc_time dte_lookup_t_, iotlb_lookup_t_;
   SparseMemory& mem_;
   RegBank bank_;
   amdvi::RegIds ids_;

@@ -225,6 +225,7 @@ class SmmuV3Iommu::CachedSteps final : public TranslateSteps {
 SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, BuildContext& ctx)
     : IommuBase(spec.name.c_str(), ctx.stats),
       p_(p),
+      tbu_lookup_t_(from_ticks(lat(p_.tbu_lookup))),
       id_regs_(encode_id_regs(p.ids)),
       mem_(ctx.memory),
       bank_(kMmioBytes),
@@ -271,6 +272,7 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
   if (auto probs = p.ids.problems(); !probs.empty())
     throw std::invalid_argument("smmuv3: ids." + probs[0].first + ": " + probs[0].second);
   bank_.add_all(register_specs(id_regs_, p.reset));
+  state_ids_ = {id("CR0ACK"), id("CR2"), id("STRTAB_BASE"), id("STRTAB_BASE_CFG")};
   gbpa_eff_ = static_cast<uint32_t>(reg("GBPA"));
   add_register_hooks();
 
@@ -335,13 +337,14 @@ uint64_t SmmuV3Iommu::reg(const char* name) const {
 }
 
 bool SmmuV3Iommu::cr0ack(unsigned b) const {
-  return bit(reg("CR0ACK"), b);
+  return bit(bank_.get(state_ids_.cr0ack), b);
 }
 
 SmmuState SmmuV3Iommu::state() const {
-  return SmmuState::from_regs(p_.ids, static_cast<uint32_t>(reg("CR0ACK")),
-                              static_cast<uint32_t>(reg("CR2")), gbpa_eff_, reg("STRTAB_BASE"),
-                              static_cast<uint32_t>(reg("STRTAB_BASE_CFG")));
+  const StateRegIds& r = state_ids_;
+  return SmmuState::from_regs(
+      p_.ids, static_cast<uint32_t>(bank_.get(r.cr0ack)), static_cast<uint32_t>(bank_.get(r.cr2)),
+      gbpa_eff_, bank_.get(r.strtab_base), static_cast<uint32_t>(bank_.get(r.strtab_base_cfg)));
 }
 
 // --- Registers -------------------------------------------------------------------------------
@@ -500,7 +503,7 @@ TranslateResult SmmuV3Iommu::tbu_translate(int port, const Request& req, sc_core
     cp.seed = Rng(seed_, std::string(name()) + ".tbu" + std::to_string(port)).next();
     slot = std::make_unique<SetAssocCache<TbuKey, TbuEntry>>(cp);
   }
-  delay += lat_t(p_.tbu_lookup);
+  delay += tbu_lookup_t_;
   const Tick now = to_ticks(sc_core::sc_time_stamp());
   constexpr unsigned kLg2 = AtsInvalidation::kPageLg2;
   const TbuKey key{req.sid, req.ssid.has_value(), req.ssid.value_or(0), req.addr >> kLg2};

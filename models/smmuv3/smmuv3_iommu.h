@@ -123,6 +123,9 @@ class SmmuV3Iommu final : public IommuBase {
   sc_core::sc_time lat_t(const Latency& l) const;
 
   SmmuV3Params p_;
+  /// lat_t(p_.tbu_lookup), converted once: every request adds it (a cycle count to ticks is a
+  /// floating-point division).
+  sc_core::sc_time tbu_lookup_t_;
   smmuv3::IdRegs id_regs_;
   SparseMemory& mem_;
   RegBank bank_;
@@ -133,6 +136,11 @@ class SmmuV3Iommu final : public IommuBase {
   std::map<int, std::unique_ptr<SetAssocCache<smmuv3::TbuKey, smmuv3::TbuEntry>>> tbus_;
   sc_core::sc_time access_delay_;  ///< local offset of the register access being served
   uint32_t gbpa_eff_ = 0;          ///< GBPA as it applies to traffic (updated when Update clears)
+  /// Registers state() reads for every translation that misses the TBU (ATS translated
+  /// requests included), resolved once: a lookup by name per request cost more than the hit.
+  struct StateRegIds {
+    RegBank::RegId cr0ack = 0, cr2 = 0, strtab_base = 0, strtab_base_cfg = 0;
+  } state_ids_;
   uint16_t next_stag_ = 0;
   Tick atc_inv_done_ = 0;        ///< when the last ATC invalidation sent completes (CMD_SYNC waits)
   bool atc_inv_failed_ = false;  ///< an ATC invalidation timed out since the last CMD_SYNC

@@ -55,6 +55,9 @@ vtd::AtsType at_of(isim::AtsType t) {
 VtdIommu::VtdIommu(const ComponentSpec& spec, const VtdIommuParams& p, BuildContext& ctx)
     : IommuBase(spec.name.c_str(), ctx.stats),
       p_(p.resolved()),
+      cache_lookup_t_(from_ticks(lat(p_.cache_lookup))),
+      walk_read_t_(from_ticks(lat(p_.walk_read))),
+      walk_mem_t_(from_ticks(lat(p_.walk_mem_latency))),
       mem_(ctx.memory),
       translator_(p_.caps, ctx.memory),
       bank_(p_.caps.mmio_size()),
@@ -133,12 +136,12 @@ void VtdIommu::charge(const pt::WalkLog& log, unsigned from, sc_core::sc_time& d
       ++st_->walk_reads;
     }
     if (cached_walks) {
-      local += from_ticks(lat(p_.walk_mem_latency));
+      local += walk_mem_t_;
     } else {
       std::array<uint8_t, kPasidEntryBytes> buf;
       bus_read(a.pa, buf.data(), size, local);
     }
-    local += from_ticks(lat(p_.walk_read));
+    local += walk_read_t_;
   }
   const Tick end = now + to_ticks(local);
   const Tick begun = walkers_.acquire(ready, end - start);
@@ -203,18 +206,20 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
   };
 
   // Context cache (6.2.2): one entry per source ID.
-  delay += from_ticks(lat(p_.cache_lookup));
-  DeviceContext ctx;
-  if (const DeviceContext* c = ctx_cache_.lookup(ContextKey{req.sid})) {
-    ctx = *c;
-  } else {
+  delay += cache_lookup_t_;
+  // The cached entry is used in place (no copy per request): nothing below touches the
+  // context cache, and nothing waits.
+  const DeviceContext* cached = ctx_cache_.lookup(ContextKey{req.sid});
+  std::optional<DeviceContext> fetched;
+  if (!cached) {
     pt::WalkLog log;
     const Step<DeviceContext> s = translator_.fetch_context(state(), req.sid, log);
     charge(log, 0, delay);
     if (!s.ok()) return fail(s.reason, s.fpd);
-    ctx = s.value;
-    ctx_cache_.insert(ContextKey{req.sid}, ctx);
+    fetched = s.value;
+    ctx_cache_.insert(ContextKey{req.sid}, s.value);
   }
+  const DeviceContext& ctx = cached ? *cached : *fetched;
   if (const FaultReason why = translator_.check_request(ctx, req); why != FaultReason::None) {
     return fail(why, ctx.fpd);
   }
@@ -227,7 +232,7 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
     tag = SpaceTag{ctx.legacy.did, false, 0};
   } else {
     const uint32_t pasid = translator_.effective_pasid(ctx, req);
-    delay += from_ticks(lat(p_.cache_lookup));
+    delay += cache_lookup_t_;
     if (const PasidContext* c = pasid_cache_.lookup(PasidKey{req.sid, pasid})) {
       pc = *c;
     } else {
@@ -252,7 +257,7 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
 
   // IOTLB (6.2.4): tagged by DID and PASID, probed at every page size.
   if ((untranslated || tr_req) && walks) {
-    delay += from_ticks(lat(p_.cache_lookup));
+    delay += cache_lookup_t_;
     const auto hit = iotlb_.lookup_any(
         kPageLg2s, [&](unsigned lg2) { return IotlbKey::of(tag, req.addr, lg2); });
     if (hit) {
@@ -298,7 +303,7 @@ Result VtdIommu::translate(const Request& req, sc_core::sc_time& delay) {
     } else if (pgtt == Pgtt::FirstStage) {
       fs = translator_.first_stage_format(pc.entry);
     }
-    delay += from_ticks(lat(p_.cache_lookup));
+    delay += cache_lookup_t_;
     if (ss) start = psc_lookup(tag, false, ss->top_level(), req.addr);
     if (fs) start = psc_lookup(tag, true, fs->top_level(), req.addr);
   }

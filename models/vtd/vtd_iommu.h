@@ -119,6 +119,9 @@ class VtdIommu final : public IommuBase {
   bool scalable() const { return vtd::rtaddr::ttm(rtaddr_) == vtd::Ttm::Scalable; }
 
   VtdIommuParams p_;
+  /// lat(p_.cache_lookup), lat(p_.walk_read) and lat(p_.walk_mem_latency) as sc_time, converted
+  /// once: every request adds the first (a cycle count to ticks is a floating-point division).
+  sc_core::sc_time cache_lookup_t_, walk_read_t_, walk_mem_t_;
   PhysMem& mem_;
   vtd::Translator translator_;
   RegBank bank_;

@@ -36,7 +36,7 @@ bool VtdIommu::page_request(const PageRequest& pr, sc_core::sc_time& delay) {
   if (!scalable()) {
     why = FaultReason::RTA_3;
   } else {
-    delay += from_ticks(lat(p_.cache_lookup));
+    delay += cache_lookup_t_;
     DeviceContext ctx;
     if (const DeviceContext* c = ctx_cache_.lookup(ContextKey{pr.rid})) {
       ctx = *c;

@@ -34,10 +34,14 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryParams& p, stats::Group
 }
 
 Tick Memory::access_time(uint64_t addr, uint64_t bytes, Tick arrive) {
+  return book(addr, bytes, arrive, to_ticks(sc_core::sc_time_stamp()));
+}
+
+Tick Memory::book(uint64_t addr, uint64_t bytes, Tick arrive, Tick now) {
   // Channel chosen by the interleave granule the access starts in: DMA requests are at most a
   // few hundred bytes, so splitting the rare straddling request would not change the picture.
   const size_t ch = (addr >> interleave_lg2_) % channels_.size();
-  channels_[ch].retire_before(to_ticks(sc_core::sc_time_stamp()));
+  channels_[ch].retire_before(now);
   const auto booking = channels_[ch].transfer(arrive, bytes);
   queue_delay_.record(booking.start - arrive);
   return booking.end + latency_;
@@ -71,8 +75,9 @@ void Memory::b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay) 
     ++writes_;
     bytes_written_ += len;
   }
-  const Tick arrive = to_ticks(sc_core::sc_time_stamp() + delay);
-  const Tick done = access_time(addr, len, arrive);
+  const Tick now = to_ticks(sc_core::sc_time_stamp());
+  const Tick arrive = now + to_ticks(delay);
+  const Tick done = book(addr, len, arrive, now);
   delay += from_ticks(done - arrive);
   tx.set_response_status(tlm::TLM_OK_RESPONSE);
 }

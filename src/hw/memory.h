@@ -35,6 +35,8 @@ class Memory final : public sc_core::sc_module {
  private:
   void b_transport(tlm::tlm_generic_payload& tx, sc_core::sc_time& delay);
   unsigned transport_dbg(tlm::tlm_generic_payload& tx);
+  /// access_time() with the kernel's time `now` already read (b_transport has it).
+  Tick book(uint64_t addr, uint64_t bytes, Tick arrive, Tick now);
 
   MemoryParams p_;
   Tick latency_;
