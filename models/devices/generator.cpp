@@ -9,6 +9,7 @@
 #include "base/bits.h"
 #include "base/rng.h"
 #include "hw/sc_time_util.h"
+#include "models/devices/shared_host_driver.h"
 #include "sim/build_context.h"
 #include "sim/config_error.h"
 #include "sim/registry.h"
@@ -75,15 +76,7 @@ Generator::Generator(const ComponentSpec& spec, const GeneratorParams& p, BuildC
                                         active_time_.value());
                   });
   end_time_ = from_ticks(ctx.config.sim.duration.ps);
-  if (p.driver.enabled) {
-    for (const ComponentSpec& d : ctx.config.devices) {
-      if (d.type == "generator" && d.iommu == spec.iommu && d.name != spec.name &&
-          params_as<GeneratorParams>(d.params).driver.enabled)
-        throw cfg::ConfigError(spec.name + ": generator '" + d.name + "' runs a host driver on '" +
-                               spec.iommu + "' too; one driver per IOMMU");
-    }
-    mapping_ = std::make_unique<StaticMapping>(spec, p.driver, p.ats.enabled, ctx);
-  }
+  if (p.driver.enabled) mapping_ = std::make_unique<StaticMapping>(spec, ctx);
   if (p.ats.enabled) {
     ats_ = p.ats;
     CacheParams geo = p.ats.atc;
@@ -231,6 +224,18 @@ void register_generator() {
   t.parse_workload = params_parser<GeneratorWorkload>();
   t.describe_workload = [] { return cfg::describe_params<GeneratorWorkload>(); };
   device_types().add(std::move(t));
+  register_host_driver_user("generator", [](const ComponentSpec& spec) {
+    const auto& p = params_as<GeneratorParams>(spec.params);
+    if (!p.driver.enabled) return std::optional<host::DriverRequest>();
+    host::DriverRequest r;
+    r.device = spec.name;
+    r.pool_base = p.driver.pool_base;
+    r.pool_size = p.driver.pool_size;
+    r.mmio_cost = p.driver.mmio_cost.ps;
+    r.mmio_key = "driver.mmio_cost";
+    r.ats = p.ats.enabled;
+    return std::optional(r);
+  });
 }
 
 }  // namespace isim

@@ -48,8 +48,9 @@ std::shared_ptr<SharedHostDriver> SharedHostDriver::of(const ComponentSpec& devi
   for (const ComponentSpec& d : ctx.config.devices) {
     if (d.iommu != device.iommu) continue;
     // These bring the unit up with a driver of their own (a DMA engine's kernel driver with its
-    // interrupt and page-request paths): two drivers would each reset the hardware.
-    if (d.type == "amdvi-host" || d.type == "smmuv3-host")
+    // interrupt and page-request paths, or a pseries guest's TCE calls): two drivers would each
+    // reset the hardware or its windows.
+    if (d.type == "amdvi-host" || d.type == "smmuv3-host" || d.type == "tce-guest")
       throw cfg::ConfigError(fmt::format(
           "{}: IOMMU '{}' is driven by the {} device '{}', which runs a driver of its own; "
           "put {} behind another IOMMU",

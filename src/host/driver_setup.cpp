@@ -61,6 +61,7 @@ std::optional<SharedSetup> resolve_setup(const std::string& iommu, const std::st
   SharedSetup s;
   s.mmio_cost = mmio;
   s.driver.pool_base = base;
+  for (const DriverRequest& u : users) s.driver.ats = s.driver.ats || u.ats;
   s.driver.pool_limit = base + size / kPoolHalves;
   s.host_base = s.driver.pool_limit;
   s.host_limit = base + size;

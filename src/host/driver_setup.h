@@ -64,6 +64,7 @@ struct DriverRequest {
   Tick mmio_cost = 0;           ///< its per-register-access CPU cost, ps
   std::string mmio_key;         ///< the name of that param (`mmio_cost`, `mmio_latency`)
   bool needs_scalable = false;  ///< VT-d: it cannot work in legacy mode
+  bool ats = false;             ///< its functions use ATS: the driver enables it where it can
   std::string scalable_why;     ///< ... because (for messages)
 };
 

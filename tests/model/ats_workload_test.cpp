@@ -1,8 +1,9 @@
 // A generator whose buffer a host driver maps (generator `driver.enabled`), and the example
 // "an ATS device vs a non-ATS device" (configs/workloads/ats_vs_noats_{ats,noats}.yaml): with
 // ATS the SMMUv3 translates once per page (the translation requests) and passes every read as
-// translated; without, it translates every read. Config errors: a second driver on the IOMMU,
-// an IOMMU type without a driver.
+// translated; without, it translates every read. The mapping uses the IOMMU's one host driver,
+// shared with other host-driven devices. Config errors: a device that runs a driver of its own
+// on the IOMMU, an IOMMU type without a driver.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -75,18 +76,35 @@ devices:
                      iommu, other);
 }
 
-TEST(AtsWorkload, OneHostDriverPerIommu) {
+TEST(AtsWorkload, MappedGeneratorSharesTheIommusDriverWithADmaApiDevice) {
   const std::string dma_api = R"(
   - name: nic
     type: dma-api
     iommu: iommu0
     rid: 0x0200
     workload: {pattern: sequential, base: 0x20000000, footprint: 64KiB, size: 4KiB})";
+  Platform pf(test::platform_config(two_devices("smmuv3", dma_api)));
+  pf.run();
+  for (const char* name : {"gen0", "nic"}) {
+    const stats::Group& dev = *pf.stats().find_group(name);
+    EXPECT_EQ(test::counter(dev, "errors"), 0u) << name;
+  }
+  EXPECT_GT(test::counter(*pf.stats().find_group("gen0"), "reads"), 100u);
+  EXPECT_GT(test::counter(*pf.stats().find_group("nic"), "buffers"), 0u);
+  // One driver: one stats group, a domain for each device.
+  EXPECT_EQ(test::counter(pf.stats(), "iommu0_driver.domains"), 2u);
+}
+
+TEST(AtsWorkload, MappedGeneratorCannotShareAnIommuWithATceGuest) {
+  const std::string guest = R"(
+  - {name: guest, type: tce-guest, iommu: iommu0, rid: 0x0200})";
   try {
-    Platform pf(test::platform_config(two_devices("smmuv3", dma_api)));
+    Platform pf(test::platform_config(two_devices("tce", guest)));
     FAIL() << "accepted two drivers on one IOMMU";
   } catch (const cfg::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("dma-api device 'nic' programs too"), std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("tce-guest device 'guest', which runs a driver of its own"),
+        std::string::npos)
         << e.what();
   }
 }

@@ -32,6 +32,18 @@ TEST(DriverSetup, UsersThatAgreeGiveTheirSetUpSplitInHalves) {
   EXPECT_FALSE(s->driver.scalable);
 }
 
+TEST(DriverSetup, AtsIsEnabledWhenAnyUserAsks) {
+  std::string why;
+  DriverRequest ats = user("gen0");
+  ats.ats = true;
+  const auto off = resolve_setup("iommu0", "smmuv3", std::nullopt, {user("a"), user("b")}, &why);
+  ASSERT_TRUE(off) << why;
+  EXPECT_FALSE(off->driver.ats);
+  const auto on = resolve_setup("iommu0", "smmuv3", std::nullopt, {user("a"), ats}, &why);
+  ASSERT_TRUE(on) << why;
+  EXPECT_TRUE(on->driver.ats);
+}
+
 TEST(DriverSetup, DisagreementNamesBothDevicesAndTheKey) {
   DriverRequest b = user("nic1");
   b.pool_size = uint64_t{128} << 20;
