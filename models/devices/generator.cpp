@@ -227,12 +227,8 @@ void register_generator() {
   register_host_driver_user("generator", [](const ComponentSpec& spec) {
     const auto& p = params_as<GeneratorParams>(spec.params);
     if (!p.driver.enabled) return std::optional<host::DriverRequest>();
-    host::DriverRequest r;
-    r.device = spec.name;
-    r.pool_base = p.driver.pool_base;
-    r.pool_size = p.driver.pool_size;
-    r.mmio_cost = p.driver.mmio_cost.ps;
-    r.mmio_key = "driver.mmio_cost";
+    host::DriverRequest r = driver_request(spec.name, p.driver.pool_base, p.driver.pool_size,
+                                           p.driver.mmio_cost.ps, "driver.mmio_cost");
     r.ats = p.ats.enabled;
     return std::optional(r);
   });

@@ -315,12 +315,7 @@ void register_mdev_parent_device() {
   device_types().add(std::move(t));
   register_host_driver_user("mdev-parent", [](const ComponentSpec& spec) {
     const auto& p = params_as<MdevParentParams>(spec.params);
-    host::DriverRequest r;
-    r.device = spec.name;
-    r.pool_base = p.pool_base;
-    r.pool_size = p.pool_size;
-    r.mmio_cost = p.mmio_cost.ps;
-    r.mmio_key = "mmio_cost";
+    host::DriverRequest r = driver_request(spec.name, p.pool_base, p.pool_size, p.mmio_cost.ps);
     // Both isolation modes run on the same hardware mode, so that they compare like for like;
     // PASID attach needs it.
     r.needs_scalable = true;

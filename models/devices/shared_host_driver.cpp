@@ -27,6 +27,17 @@ std::map<Key, std::weak_ptr<SharedHostDriver>>& drivers() {
 
 }  // namespace
 
+host::DriverRequest driver_request(const std::string& device, uint64_t pool_base,
+                                   uint64_t pool_size, Tick mmio_cost, std::string mmio_key) {
+  host::DriverRequest r;
+  r.device = device;
+  r.pool_base = pool_base;
+  r.pool_size = pool_size;
+  r.mmio_cost = mmio_cost;
+  r.mmio_key = std::move(mmio_key);
+  return r;
+}
+
 void register_host_driver_user(const std::string& type, DriverRequestFn fn) {
   users()[type] = std::move(fn);
 }

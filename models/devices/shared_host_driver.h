@@ -40,6 +40,12 @@ using DriverRequestFn = std::function<std::optional<host::DriverRequest>(const C
 /// Declares device type `type` a user of the shared host driver (called by its registration).
 void register_host_driver_user(const std::string& type, DriverRequestFn fn);
 
+/// A user's request from its set-up params; callers add what else it needs (scalable mode,
+/// ATS).
+host::DriverRequest driver_request(const std::string& device, uint64_t pool_base,
+                                   uint64_t pool_size, Tick mmio_cost,
+                                   std::string mmio_key = "mmio_cost");
+
 class SharedHostDriver final : public host::DriverLock {
  public:
   /// The driver of `device.iommu`, created by the first device built behind it. Throws

@@ -457,12 +457,8 @@ void register_swq_device() {
   device_types().add(std::move(t));
   register_host_driver_user("swq", [](const ComponentSpec& spec) {
     const auto& p = params_as<SwqParams>(spec.params);
-    host::DriverRequest r;
-    r.device = spec.name;
-    r.pool_base = p.pool_base;
-    r.pool_size = p.pool_size;
-    r.mmio_cost = p.mmio_latency.to_ticks(p.clock.mhz);
-    r.mmio_key = "mmio_latency";
+    host::DriverRequest r = driver_request(spec.name, p.pool_base, p.pool_size,
+                                           p.mmio_latency.to_ticks(p.clock.mhz), "mmio_latency");
     r.needs_scalable = true;
     r.scalable_why = "SVA binds PASIDs to first-stage tables";
     return std::optional(r);

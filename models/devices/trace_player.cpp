@@ -215,12 +215,7 @@ void register_trace_player() {
   register_host_driver_user("trace-player", [](const ComponentSpec& spec) {
     const auto& p = params_as<TracePlayerParams>(spec.params);
     if (!p.driver) return std::optional<host::DriverRequest>();
-    host::DriverRequest r;
-    r.device = spec.name;
-    r.pool_base = p.pool_base;
-    r.pool_size = p.pool_size;
-    r.mmio_cost = p.mmio_cost.ps;
-    r.mmio_key = "mmio_cost";
+    host::DriverRequest r = driver_request(spec.name, p.pool_base, p.pool_size, p.mmio_cost.ps);
     r.needs_scalable = p.scalable;
     r.scalable_why = "its scalable param is set";
     return std::optional(r);
