@@ -219,7 +219,7 @@ void register_dma_api_device() {
   auto t = make_component_type<DeviceBase, DmaApiDevice, DmaApiDeviceParams>(
       "dma-api",
       "generator workload with per-buffer map/unmap through the host DMA API (passthrough, "
-      "static, strict, deferred) on the IOMMU's driver (vtd, amdvi, smmuv3)");
+      "static, strict, deferred) on the IOMMU's driver (vtd, amdvi, smmuv3, tce)");
   t.parse_workload = params_parser<GeneratorWorkload>();
   t.describe_workload = [] { return cfg::describe_params<GeneratorWorkload>(); };
   device_types().add(std::move(t));
