@@ -67,8 +67,9 @@ MdevParentDevice::MdevParentDevice(const ComponentSpec& spec, const MdevParentPa
   policy_.local_last = p.pasid_local_last;
   const ComponentSpec* io = ctx.config.find_iommu(spec.iommu);
   if (io == nullptr) throw cfg::ConfigError(spec.name + ": no IOMMU named '" + spec.iommu + "'");
-  if (io->type != "vtd" && io->type != "amdvi")
-    throw cfg::ConfigError(spec.name + ": mdev-parent has drivers for vtd and amdvi IOMMUs, not '" +
+  if (io->type != "vtd" && io->type != "amdvi" && io->type != "smmuv3")
+    throw cfg::ConfigError(spec.name +
+                           ": mdev-parent has drivers for vtd, amdvi and smmuv3 IOMMUs, not '" +
                            io->type + "'");
   if (w_.size > buffer_bytes())
     throw cfg::ConfigError(spec.name + ": workload size exceeds the buffer");
@@ -141,14 +142,18 @@ bool MdevParentDevice::set_up_host() {
   // One IOASID set per parent on the IOMMU's allocator: other devices' PASIDs never collide.
   const std::string set = std::string(name()) + ".mdevs";
   if (pasids->create_set(set, p_.mdevs) != pasid::Error::none) return false;
-  // A PASID-granular domain: VT-d second-stage tables on a scalable-mode PASID entry (VT-d
-  // 9.6, PGTT = 010b); AMD-Vi translates PASIDs through the GCR3 table with v2 (x86-64) tables
-  // only (48882 2.2.6), and over v1 host tables those would nest, so the RID gets v2 too.
+  // A PASID-granular domain in the format a PASID entry takes (HwInfo::pasid_format): VT-d
+  // second-stage tables on a scalable-mode PASID entry, AMD-Vi v2 (x86-64) tables in the GCR3
+  // table, an SMMUv3 stage-1 table in a CD at the SubstreamID.
+  const std::optional<host::PtFormat> fmt = info.pasid_format();
+  if (!fmt) return false;
   const bool amd = info.vendor == host::Vendor::amd_vi;
   host::DomainRequest r;
-  r.format = amd ? host::PtFormat::x86_64 : host::PtFormat::vtd_second_stage;
+  r.format = *fmt;
   // Untagged requests from the parent reach nothing: it does no DMA of its own here (VT-d: a
-  // blocking domain; AMD-Vi: an empty v2 domain, GCR3[0], since a blocking DTE has no GCR3).
+  // blocking domain; SMMUv3: an S1 STE with S1DSS = terminate once CDs are attached; AMD-Vi:
+  // an empty v2 domain, GCR3[0], since a blocking DTE has no GCR3 table and v1 host tables
+  // under it would nest).
   host::DomainRequest block = r;
   if (!amd) block.type = host::DomainType::blocking;
   const host::DomainResult bd = drv.alloc_domain(block);
@@ -309,7 +314,7 @@ void register_mdev_parent_device() {
       "mdev-parent",
       "a parent function shared by mediated devices, isolated by software mediation (pin and "
       "translate, parent RID) or by PASIDs (Scalable IOV), through the IOMMU's domain API "
-      "(vtd, amdvi)");
+      "(vtd, amdvi, smmuv3)");
   t.parse_workload = params_parser<MdevWorkload>();
   t.describe_workload = [] { return cfg::describe_params<MdevWorkload>(); };
   device_types().add(std::move(t));

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,8 +14,9 @@
 #include "hw/iommu_base.h"
 #include "hw/sc_time_util.h"
 #include "models/devices/shared_host_driver.h"
+#include "models/smmuv3/host_adapter.h"
 #include "models/vtd/host_adapter.h"
-#include "pagetable/builder.h"
+#include "pagetable/fmt/arm_lpae.h"
 #include "pagetable/fmt/x86_64.h"
 #include "pasid/work_descriptor.h"
 #include "sim/build_context.h"
@@ -34,6 +34,8 @@ namespace {
 constexpr uint64_t kPage = 4096;
 // Linux's SVA binding uses 4-level IA-32e tables (intel_pasid_setup_first_level, FSPM 00b).
 constexpr unsigned kFirstStageLevels = 4;
+// Armv8 stage-1 descriptor SH[9:8] = 11: inner shareable (Linux PTE_SHARED for user pages).
+constexpr uint64_t kArmInnerShareable = uint64_t{3} << 8;
 
 uint64_t round_up(uint64_t v, uint64_t a) {
   return (v + a - 1) / a * a;
@@ -56,8 +58,9 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
       mem_(ctx.memory),
       submitted_(stats().counter("submitted", "descriptor submissions (incl. retried)", "count")),
       accepted_(stats().counter("accepted", "descriptors a work queue accepted", "count")),
-      retries_(stats().counter("retries", "ENQCMD submissions answered Retry", "count")),
-      dropped_(stats().counter("dropped", "MOVDIR64B descriptors a full DWQ dropped", "count")),
+      retries_(stats().counter("retries", "ENQCMD / ST64BV0 submissions answered Retry", "count")),
+      dropped_(
+          stats().counter("dropped", "MOVDIR64B / ST64B descriptors a full DWQ dropped", "count")),
       completed_(stats().counter("completed", "descriptors completed successfully", "count")),
       faulted_(stats().counter("faulted", "descriptors ended by a page fault (0x03)", "count")),
       bad_descriptors_(
@@ -80,10 +83,16 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
   policy_.policy = p.pasid_policy;
   policy_.local_last = p.pasid_local_last;
   const ComponentSpec* io = ctx.config.find_iommu(spec.iommu);
-  if (io == nullptr || (io->type != "vtd" && io->type != "amdvi"))
-    throw cfg::ConfigError(spec.name + ": swq must sit behind an IOMMU of type vtd or amdvi ('" +
+  if (io == nullptr || (io->type != "vtd" && io->type != "amdvi" && io->type != "smmuv3"))
+    throw cfg::ConfigError(spec.name +
+                           ": swq must sit behind an IOMMU of type vtd, amdvi or smmuv3 ('" +
                            spec.iommu + "' is " + (io ? io->type : std::string("unknown")) + ")");
-  amdvi_ = io->type == "amdvi";
+  host_ = io->type == "amdvi" ? Host::amdvi : io->type == "smmuv3" ? Host::smmuv3 : Host::vtd;
+  if (host_ == Host::smmuv3 && w_.guest_clients > 0)
+    throw cfg::ConfigError(spec.name +
+                           ": workload.guest_clients needs the x86 CPU's PASID translation of "
+                           "ENQCMD; an Arm CPU stores ACCDATA_EL1 as the guest wrote it, so an "
+                           "smmuv3 host runs host clients only");
   if (p.swqs + p.dwqs == 0) throw cfg::ConfigError(spec.name + ": needs at least one work queue");
   if (w_.clients < p.dwqs)
     throw cfg::ConfigError(spec.name + ": every DWQ needs its client (clients < dwqs)");
@@ -120,33 +129,95 @@ uint64_t SwqDevice::buffer_bytes() const {
   return round_up(uint64_t{w_.size} * w_.descriptors, kPage);
 }
 
-bool SwqDevice::set_up_host() {
-  if (!shared_->start().empty()) return false;
-  // Each driver call below is one IOMMU-driver operation; other devices' calls interleave.
+pt::PageTable* SwqDevice::build_process(const pt::FormatVariant& f, unsigned i, const Client& c,
+                                        uint64_t leaf_extra) {
+  auto mm = pt::make_page_table(f, mem_, shared_->host_pages());
+  if (!mm) return nullptr;
   const uint64_t buf = buffer_bytes();
   const uint64_t va = w_.va_base;
-  std::optional<pt::X86Format> fmt;
-  uint16_t did = 0;
-  unsigned width = 0;
-  // Binds client `i`'s address space (its buffers at `va`) to its PASID.
-  std::function<bool(unsigned, const Client&)> bind;
-  if (amdvi_) {
-    // AMD-Vi: each process's IA-32e tables are a v2 domain the driver builds, attached at
-    // (RID, PASID) in the device's GCR3 table (48882 2.2.6); the bare RID gets an empty v2
-    // domain (GCR3[0]), as a requester is attached before its PASIDs.
-    host::IommuDriver& drv = shared_->driver();
-    DriverLocked lock(*shared_);
-    const host::HwInfo info = drv.hw_info();
-    if (!info.pasid || !info.can_page(host::PtFormat::x86_64)) return false;
-    width = info.pasid_bits;
-    host::DomainRequest v2;
-    v2.format = host::PtFormat::x86_64;
-    const host::DomainResult bare = drv.alloc_domain(v2);
-    if (bare.status != host::Status::ok || drv.attach(bare.id, rid()) != host::Status::ok)
-      return false;
-    bind = [this, v2, va, buf](unsigned i, const Client& c) {
+  pt::MapAttrs ro = pt::MapAttrs::ro(), rw = pt::MapAttrs::rw();
+  ro.extra = rw.extra = leaf_extra;
+  if (mm->map_range(va, c.src_pa, buf, ro) != pt::MapStatus::Ok ||
+      mm->map_range(va + buf, c.dst_pa, buf, rw) != pt::MapStatus::Ok ||
+      mm->map_range(va + 2 * buf, c.cr_pa, kPage, rw) != pt::MapStatus::Ok)
+    return nullptr;
+  // Client 0 also maps the page every probe targets: the probe VA exists in no other process.
+  if (i == 0 && w_.probe_every &&
+      mm->map(va + 2 * buf + kPage, c.dst_pa, kPage, rw) != pt::MapStatus::Ok)
+    return nullptr;
+  processes_.push_back(std::move(mm));
+  return processes_.back().get();
+}
+
+bool SwqDevice::prepare_binding() {
+  DriverLocked lock(*shared_);
+  switch (host_) {
+    case Host::vtd: {
+      // SVA binds are first-stage PASID entries (intel_svm_bind_mm), which the domain API does
+      // not offer; the IOMMU's one driver makes them natively, in scalable mode (every swq asks
+      // for it).
+      auto* adapter = shared_->native<vtd::VtdHostAdapter>();
+      if (adapter == nullptr || !shared_->setup().driver.scalable) return false;
+      vtd::VtdDriver& drv = adapter->driver();
+      const auto did = drv.create_domain();
+      if (!did) return false;
+      vtd_did_ = *did;
+      auto f = pt::X86Format::create(
+          pt::vtd_first_stage_config(kFirstStageLevels, drv.caps().haw, drv.caps().fs1gp));
+      if (!f) return false;
+      process_format_ = pt::FormatVariant{*f};
+      return true;
+    }
+    case Host::smmuv3: {
+      // SVA binds a CD holding the process's own tables and ASID (arm_smmu_sva_bind), which the
+      // domain API does not offer either; the tables are in the shape the CD describes.
+      auto* adapter = shared_->native<smmuv3::Smmuv3HostAdapter>();
+      if (adapter == nullptr || !adapter->driver().ids().s1p) return false;
+      auto f = pt::ArmLpaeFormat::create(adapter->driver().sva_config());
+      if (!f) return false;
+      process_format_ = pt::FormatVariant{*f};
+      return true;
+    }
+    case Host::amdvi: {
+      // Each process's IA-32e tables are a v2 domain the driver builds, attached at (RID,
+      // PASID) in the device's GCR3 table (48882 2.2.6); the bare RID gets an empty v2 domain
+      // (GCR3[0]), as a requester is attached before its PASIDs.
+      host::IommuDriver& drv = shared_->driver();
+      if (!drv.hw_info().can_page(host::PtFormat::x86_64)) return false;
+      host::DomainRequest v2;
+      v2.format = host::PtFormat::x86_64;
+      const host::DomainResult bare = drv.alloc_domain(v2);
+      return bare.status == host::Status::ok && drv.attach(bare.id, rid()) == host::Status::ok;
+    }
+  }
+  return false;
+}
+
+bool SwqDevice::bind(unsigned i, const Client& c) {
+  const uint64_t buf = buffer_bytes();
+  const uint64_t va = w_.va_base;
+  switch (host_) {
+    case Host::vtd: {
+      const pt::PageTable* mm = build_process(*process_format_, i, c, 0);
+      if (mm == nullptr) return false;
+      DriverLocked l(*shared_);
+      auto* adapter = shared_->native<vtd::VtdHostAdapter>();
+      return adapter->driver().bind_first_stage(rid(), c.pasid, mm->root(), vtd_did_);
+    }
+    case Host::smmuv3: {
+      // arm64 user pages: non-global (tagged by the process's ASID), inner shareable.
+      const pt::PageTable* mm =
+          build_process(*process_format_, i, c, pt::ArmLpaeFormat::kNG | kArmInnerShareable);
+      if (mm == nullptr) return false;
+      DriverLocked l(*shared_);
+      auto* adapter = shared_->native<smmuv3::Smmuv3HostAdapter>();
+      return adapter->driver().bind_sva(rid(), c.pasid, mm->root()).has_value();
+    }
+    case Host::amdvi: {
       DriverLocked l(*shared_);
       host::IommuDriver& drv = shared_->driver();
+      host::DomainRequest v2;
+      v2.format = host::PtFormat::x86_64;
       const host::DomainResult d = drv.alloc_domain(v2);
       if (d.status != host::Status::ok) return false;
       const host::Prot ro{true, false}, rw{true, true};
@@ -158,39 +229,23 @@ bool SwqDevice::set_up_host() {
         return false;
       if (i == 0 && w_.probe_every && !map(va + 2 * buf + kPage, c.dst_pa, kPage, rw)) return false;
       return drv.attach(d.id, rid(), c.pasid) == host::Status::ok;
-    };
-  } else {
-    // VT-d: SVA binds are first-stage PASID entries (intel_svm_bind_mm), which the domain API
-    // does not offer; the IOMMU's one driver makes them natively, in scalable mode (every swq
-    // asks for it).
-    auto* adapter = shared_->native<vtd::VtdHostAdapter>();
-    if (adapter == nullptr) return false;
-    vtd::VtdDriver& vtd_drv = adapter->driver();
-    DriverLocked lock(*shared_);
-    if (!shared_->setup().driver.scalable) return false;
-    const auto d = vtd_drv.create_domain();
-    if (!d) return false;
-    did = *d;
-    width = vtd_drv.caps().pasid_bits();
-    fmt = pt::X86Format::create(
-        pt::vtd_first_stage_config(kFirstStageLevels, vtd_drv.caps().haw, vtd_drv.caps().fs1gp));
-    if (!fmt) return false;
-    bind = [this, adapter, &fmt, &did, va, buf](unsigned i, const Client& c) {
-      auto mm = pt::Builder<pt::X86Format>::create(*fmt, mem_, shared_->host_pages());
-      if (!mm) return false;
-      if (mm->map_range(va, c.src_pa, buf, pt::MapAttrs::ro()) != pt::MapStatus::Ok ||
-          mm->map_range(va + buf, c.dst_pa, buf, pt::MapAttrs::rw()) != pt::MapStatus::Ok ||
-          mm->map_range(va + 2 * buf, c.cr_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
-        return false;
-      // Client 0 also maps the page every probe targets: the probe VA exists in no other
-      // process.
-      if (i == 0 && w_.probe_every &&
-          mm->map(va + 2 * buf + kPage, c.dst_pa, kPage, pt::MapAttrs::rw()) != pt::MapStatus::Ok)
-        return false;
-      DriverLocked l(*shared_);
-      return adapter->driver().bind_first_stage(rid(), c.pasid, mm->root(), did);
-    };
+    }
   }
+  return false;
+}
+
+bool SwqDevice::set_up_host() {
+  if (!shared_->start().empty()) return false;
+  // Each driver call below is one IOMMU-driver operation; other devices' calls interleave.
+  const uint64_t buf = buffer_bytes();
+  unsigned width = 0;
+  {
+    DriverLocked lock(*shared_);
+    const host::HwInfo info = shared_->driver().hw_info();
+    if (!info.pasid) return false;
+    width = info.pasid_bits;
+  }
+  if (!prepare_binding()) return false;
 
   pasid::PasidAllocator* pasids = nullptr;
   {
@@ -308,7 +363,7 @@ void SwqDevice::client_thread(unsigned i) {
       busy[s] = true;
       ++issued;
       if (c.dwq >= 0) {
-        // MOVDIR64B: posted; the client never has more than the queue depth in flight.
+        // MOVDIR64B / ST64B: posted; the client never has more than the queue depth in flight.
         sc_core::wait(lat(p_.portal_latency));
         ++submitted_;
         const auto st = wq.movdir64b(d.encode());
@@ -321,7 +376,7 @@ void SwqDevice::client_thread(unsigned i) {
         continue;
       }
       // ENQCMD: the CPU puts the process's IA32_PASID into the descriptor; in a guest that is
-      // a gPASID the CPU first translates (SDM Vol. 3C PASID translation).
+      // a gPASID the CPU first translates (SDM Vol. 3C PASID translation). ST64BV0 likewise.
       uint32_t pasid_for_device = c.pasid;
       if (c.guest) {
         const bool stray = w_.untranslated_every && issued % w_.untranslated_every == 0;
@@ -338,7 +393,11 @@ void SwqDevice::client_thread(unsigned i) {
         }
         pasid_for_device = t.hpasid;
       }
-      const auto bytes = *pasid::enqcmd_form(d.encode(), pasid::Ia32Pasid{pasid_for_device, true});
+      // Arm: ST64BV0 with the kernel's ACCDATA_EL1 (the process's PASID) as the first word.
+      const pasid::DescriptorBytes bytes =
+          host_ == Host::smmuv3
+              ? pasid::st64bv0_form(d.encode(), pasid_for_device)
+              : *pasid::enqcmd_form(d.encode(), pasid::Ia32Pasid{pasid_for_device, true});
       for (;;) {
         sc_core::wait(lat(p_.portal_latency));
         ++submitted_;
@@ -450,8 +509,9 @@ void SwqDevice::execute(unsigned e, const WorkDescriptor& d) {
 void register_swq_device() {
   auto t = make_component_type<DeviceBase, SwqDevice, SwqParams>(
       "swq",
-      "DSA-style accelerator with shared (ENQCMD) and dedicated work queues; client processes "
-      "bound to their PASIDs through the VT-d SVA binding or AMD-Vi v2 domains at (RID, PASID)");
+      "DSA-style accelerator with shared (ENQCMD / ST64BV0) and dedicated work queues; client "
+      "processes bound to their PASIDs through VT-d or SMMUv3 SVA binding or AMD-Vi v2 domains "
+      "at (RID, PASID)");
   t.parse_workload = params_parser<SwqWorkload>();
   t.describe_workload = [] { return cfg::describe_params<SwqWorkload>(); };
   device_types().add(std::move(t));

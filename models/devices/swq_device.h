@@ -1,26 +1,34 @@
 // The `swq` device: a DSA-style accelerator with shared and dedicated work queues, and the host
-// software around it, behind a `vtd` IOMMU in scalable mode or an `amdvi` IOMMU.
+// software around it, behind a `vtd` IOMMU in scalable mode, an `amdvi` IOMMU or an `smmuv3`.
 //
 // Host side (run at time 0, through the IOMMU's registers and memory only) on the IOMMU's one
-// host driver (shared_host_driver.h, VT-d in scalable mode), shared with the other host-driven
-// devices behind it: with VT-d the device's driver creates one domain; each client is a process
-// with its own IA-32e page table (pagetable Builder, in host page-table memory) mapping its
-// source buffer, destination buffer and completion records at the SAME virtual addresses as
-// every other client, backed by its own physical pages; the process gets a PASID from the
-// IOMMU's allocator (src/pasid, policy a param) and is bound with the VT-d driver's
-// bind_first_stage (SVA). Behind AMD-Vi each process's tables are a v2 domain built through
-// the domain API (models/amdvi/host_adapter.h) and attached at (RID, PASID) in the device's
-// GCR3 table.
+// host driver (shared_host_driver.h), shared with the other host-driven devices behind it. Each
+// client is a process with its own address space mapping its source buffer, destination buffer
+// and completion records at the SAME virtual addresses as every other client, backed by its own
+// physical pages; the process gets a PASID from the allocator (src/pasid, policy a param) and
+// its address space is bound to it (shared virtual addressing):
+// - VT-d: the process's IA-32e tables (in host page-table memory) are bound with the VT-d
+//   driver's bind_first_stage (intel_svm_bind_mm), under one domain ID the device's driver
+//   creates; in scalable mode (every swq asks for it);
+// - SMMUv3: the process's AArch64 stage-1 tables (4 KiB granule, 48-bit VA: the CPU's) are
+//   bound with the SMMUv3 driver's bind_sva, a CD at SubstreamID = PASID holding the process's
+//   ASID (arm_smmu_sva_bind); requests without a PASID are terminated (S1DSS);
+// - AMD-Vi: each process's tables are a v2 domain built through the domain API
+//   (models/amdvi/host_adapter.h) and attached at (RID, PASID) in the device's GCR3 table.
 //
 // Device side: clients submit 64-byte memory-move descriptors (src/pasid/work_descriptor.h).
-// SWQ clients use ENQCMD (the CPU writes the process's PASID into the descriptor; the queue
-// answers Success or Retry; on Retry the client backs off and resubmits); DWQ clients own a
-// dedicated queue whose configured PASID tags their work and submit with MOVDIR64B, never
-// exceeding the queue depth themselves. Engines take descriptors from the queues round-robin,
-// spend `descriptor_time`, then DMA source -> destination in chunks that never cross a page,
-// tagged with the descriptor's PASID, and write the 32-byte completion record (also PASID
-// tagged). A DMA the IOMMU blocks ends the descriptor with status 0x03 (page fault, Block On
-// Fault = 0), Bytes Completed and Fault Address. Clients poll their completion records.
+// SWQ clients use a deferrable 64-byte store that carries the process's PASID: ENQCMD on x86
+// (VT-d, AMD-Vi hosts: the CPU writes IA32_PASID into the descriptor), ST64BV0 on Arm (SMMUv3
+// hosts: the CPU writes ACCDATA_EL1, where the kernel keeps the PASID); the queue answers
+// Success or Retry, and on Retry the client backs off and resubmits. DWQ clients own a
+// dedicated queue whose configured PASID tags their work and submit with MOVDIR64B (x86) or
+// ST64B (Arm), never exceeding the queue depth themselves. Engines take descriptors from the
+// queues round-robin, spend `descriptor_time`, then DMA source -> destination in chunks that
+// never cross a page, tagged with the descriptor's PASID, and write the 32-byte completion
+// record (also PASID tagged). A DMA the IOMMU blocks ends the descriptor with status 0x03 (page
+// fault, Block On Fault = 0), Bytes Completed and Fault Address. Clients poll their completion
+// records. Guest clients (a VM's processes) need the x86 CPU's PASID translation: Arm has no
+// counterpart for ACCDATA_EL1, so an smmuv3 host refuses them.
 //
 // Not modelled: the device's MMIO registers (WQCFG/GRPCFG, portals as MMIO pages: submission is
 // a call costing `portal_latency`), batches, Block On Fault with page requests, interrupts,
@@ -29,12 +37,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "host/host_bus.h"
 #include "hw/device_base.h"
 #include "hw/phys_allocator.h"
 #include "hw/sparse_memory.h"
+#include "pagetable/page_table.h"
 #include "pasid/allocator.h"
 #include "pasid/guest_pasid.h"
 #include "pasid/work_queue.h"
@@ -71,8 +81,8 @@ struct SwqParams {
   template <class V>
   void visit(V& v) {
     using cfg::Range;
-    v.param("swqs", swqs, "shared work queues (ENQCMD)", Range<unsigned>{0, 64});
-    v.param("dwqs", dwqs, "dedicated work queues (MOVDIR64B, one client each)",
+    v.param("swqs", swqs, "shared work queues (ENQCMD / ST64BV0)", Range<unsigned>{0, 64});
+    v.param("dwqs", dwqs, "dedicated work queues (MOVDIR64B / ST64B, one client each)",
             Range<unsigned>{0, 64});
     v.param("wq_depth", wq_depth, "entries per work queue", Range<unsigned>{1, 4096});
     v.param("engines", engines, "descriptors processed concurrently", Range<unsigned>{1, 64});
@@ -175,6 +185,15 @@ class SwqDevice final : public DeviceBase {
   struct Engine;
   void run() override;
   bool set_up_host();
+  /// What every binding needs (VT-d: the domain ID; SMMUv3: the process table format; AMD-Vi:
+  /// the bare RID's empty v2 domain); false when the driver cannot bind PASIDs.
+  bool prepare_binding();
+  /// Binds client `i`'s address space (its buffers at va_base) to its PASID.
+  bool bind(unsigned i, const Client& c);
+  /// Client `i`'s page tables in the CPU's format `f` (leaves ORed with `leaf_extra`), kept
+  /// for the run; null when they cannot be built.
+  pt::PageTable* build_process(const pt::FormatVariant& f, unsigned i, const Client& c,
+                               uint64_t leaf_extra);
   void client_thread(unsigned i);
   void engine_thread(unsigned e);
   /// The next descriptor, queues served round-robin; false when all are empty.
@@ -186,12 +205,16 @@ class SwqDevice final : public DeviceBase {
   SwqParams p_;
   SwqWorkload w_;
   SparseMemory& mem_;
-  bool amdvi_ = false;                        ///< behind AMD-Vi (else VT-d)
+  enum class Host : uint8_t { vtd, amdvi, smmuv3 };
+  Host host_ = Host::vtd;                     ///< the IOMMU (and so the CPU's ISA)
   std::shared_ptr<SharedHostDriver> shared_;  ///< the IOMMU's one host driver
   pasid::PolicyParams policy_;  ///< this device's params (the platform's `pasid:` wins)
   std::vector<pasid::WorkQueue> wqs_;
   pasid::PasidTranslationTable vm_pasids_;  ///< the VM's gPASID -> hPASID table
   std::vector<Client> clients_;
+  std::optional<pt::FormatVariant> process_format_;        ///< VT-d, SMMUv3: processes' tables
+  uint16_t vtd_did_ = 0;                                   ///< VT-d: the SVA domain ID
+  std::vector<std::unique_ptr<pt::PageTable>> processes_;  ///< their address spaces
   std::vector<std::unique_ptr<Engine>> engines_;
   sc_core::sc_event work_;  ///< a descriptor was queued
   unsigned next_wq_ = 0;

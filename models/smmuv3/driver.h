@@ -137,6 +137,10 @@ class Smmuv3Driver {
   // --- Domains --------------------------------------------------------------------------------
   /// A stage-1 domain (its own ASID); nullopt without IDR0.S1P or memory.
   std::optional<uint32_t> create_s1_domain();
+  /// The stage-1 format bind_sva's CD describes (4 KiB granule, 48-bit VA, TTB0 only, IPS =
+  /// OAS): a process's tables must be built in it (Linux arm_smmu_sva_supported checks the
+  /// CPU's granule and VA size against the SMMU's).
+  pt::ArmLpaeConfig sva_config() const;
   /// A stage-2 domain (its own VMID); nullopt without IDR0.S2P or memory.
   std::optional<uint32_t> create_s2_domain();
   bool is_s2(uint32_t domain) const;

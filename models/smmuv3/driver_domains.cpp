@@ -14,12 +14,17 @@ using namespace drv;
 
 // --- Domains -----------------------------------------------------------------------------------
 
+pt::ArmLpaeConfig Smmuv3Driver::sva_config() const {
+  pt::ArmLpaeConfig c = pt::arm_s1_config(kPageLg2, 64 - kVaBits, ids_.oas_bits);
+  c.pa_max_bits = ids_.oas_bits;
+  return c;
+}
+
 std::optional<uint32_t> Smmuv3Driver::create_s1_domain() {
   if (!up_ || !ids_.s1p) return std::nullopt;
   if (!ids_.asid16 && next_asid_ > 0xff) return std::nullopt;
-  pt::ArmLpaeConfig c = pt::arm_s1_config(kPageLg2, 64 - kVaBits, ids_.oas_bits);
-  c.pa_max_bits = ids_.oas_bits;
-  auto fmt = pt::ArmLpaeFormat::create(c);
+  // DMA domains use the same stage-1 shape as SVA binds (make_cd writes one TCR for both).
+  auto fmt = pt::ArmLpaeFormat::create(sva_config());
   if (!fmt) return std::nullopt;
   pt::BuilderOptions bo;
   bo.free_empty_tables = false;  // io-pgtable-arm keeps tables (walk caches stay valid)

@@ -74,4 +74,24 @@ bool HwInfo::can_nest(PtFormat f) const {
   return std::find(nest_formats.begin(), nest_formats.end(), f) != nest_formats.end();
 }
 
+std::optional<PtFormat> HwInfo::pasid_format() const {
+  if (!pasid) return std::nullopt;
+  PtFormat f = PtFormat::vtd_second_stage;
+  switch (vendor) {
+    case Vendor::intel_vtd:
+      f = PtFormat::vtd_second_stage;
+      break;
+    case Vendor::amd_vi:
+      f = PtFormat::x86_64;
+      break;
+    case Vendor::arm_smmuv3:
+      f = PtFormat::arm_lpae_s1;
+      break;
+    case Vendor::ibm_tce:
+      return std::nullopt;  // TCE tables have no PASIDs (PAPR)
+  }
+  if (!can_page(f)) return std::nullopt;
+  return f;
+}
+
 }  // namespace isim::host

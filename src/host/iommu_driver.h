@@ -67,6 +67,11 @@ struct HwInfo {
 
   bool can_page(PtFormat f) const;
   bool can_nest(PtFormat f) const;
+  /// The paging format a domain attached at a PASID must have, or nullopt without PASIDs or
+  /// that format: VT-d second stage (a scalable-mode PASID entry, PGTT 010b, VT-d 9.6), AMD-Vi
+  /// v2 / x86-64 (a GCR3 entry holds a guest CR3 only, 48882 2.2.6), SMMUv3 stage 1 (a CD,
+  /// IHI 0070 5.4).
+  std::optional<PtFormat> pasid_format() const;
 };
 
 using DomainId = uint32_t;

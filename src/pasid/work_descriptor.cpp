@@ -74,4 +74,10 @@ std::optional<DescriptorBytes> enqcmd_form(const DescriptorBytes& src, const Ia3
   return out;
 }
 
+DescriptorBytes st64bv0_form(const DescriptorBytes& src, uint64_t accdata_el1) {
+  DescriptorBytes out = src;
+  put<uint32_t>(out, 0, static_cast<uint32_t>(accdata_el1));
+  return out;
+}
+
 }  // namespace isim::pasid

@@ -89,4 +89,11 @@ struct Ia32Pasid {
 /// PASID (bits 31:20 zero); nullopt (a #GP) when the MSR is invalid or src bits 31:0 are not 0.
 std::optional<DescriptorBytes> enqcmd_form(const DescriptorBytes& src, const Ia32Pasid& msr);
 
+/// What an Arm CPU stores for ST64BV0 (FEAT_LS64_ACCDATA, Arm ARM ACCDATA_EL1): `src` with bits
+/// 31:0 replaced by ACCDATA_EL1[31:0]. A kernel that keeps the process's PASID there (bits
+/// 19:0, privileged bit 31 clear) gives the device the first dword ENQCMD would; the store is a
+/// deferrable write whose status the target returns in Xs, as ENQCMD's sets ZF. No fault: EL0
+/// may issue it whenever SCTLR_EL1.EnAS0 allows.
+DescriptorBytes st64bv0_form(const DescriptorBytes& src, uint64_t accdata_el1);
+
 }  // namespace isim::pasid

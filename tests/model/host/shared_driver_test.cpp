@@ -178,6 +178,17 @@ TEST(SharedHostDriver, FourKindsOfDeviceShareOneAmdviDriver) {
   EXPECT_EQ(r.driver_domains, 1u + 2u + 1u + kMdevs + 1u + kClients);
 }
 
+TEST(SharedHostDriver, FourKindsOfDeviceShareOneSmmuv3Driver) {
+  const Outcome r = simulate(config("smmuv3", "policy: deferred"));
+  expect_all_moved_their_data(r);
+  // A guest VT-d cannot nest on an SMMU (its stage 1 is not arm-lpae-s1): the vIOMMU shadows.
+  EXPECT_EQ(r.guest_mode, 1.0);
+  EXPECT_EQ(r.guest_fallbacks, 1u);
+  // dma-api 1, vIOMMU 1 (the shadow), mdev parent 1 blocking + one per mdev (the swq binds its
+  // processes' CDs natively).
+  EXPECT_EQ(r.driver_domains, 1u + 1u + 1u + kMdevs);
+}
+
 TEST(SharedHostDriver, LegacyBlockRefusesAUserThatNeedsScalable) {
   try {
     Platform pf(test::platform_config(

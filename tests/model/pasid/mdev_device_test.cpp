@@ -182,6 +182,32 @@ TEST(MdevPasid, AmdViIsolatesMdevsThroughTheGcr3Table) {
   EXPECT_EQ(r.domains, 5u);
 }
 
+TEST(MdevPasid, SmmuIsolatesMdevsThroughTheirSubstreamsCds) {
+  // A stage-1 domain per SubstreamID (a CD each); the bare stream is terminated (S1DSS).
+  const Outcome r = simulate("mdevs: 4, isolation: pasid", workload(kProbeEvery), "smmuv3");
+  ASSERT_TRUE(r.ready);
+  std::set<uint32_t> pasids;
+  for (const auto& m : r.mdevs) pasids.insert(m.pasid);
+  EXPECT_EQ(pasids.size(), 4u);
+  EXPECT_EQ(pasids.count(0), 0u);  // SSID 0 is not a PASID here
+  EXPECT_EQ(r.probes, 6u);
+  EXPECT_EQ(r.dma_faults, r.probes);
+  EXPECT_EQ(r.completed, 4u * kRequests - r.probes);
+  expect_own_data_only(r, kProbeEvery);
+  EXPECT_EQ(r.domains, 5u);
+  EXPECT_EQ(r.attaches, 5u);
+}
+
+TEST(MdevSoftware, SmmuSeesOnlyTheParentsStream) {
+  const Outcome r = simulate("mdevs: 4, isolation: software", workload(kProbeEvery), "smmuv3");
+  ASSERT_TRUE(r.ready);
+  EXPECT_EQ(r.refused, r.probes);
+  EXPECT_EQ(r.dma_faults, 0u);
+  expect_own_data_only(r, kProbeEvery);
+  EXPECT_EQ(r.attaches, 1u);
+  EXPECT_EQ(r.maps, r.pinned);
+}
+
 TEST(MdevSoftware, AmdViSeesOnlyTheParentsRequester) {
   const Outcome r = simulate("mdevs: 4, isolation: software", workload(kProbeEvery), "amdvi");
   ASSERT_TRUE(r.ready);
@@ -264,8 +290,9 @@ TEST(MdevConfig, ProbesMustNotNameGuestMemory) {
                cfg::ConfigError);
 }
 
-TEST(MdevConfig, OnlyIommusWithADomainApiDriver) {
-  EXPECT_THROW(Platform(test::platform_config(config("mdevs: 2", "requests: 8", "smmuv3"))),
+TEST(MdevConfig, OnlyIommusWithPasidsOrADomainApiDriver) {
+  // TCE tables have no PASIDs and the parent driver has no TCE code.
+  EXPECT_THROW(Platform(test::platform_config(config("mdevs: 2", "requests: 8", "tce"))),
                cfg::ConfigError);
 }
 

@@ -1,19 +1,21 @@
-// The `swq` device behind the VT-d model: client processes bound to their PASIDs through the
-// VT-d host driver's SVA binding submit memory moves to shared (ENQCMD) and dedicated work
-// queues. Every process maps its buffers at the same virtual addresses, so a descriptor that
-// reached the wrong address space would move the wrong bytes: each client's destination must
-// end up equal to its own source and nothing else may change.
+// The `swq` device behind the VT-d, AMD-Vi and SMMUv3 models: client processes bound to their
+// PASIDs (SVA binding, or v2 domains at PASIDs) submit memory moves to shared (ENQCMD /
+// ST64BV0) and dedicated work queues. Every process maps its buffers at the same virtual addresses,
+// so a descriptor that reached the wrong address space would move the wrong bytes: each client's
+// destination must end up equal to its own source and nothing else may change.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "models/devices/swq_device.h"
+#include "sim/config_error.h"
 #include "sim/platform.h"
 #include "tests/model/sc_harness.h"
 
@@ -73,11 +75,13 @@ Outcome simulate(const std::string& params, const std::string& workload,
   return r;
 }
 
-TEST(SwqDevice, ManyClientsOnOneSharedQueueEachMoveTheirOwnData) {
+class SwqShared : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SwqShared, ManyClientsOnOneSharedQueueEachMoveTheirOwnData) {
   // 16 clients, two in flight each, into an 8-deep SWQ drained by 2 slow engines: the queue
-  // fills and ENQCMD answers Retry.
+  // fills and ENQCMD (ST64BV0 on the Arm host) answers Retry.
   const Outcome r = simulate("swqs: 1, wq_depth: 8, engines: 2, descriptor_time: 2us",
-                             "clients: 16, descriptors: 8, size: 4KiB, outstanding: 2");
+                             "clients: 16, descriptors: 8, size: 4KiB, outstanding: 2", GetParam());
   ASSERT_TRUE(r.ready);
   ASSERT_EQ(r.clients.size(), 16u);
   std::set<uint32_t> pasids;
@@ -95,12 +99,15 @@ TEST(SwqDevice, ManyClientsOnOneSharedQueueEachMoveTheirOwnData) {
   EXPECT_EQ(r.cr_faults, 0u);
 }
 
+INSTANTIATE_TEST_SUITE_P(Iommus, SwqShared, ::testing::Values("vtd", "amdvi", "smmuv3"));
+
 class SwqIsolation : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(SwqIsolation, APasidNeverReachesAnotherProcessesMemory) {
   // Every 2nd descriptor of clients 1..7 writes to a VA only client 0 maps (onto its own
   // destination): the IOMMU must block it in their address spaces (VT-d: first-stage tables
-  // bound per PASID; AMD-Vi: a v2 domain per PASID in the GCR3 table).
+  // bound per PASID; AMD-Vi: a v2 domain per PASID in the GCR3 table; SMMUv3: a CD per
+  // SubstreamID holding the process's AArch64 tables).
   const Outcome r = simulate("swqs: 1, wq_depth: 16, engines: 4",
                              "clients: 8, descriptors: 8, size: 4KiB, probe_every: 2", GetParam());
   ASSERT_TRUE(r.ready);
@@ -124,11 +131,13 @@ TEST_P(SwqIsolation, APasidNeverReachesAnotherProcessesMemory) {
   EXPECT_EQ(r.faulted, 7u * 4u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Iommus, SwqIsolation, ::testing::Values("vtd", "amdvi"));
+INSTANTIATE_TEST_SUITE_P(Iommus, SwqIsolation, ::testing::Values("vtd", "amdvi", "smmuv3"));
 
-TEST(SwqDevice, DedicatedQueuesTagWorkWithTheirConfiguredPasid) {
+class SwqDedicated : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SwqDedicated, DedicatedQueuesTagWorkWithTheirConfiguredPasid) {
   const Outcome r = simulate("swqs: 1, dwqs: 2, wq_depth: 4, engines: 2",
-                             "clients: 6, descriptors: 6, size: 8KiB, outstanding: 4");
+                             "clients: 6, descriptors: 6, size: 8KiB, outstanding: 4", GetParam());
   ASSERT_TRUE(r.ready);
   EXPECT_EQ(r.clients[0].dwq, 0);
   EXPECT_EQ(r.clients[1].dwq, 1);
@@ -138,6 +147,34 @@ TEST(SwqDevice, DedicatedQueuesTagWorkWithTheirConfiguredPasid) {
     EXPECT_EQ(r.dst[i], r.src[i]) << i;
   }
   EXPECT_EQ(r.dropped, 0u);  // DWQ clients never exceed the depth
+}
+
+INSTANTIATE_TEST_SUITE_P(Iommus, SwqDedicated, ::testing::Values("vtd", "smmuv3"));
+
+TEST(SwqDevice, SmmuHostRefusesGuestClients) {
+  // No Arm CPU translates a guest's ACCDATA_EL1: the config is refused, naming the key.
+  try {
+    Platform pf(test::platform_config(
+        config("swqs: 1", "clients: 4, guest_clients: 1, descriptors: 2", "smmuv3")));
+    FAIL() << "guest clients on an smmuv3 host were accepted";
+  } catch (const cfg::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("guest_clients"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SwqDevice, SmmuHostWithoutSubstreamsIsASetupError) {
+  // IDR1.SSIDSIZE = 0: no PASIDs to bind, nothing moves.
+  const std::string yaml = config("swqs: 1", "clients: 2, descriptors: 2", "smmuv3");
+  const std::string narrow = std::regex_replace(yaml, std::regex("type: smmuv3\\}"),
+                                                "type: smmuv3, params: {ids: {ssid_bits: 0}}}");
+  ASSERT_NE(narrow, yaml);
+  Platform pf(test::platform_config(narrow));
+  auto* dev = dynamic_cast<SwqDevice*>(sc_core::sc_find_object("swq0"));
+  ASSERT_NE(dev, nullptr);
+  pf.run();
+  EXPECT_FALSE(dev->ready());
+  EXPECT_EQ(test::counter(dev->stats(), "setup_errors"), 1u);
+  EXPECT_EQ(test::counter(dev->stats(), "completed"), 0u);
 }
 
 TEST(SwqDevice, PartitionedPolicyHandsOutPasidsAboveTheLocalRange) {

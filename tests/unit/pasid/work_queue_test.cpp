@@ -94,6 +94,17 @@ TEST(Enqcmd, InvalidMsrIsAFault) {
   EXPECT_EQ(Ia32Pasid({5, true}).encode(), (uint64_t{1} << 31) | 5);
 }
 
+TEST(St64bv0, ReplacesTheFirstWordWithAccdataWhateverTheSourceHeld) {
+  // The same command ENQCMD forms, from a source whose first word software did not clear.
+  const DescriptorBytes out = st64bv0_form(copy_desc(0x77).encode(), 0xdead'0000'0001'2345ull);
+  const WorkDescriptor r = WorkDescriptor::decode(out);
+  EXPECT_EQ(r.pasid, 0x12345u);
+  EXPECT_FALSE(r.priv);
+  EXPECT_EQ(out, *enqcmd_form(copy_desc(0).encode(), Ia32Pasid{0x12345, true}));
+  // ACCDATA_EL1[31] reaches the device too: a kernel that set it would claim privilege.
+  EXPECT_TRUE(WorkDescriptor::decode(st64bv0_form(copy_desc(0).encode(), 0x8000'0005)).priv);
+}
+
 TEST(WorkQueue, SharedQueueAcceptsUntilFullThenAsksForRetry) {
   WorkQueue q(WqMode::shared, 3);
   for (uint32_t p = 1; p <= 3; ++p)
