@@ -443,7 +443,8 @@ Status AmdviHostAdapter::set_gcr3(uint16_t rid, uint32_t pasid, uint64_t cr3) {
   // A DTE that does not reach the table yet (no GV, another root) is rewritten and flushed.
   e.glx = gcr3->glx();
   e.gcr3_root = gcr3->root();
-  if ((!dev.live || e.encode() != dev.dte.encode()) && write_dte(rid, dev, e, old_tags) != Status::ok)
+  if ((!dev.live || e.encode() != dev.dte.encode()) &&
+      write_dte(rid, dev, e, old_tags) != Status::ok)
     return Status::hw_error;
   return flush_pasid(dev, pasid);
 }

@@ -219,8 +219,8 @@ class Runner final : public sc_core::sc_module {
   /// IOMMU's architecture. Standalone, the tables are written into this platform's memory and
   /// simulated time advances by the estimated reprogramming cost; with `program`, the unit's
   /// host driver writes them and points the device's context entry / STE / DTE at them, and
-  /// the time the writes and invalidations take is simulated. The report is printed whether or not the
-  /// expectations hold.
+  /// the time the writes and invalidations take is simulated. The report is printed whether or not
+  /// the expectations hold.
   void migrate(const ScenarioStep& st) {
     const ScenarioMigrate& m = st.migrate;
     pasid::PolicyParams pp = m.policy;

@@ -107,16 +107,17 @@ void fill_pages(Platform& pf) {
   ASSERT_TRUE(pf.memory().write_le64(kPageB, kValueB));
 }
 
-// --- SMMUv3 ---------------------------------------------------------------------------------------
+// --- SMMUv3
+// ---------------------------------------------------------------------------------------
 
 /// What the SMMU finds for SubstreamID `ssid` of kRid: its STE through STRTAB_BASE(_CFG), then
 /// the CD through the STE's CD table. Nullopt when the CD is not valid.
 std::optional<smmuv3::Cd> smmu_cd(Platform& pf, host::HostBus& bus, const smmuv3::IdParams& ids,
                                   uint32_t ssid) {
   using namespace smmuv3;
-  const StrtabConfig st = decode_strtab(bus.mmio_read(reg::STRTAB_BASE, 8),
-                                        static_cast<uint32_t>(bus.mmio_read(reg::STRTAB_BASE_CFG, 4)),
-                                        ids);
+  const StrtabConfig st =
+      decode_strtab(bus.mmio_read(reg::STRTAB_BASE, 8),
+                    static_cast<uint32_t>(bus.mmio_read(reg::STRTAB_BASE_CFG, 4)), ids);
   const SteFetch sf = fetch_ste(pf.memory(), st, kRid, ids);
   EXPECT_EQ(sf.status, SteFetchStatus::kOk);
   const Ste ste = decode_ste(sf.words);
