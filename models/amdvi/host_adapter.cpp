@@ -51,6 +51,19 @@ bool AmdviHostAdapter::zero(uint64_t pa, uint64_t len) {
   return bus_.memory().write(pa, z.data(), len);
 }
 
+bool AmdviHostAdapter::block_all(uint64_t pa, uint64_t len) {
+  // Linux init_device_table_dma: every DTE starts V = TV = 1 with Mode 0 and IR = IW = 0, so a
+  // DeviceID no domain was attached to is blocked; a V = 0 entry would let its requests through
+  // untranslated (48882 2.2.2.1).
+  Dte blocked;
+  blocked.v = blocked.tv = true;
+  const Qw4 q = blocked.encode();
+  std::vector<uint64_t> img(len / sizeof(uint64_t));
+  for (size_t i = 0; i + q.size() <= img.size(); i += q.size())
+    std::copy(q.begin(), q.end(), img.begin() + static_cast<std::ptrdiff_t>(i));
+  return bus_.memory().write(pa, img.data(), len);
+}
+
 Status AmdviHostAdapter::init(std::string* why) {
   if (up_) return Status::ok;
   auto fail = [&](const char* w) {
@@ -66,7 +79,7 @@ Status AmdviHostAdapter::init(std::string* why) {
   const auto cmd = pool_.alloc(kRingBytes, kPage);
   const auto evt = pool_.alloc(kRingBytes, kPage);
   const auto sem = pool_.alloc(kPage, kPage);
-  if (!dt || !cmd || !evt || !sem || !zero(*dt, dt_pages * kPage) || !zero(*sem, kPage))
+  if (!dt || !cmd || !evt || !sem || !block_all(*dt, dt_pages * kPage) || !zero(*sem, kPage))
     return fail("driver memory exhausted");
   devtab_ = *dt;
   cmd_base_ = *cmd;
@@ -238,6 +251,10 @@ Status AmdviHostAdapter::compose(const Device& dev, Dte& e) {
       return Status::not_supported;
     }
   }
+  // A process's table in a set_gcr3 entry is a 4-level x86-64 table of system addresses, as a
+  // v2 domain's is.
+  if (!dev.cr3s.empty() && (e.mode != kModeNone || !e.ir || !guest(kV2Levels)))
+    return Status::not_supported;
   e.gpm = guest_levels == 5 ? 1 : 0;
   // Host-stage entries are tagged by the v1 domain's DomainID (nested: the parent's), so its
   // invalidations reach them; guest-only DTEs use the device's GCR3 DomainID (Linux
@@ -258,19 +275,35 @@ std::vector<AmdviHostAdapter::GuestTag> AmdviHostAdapter::guest_tags(const Devic
   if (!e.gv) return tags;
   if (e.giov) tags.emplace_back(e.domain_id, 0);
   for (const auto& [p, id] : dev.pasids) tags.emplace_back(e.domain_id, p);
+  for (const auto& [p, cr3] : dev.cr3s) tags.emplace_back(e.domain_id, p);
   return tags;
+}
+
+pasid::AmdTableOptions AmdviHostAdapter::gcr3_options() const {
+  // Linux setup_gcr3_table / get_gcr3_levels: 9 PASID bits per level for the device's PASID
+  // width, at most the levels EFR.GLXSup allows.
+  const Features f = Features::decode(efr_);
+  unsigned bits = f.pasid_bits();
+  if (opts_.device_pasid_bits != 0) bits = std::min(bits, opts_.device_pasid_bits);
+  pasid::AmdTableOptions o;
+  o.levels = std::min(pasid::gcr3_levels_for(bits), f.max_gcr3_levels());
+  o.pasid_bits = bits;
+  return o;
+}
+
+unsigned AmdviHostAdapter::gcr3_pasid_bits() const {
+  const pasid::AmdTableOptions o = gcr3_options();
+  return std::min(o.pasid_bits, amdvi::gcr3_pasid_bits(o.levels));
+}
+
+bool AmdviHostAdapter::attached(uint16_t rid) const {
+  auto it = devices_.find(rid);
+  return it != devices_.end() && it->second.rid != 0;
 }
 
 pasid::AmdGcr3Table* AmdviHostAdapter::gcr3_table(Device& dev) {
   if (!dev.gcr3) {
-    // Linux setup_gcr3_table / get_gcr3_levels: 9 PASID bits per level for the device's PASID
-    // width, at most the levels EFR.GLXSup allows.
-    const Features f = Features::decode(efr_);
-    unsigned bits = f.pasid_bits();
-    if (opts_.device_pasid_bits != 0) bits = std::min(bits, opts_.device_pasid_bits);
-    pasid::AmdTableOptions o;
-    o.levels = std::min(pasid::gcr3_levels_for(bits), f.max_gcr3_levels());
-    o.pasid_bits = bits;
+    const pasid::AmdTableOptions o = gcr3_options();
     auto t = std::make_unique<pasid::AmdGcr3Table>(bus_.memory(), pool_, o);
     if (t->root() == 0) return nullptr;
     dev.gcr3 = std::move(t);
@@ -290,6 +323,7 @@ Status AmdviHostAdapter::attach(host::DomainId domain, uint16_t rid,
   Device next;  // the attachments after this call (tables are shared, not copied)
   next.rid = dev.rid;
   next.pasids = dev.pasids;
+  next.cr3s = dev.cr3s;
   next.gcr3_domid = dev.gcr3_domid;
   if (at_pasid) {
     const Features f = Features::decode(efr_);
@@ -300,11 +334,12 @@ Status AmdviHostAdapter::attach(host::DomainId domain, uint16_t rid,
     }
     if (dev.rid == 0) return Status::invalid;  // a requester is attached before its PASIDs
     next.pasids[p] = domain;
+    next.cr3s.erase(p);  // the domain's table replaces a process's in the entry
   } else {
     next.rid = domain;
   }
-  const bool needs_gcr3 =
-      is_v2(*find(next.rid)) || find(next.rid)->type == DomainType::nested || !next.pasids.empty();
+  const bool needs_gcr3 = is_v2(*find(next.rid)) || find(next.rid)->type == DomainType::nested ||
+                          !next.pasids.empty() || !next.cr3s.empty();
   pasid::AmdGcr3Table* gcr3 = nullptr;
   if (needs_gcr3) {
     gcr3 = gcr3_table(dev);
@@ -339,6 +374,7 @@ Status AmdviHostAdapter::attach(host::DomainId domain, uint16_t rid,
   }
   dev.rid = next.rid;
   dev.pasids = std::move(next.pasids);
+  dev.cr3s = std::move(next.cr3s);
   if (write_dte(rid, dev, e, old_tags) != Status::ok) return Status::hw_error;
   ++counts_.attaches;
   return Status::ok;
@@ -365,6 +401,69 @@ Status AmdviHostAdapter::write_dte(uint16_t rid, Device& dev, const Dte& e,
   dev.dte = w;
   dev.live = true;
   return Status::ok;
+}
+
+uint64_t AmdviHostAdapter::gcr3_root(uint16_t rid) const {
+  auto it = devices_.find(rid);
+  return it == devices_.end() || !it->second.gcr3 ? 0 : it->second.gcr3->root();
+}
+
+Status AmdviHostAdapter::set_gcr3(uint16_t rid, uint32_t pasid, uint64_t cr3) {
+  if (!up_ || rid > opts_.max_device_id || pasid == 0) return Status::invalid;
+  const Features f = Features::decode(efr_);
+  if (!f.gt_sup || (pasid >> f.pasid_bits()) != 0) return Status::invalid;  // beyond PASmax
+  auto it = devices_.find(rid);
+  // Linux binds a process only to a device already attached to a PASID-capable domain.
+  if (it == devices_.end() || it->second.rid == 0) return Status::invalid;
+  Device& dev = it->second;
+  pasid::AmdGcr3Table* gcr3 = gcr3_table(dev);
+  if (gcr3 == nullptr) return Status::no_resources;
+  if ((pasid >> gcr3->pasid_bits()) != 0) {
+    ++counts_.refused;
+    return Status::not_supported;  // more PASID bits than EFR.GLXSup's levels index
+  }
+  Device next;
+  next.rid = dev.rid;
+  next.pasids = dev.pasids;
+  next.pasids.erase(pasid);  // the process's table replaces a domain's in the entry
+  next.cr3s = dev.cr3s;
+  next.cr3s[pasid] = cr3;
+  next.gcr3_domid = dev.gcr3_domid;
+  Dte e;
+  if (const Status s = compose(next, e); s != Status::ok) {
+    if (s == Status::not_supported) ++counts_.refused;
+    return s;
+  }
+  // Linux update_gcr3: the entry is written, then the PASID's translations are flushed.
+  if (gcr3->set(pasid, {cr3, 0}) != pasid::TableError::none) return Status::no_resources;
+  const std::vector<GuestTag> old_tags =
+      dev.live ? guest_tags(dev, dev.dte) : std::vector<GuestTag>{};
+  dev.pasids = std::move(next.pasids);
+  dev.cr3s = std::move(next.cr3s);
+  // A DTE that does not reach the table yet (no GV, another root) is rewritten and flushed.
+  e.glx = gcr3->glx();
+  e.gcr3_root = gcr3->root();
+  if ((!dev.live || e.encode() != dev.dte.encode()) &&
+      write_dte(rid, dev, e, old_tags) != Status::ok)
+    return Status::hw_error;
+  return flush_pasid(dev, pasid);
+}
+
+Status AmdviHostAdapter::clear_gcr3(uint16_t rid, uint32_t pasid) {
+  auto it = devices_.find(rid);
+  if (!up_ || it == devices_.end() || !it->second.cr3s.count(pasid)) return Status::invalid;
+  Device& dev = it->second;
+  // Linux amd_iommu_clear_gcr3 keeps the table and the DTE; only the entry goes.
+  if (dev.gcr3->clear(pasid) != pasid::TableError::none) return Status::hw_error;
+  dev.cr3s.erase(pasid);
+  return flush_pasid(dev, pasid);
+}
+
+Status AmdviHostAdapter::flush_pasid(const Device& dev, uint32_t pasid) {
+  // Linux dev_flush_pasid_all: every page of the PASID, PDE = 1 (cached guest table entries
+  // too), GN = 1 under the DTE's DomainID (48882 2.4.3).
+  queue(Command::invalidate_iommu_pages(dev.dte.domain_id, 0, ~uint64_t{0}, true, true, pasid));
+  return completion_wait() ? Status::ok : Status::hw_error;
 }
 
 Status AmdviHostAdapter::map(host::DomainId domain, uint64_t iova, uint64_t pa, uint64_t size,

@@ -2,7 +2,8 @@
 // IOMMU the way Linux's amd_iommu driver does (drivers/iommu/amd: init.c, iommu.c, pasid.c,
 // nested.c) and only through a host::HostBus:
 //
-// - init: read the EFR; allocate a device table for DeviceIDs up to `max_device_id`, a 512-entry
+// - init: read the EFR; allocate a device table for DeviceIDs up to `max_device_id` (every
+//   entry V = TV = 1, IR = IW = 0: blocked until attached, as Linux leaves it), a 512-entry
 //   command buffer and event log and a completion-wait store; program the base and pointer
 //   registers; set IommuEn, EventLogEn, CmdBufEn (and GTEn with EFR.GTSup); one COMPLETION_WAIT
 //   to check the command path;
@@ -14,6 +15,12 @@
 // - PASIDs: a v2 paging domain attached at a PASID (SVA) fills that PASID's GCR3 entry; the
 //   requester's own domain must leave the host stage off (identity or v2), else the v2 tables
 //   would be walked as nested guest tables;
+// - native GCR3 entries (Linux amd_iommu_set_gcr3 / amd_iommu_clear_gcr3, what an SVA bind of
+//   a process does): set_gcr3 points a PASID's entry at a guest CR3 the caller owns (a
+//   process's x86-64 table), clear_gcr3 zeroes it; each is followed by INVALIDATE_IOMMU_PAGES
+//   of that PASID (GN = 1, PDE = 1, all pages; Linux dev_flush_pasid_all) and COMPLETION_WAIT,
+//   and when the DTE must change to reach the table (GV, GLX, the GCR3 root) it is rewritten
+//   first with its INVALIDATE_DEVTAB_ENTRY;
 // - nested: a user x86-64 (v2, guest) stage 1 over a v1 parent (EFR.GTSup and GIoSup): the DTE
 //   keeps the parent's table (Mode 3) and DomainID, sets GV (GIoV for the requester's own
 //   requests) and the GCR3 entry holds the guest CR3 (a GPA); anything else is refused as not
@@ -79,6 +86,22 @@ class AmdviHostAdapter final : public host::IommuDriver {
   host::Status unmap(host::DomainId domain, uint64_t iova, uint64_t size) override;
   host::Status invalidate(host::DomainId domain, const host::InvalidateRequest& req) override;
 
+  /// Points `pasid`'s GCR3 entry of `rid` at the guest CR3 `cr3` (a 4-level x86-64 table the
+  /// caller owns), replacing what the entry held, and waits for the flush. The requester must
+  /// already be attached to a domain that leaves its host stage off (identity or v2); PASID 0
+  /// is the requester's own. invalid for a bad PASID or requester, not_supported beyond the
+  /// GCR3 table's levels or with a host-stage DTE.
+  host::Status set_gcr3(uint16_t rid, uint32_t pasid, uint64_t cr3);
+  /// Clears an entry set_gcr3 filled and waits for the flush; invalid when it holds none.
+  host::Status clear_gcr3(uint16_t rid, uint32_t pasid);
+  /// `rid`'s GCR3 table root (the DTE's GCR3 Table Root Pointer); 0 when it has none.
+  uint64_t gcr3_root(uint16_t rid) const;
+  /// PASID bits a device's GCR3 table indexes (EFR.PASmax + 1, the device width, EFR.GLXSup
+  /// levels); valid after init().
+  unsigned gcr3_pasid_bits() const;
+  /// Whether requests of `rid` without a PASID have a domain (the precondition of set_gcr3).
+  bool attached(uint16_t rid) const;
+
   const AdapterCounts& adapter_counts() const { return acounts_; }
   /// GCR3 levels (DTE GLX + 1) of `rid`'s table; 0 when it has none.
   unsigned gcr3_levels(uint16_t rid) const;
@@ -97,6 +120,7 @@ class AmdviHostAdapter final : public host::IommuDriver {
   struct Device {
     host::DomainId rid = 0;                     ///< requests without a PASID
     std::map<uint32_t, host::DomainId> pasids;  ///< PASID attachments (v2 paging or nested)
+    std::map<uint32_t, uint64_t> cr3s;          ///< set_gcr3 entries: PASID -> guest CR3
     std::unique_ptr<pasid::AmdGcr3Table> gcr3;  ///< once a guest table is attached
     /// DomainID the DTE carries while only guest tables translate (Linux gives each device's
     /// GCR3 table its own, so equal PASIDs of different devices never share IOTLB tags).
@@ -116,13 +140,18 @@ class AmdviHostAdapter final : public host::IommuDriver {
   host::Status compose(const Device& dev, Dte& e);
   /// The guest tags `e` lets the IOMMU cache (GIoV: PASID 0; every valid GCR3 entry).
   std::vector<GuestTag> guest_tags(const Device& dev, const Dte& e) const;
+  pasid::AmdTableOptions gcr3_options() const;
   pasid::AmdGcr3Table* gcr3_table(Device& dev);
   /// Writes `e` as `rid`'s DTE and flushes what the previous one let the IOMMU cache.
   host::Status write_dte(uint16_t rid, Device& dev, const Dte& e,
                          const std::vector<GuestTag>& old_tags);
+  /// INVALIDATE_IOMMU_PAGES of every page of `pasid` under `dev`'s DTE, then COMPLETION_WAIT.
+  host::Status flush_pasid(const Device& dev, uint32_t pasid);
   uint64_t mmio_read(uint32_t off);
   void mmio_write(uint32_t off, uint64_t v);
   bool zero(uint64_t pa, uint64_t len);
+  /// Fills a device table with blocking entries.
+  bool block_all(uint64_t pa, uint64_t len);
   void queue(const Command& c);
   bool completion_wait();
   void service_events();

@@ -164,10 +164,13 @@ class Smmuv3Driver {
   /// Requests with SubstreamID `ssid` translate through stage-1 domain `domain`.
   bool attach_pasid(uint32_t sid, uint32_t ssid, uint32_t domain);
   /// SVA: requests with `ssid` translate through the process stage-1 table at `ttb0` (48-bit
-  /// VA, 4 KiB granule) under a new ASID, which is returned.
+  /// VA, 4 KiB granule) under a new ASID, which is returned. A binding already at `ssid` is
+  /// replaced; a previous process's ASID is then invalidated (TLBI_NH_ASID, ATC_INV).
   std::optional<uint16_t> bind_sva(uint32_t sid, uint32_t ssid, uint64_t ttb0);
   /// Clears `ssid`'s CD, then drops its ASID's TLB entries (and the ATC's).
   bool unbind(uint32_t sid, uint32_t ssid);
+  /// The CD table `sid`'s STE points at (S1ContextPtr); 0 before the master has one.
+  uint64_t cd_table(uint32_t sid) const;
   /// After a process changed its table: TLBI_NH_VA of the range under `asid` (size 0: all).
   bool invalidate_asid(uint16_t asid, uint64_t va, uint64_t size);
   /// Nested: STE Config = 111 with the guest's CD table at IPA `cd_table_ipa` (linear,

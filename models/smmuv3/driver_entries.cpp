@@ -367,10 +367,34 @@ std::optional<uint16_t> Smmuv3Driver::bind_sva(uint32_t sid, uint32_t ssid, uint
   const uint16_t asid = next_asid_++;
   if (!set_cd(sid, ssid, make_cd(asid, ttb0, true))) return std::nullopt;
   const bool first = m.pasids.empty();
+  // A replaced binding: a domain's ASID stays in use by the domain; a process's previous ASID
+  // has no other user, so its TLB entries (and the ATC's for this SubstreamID) are dropped
+  // once the new CD is visible, as unbind() would.
+  std::optional<uint16_t> stale;
+  if (auto prev = m.pasids.find(ssid); prev != m.pasids.end()) {
+    if (prev->second != 0 && domains_.count(prev->second))
+      domains_.at(prev->second).masters.erase({sid, true, ssid});
+    if (auto s = m.sva.find(ssid); s != m.sva.end()) stale = s->second;
+  }
   m.pasids[ssid] = 0;
   m.sva[ssid] = asid;
   if (first && m.mode != RidMode::s1 && !write_ste(sid)) return std::nullopt;
+  if (stale) {
+    Command c = op(Opcode::kTlbiNhAsid);
+    c.asid = *stale;
+    ++counts_.tlbi;
+    if (!submit({c})) return std::nullopt;
+    if (m.ats) {
+      ++counts_.atc_inv;
+      if (!submit({atc_cmd(sid, 0, 0, ssid)})) return std::nullopt;
+    }
+  }
   return asid;
+}
+
+uint64_t Smmuv3Driver::cd_table(uint32_t sid) const {
+  auto it = masters_.find(sid);
+  return it == masters_.end() || !it->second.cds ? 0 : it->second.cds->root();
 }
 
 bool Smmuv3Driver::unbind(uint32_t sid, uint32_t ssid) {

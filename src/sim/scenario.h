@@ -38,9 +38,10 @@ struct ScenarioMigrate {
   /// The destination IOMMU: its architecture's tables are written (VT-d PASID tables, SMMUv3
   /// CD tables, AMD-Vi GCR3 tables). Empty: the platform's only IOMMU.
   std::string iommu;
-  /// Program the destination unit itself through its host driver (VT-d): context entries
-  /// point at the tables, the invalidations are sent and waited for, and their time is
-  /// simulated rather than estimated. Without it the tables are written standalone.
+  /// Program the destination unit itself through its host driver (VT-d, SMMUv3, AMD-Vi): its
+  /// context entries / STEs / DTEs point at the tables, the invalidations are sent and waited
+  /// for, and their time is simulated rather than estimated. Without it the tables are written
+  /// standalone.
   bool program = false;
   pasid::MigrationCosts costs;
   // Expectations (only those given are checked).

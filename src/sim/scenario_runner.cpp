@@ -14,11 +14,10 @@
 #include "hw/sc_time_util.h"
 #include "hw/stats/stats_writer.h"
 #include "models/devices/scenario_port.h"
-#include "models/vtd/driver.h"
 #include "pasid/amd_gcr3_table.h"
 #include "pasid/smmu_cd_table.h"
-#include "pasid/vtd_driver_table.h"
 #include "pasid/vtd_pasid_table.h"
+#include "sim/migration_destination.h"
 #include "sim/platform.h"
 #include "sim/yaml_doc.h"
 
@@ -219,9 +218,9 @@ class Runner final : public sc_core::sc_module {
   /// width, what it already holds) and the VM's PASID entries are written in the destination
   /// IOMMU's architecture. Standalone, the tables are written into this platform's memory and
   /// simulated time advances by the estimated reprogramming cost; with `program`, the unit's
-  /// host driver writes them and points the device's context entry at them, and the time the
-  /// writes and invalidations take is simulated. The report is printed whether or not the
-  /// expectations hold.
+  /// host driver writes them and points the device's context entry / STE / DTE at them, and
+  /// the time the writes and invalidations take is simulated. The report is printed whether or not
+  /// the expectations hold.
   void migrate(const ScenarioStep& st) {
     const ScenarioMigrate& m = st.migrate;
     pasid::PolicyParams pp = m.policy;
@@ -245,17 +244,13 @@ class Runner final : public sc_core::sc_module {
                          pasid::to_string(r.error)));
     std::map<uint16_t, pasid::PasidTable*> tables;
     pasid::MigrationCosts costs = m.costs;
-    DriverDestination* live = nullptr;
+    LiveDestination* live = nullptr;
     if (m.program) {
-      live = &driver_destination(io, m);
-      if (m.width > live->drv->caps().pasid_bits())
+      live = &live_destination(io, m);
+      if (m.width > live->pasid_bits())
         fail(fmt::format("destination: width {} exceeds the unit's {} PASID bits", m.width,
-                         live->drv->caps().pasid_bits()));
-      for (const auto& v : m.vm) {
-        auto& t = live->tables[v.rid];
-        if (!t) t = std::make_unique<pasid::VtdDriverTable>(*live->drv, v.rid);
-        tables[v.rid] = t.get();
-      }
+                         live->pasid_bits()));
+      for (const auto& v : m.vm) tables[v.rid] = &live->table(v.rid);
       // The driver's writes and invalidations take simulated time of their own.
       costs.entry_write = 0;
       costs.invalidation = 0;
@@ -272,7 +267,7 @@ class Runner final : public sc_core::sc_module {
     }
     pasid::PasidTranslationTable tt;
     const Tick start = now();
-    const uint64_t waits_before = live ? live->drv->counts().waits : 0;
+    const uint64_t waits_before = live ? live->waits() : 0;
     pasid::MigrationReport r = pasid::migrate(m.vm, dst, vm_set, tables, tt, costs);
     sc_core::wait(from_ticks(r.cost));
     r.cost = now() - start;
@@ -280,9 +275,10 @@ class Runner final : public sc_core::sc_module {
     for (uint32_t c : r.conflicts) conflicts += fmt::format(" {:#x}", c);
     for (const auto& x : r.remaps)
       remaps += fmt::format(" g{:#x}:{:#x}->{:#x}", x.gpasid, x.from, x.to);
-    const std::string how = live ? fmt::format(" (simulated: {} invalidation waits on {})",
-                                               live->drv->counts().waits - waits_before, io.name)
-                                 : " (estimated)";
+    const std::string how =
+        live ? fmt::format(" (simulated: {} {} waits on {})", live->waits() - waits_before,
+                           live->wait_name(), io.name)
+             : " (estimated)";
     out_ << fmt::format(
         "{}:{}: migrate: {}; {} conflicts{}; {} remaps{}; {} entries reprogrammed; cost {}{}\n",
         sc_.file, st.line, r.ok ? "ok" : "FAILED: " + r.error, r.conflicts.size(), conflicts,
@@ -616,28 +612,16 @@ class Runner final : public sc_core::sc_module {
     fail(fmt::format("destination: {} IOMMUs have no PASID tables (vtd, smmuv3, amdvi do)", type));
   }
 
-  /// The destination unit's host driver, brought up in scalable mode on the first migration
-  /// that programs it; its structures come from that step's `tables`.
-  struct DriverDestination {
-    std::unique_ptr<host::HostBus> bus;
-    std::unique_ptr<vtd::VtdDriver> drv;
-    std::map<uint16_t, std::unique_ptr<pasid::VtdDriverTable>> tables;
-  };
-  DriverDestination& driver_destination(const ComponentSpec& io, const ScenarioMigrate& m) {
-    if (io.type != "vtd")
-      fail(fmt::format("destination: program: writes through the VT-d host driver; {} is {}",
-                       io.name, io.type));
+  /// The destination unit's host driver, brought up on the first migration that programs it;
+  /// its structures come from that step's `tables`.
+  LiveDestination& live_destination(const ComponentSpec& io, const ScenarioMigrate& m) {
     auto& d = live_[io.name];
-    if (d.drv) return d;
-    d.bus = pf_.host().open(io.name, 0);
-    vtd::DriverOptions o;
-    o.scalable = true;
-    o.table_base = m.table_base;
-    o.table_limit = m.table_base + m.table_size;
-    d.drv = std::make_unique<vtd::VtdDriver>(*d.bus, o);
-    if (const std::string why = d.drv->init(); !why.empty())
-      fail(fmt::format("destination: bringing {} up: {}", io.name, why));
-    return d;
+    if (d) return *d;
+    std::string why;
+    d = make_live_destination(io.name, io.type, pf_.host().open(io.name, 0), m.table_base,
+                              m.table_base + m.table_size, why);
+    if (!d) fail("destination: " + why);
+    return *d;
   }
 
   /// Standalone destination tables, kept for the run (their entries stay readable).
@@ -653,7 +637,7 @@ class Runner final : public sc_core::sc_module {
   ScenarioOptions opts_;
   ScenarioOutcome outcome_;
   std::map<std::string, uint64_t> captures_;
-  std::map<std::string, DriverDestination> live_;
+  std::map<std::string, std::unique_ptr<LiveDestination>> live_;
   std::deque<StandaloneTables> standalone_;
 };
 
