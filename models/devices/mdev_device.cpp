@@ -139,7 +139,8 @@ bool MdevParentDevice::set_up_host() {
   }
   pasid::PasidAllocator* pasids = shared_->pasids(policy_, nullptr);
   if (pasids == nullptr) return false;
-  // One IOASID set per parent on the IOMMU's allocator: other devices' PASIDs never collide.
+  const pasid::Requester self = shared_->requester(rid());
+  // One IOASID set per parent on the platform's allocator: other devices' PASIDs never collide.
   const std::string set = std::string(name()) + ".mdevs";
   if (pasids->create_set(set, p_.mdevs) != pasid::Error::none) return false;
   // A PASID-granular domain in the format a PASID entry takes (HwInfo::pasid_format): VT-d
@@ -160,8 +161,8 @@ bool MdevParentDevice::set_up_host() {
   if (bd.status != host::Status::ok || drv.attach(bd.id, rid()) != host::Status::ok) return false;
   for (Mdev& m : mdevs_) {
     const pasid::AllocResult a = pasids->policy() == pasid::Policy::rid_local
-                                     ? pasids->alloc_local(set, rid())
-                                     : pasids->alloc_global(set);
+                                     ? pasids->alloc_local(set, self)
+                                     : pasids->alloc_global(set, self);
     if (!a.ok()) return false;
     m.pasid = a.pasid;
     const host::DomainResult d = drv.alloc_domain(r);

@@ -19,9 +19,9 @@
 // The host side drives the IOMMU through the domain API (host/iommu_driver.h) of the VT-d
 // (scalable mode), AMD-Vi or SMMUv3 adapter (a PASID is a SubstreamID there: each mdev's domain
 // is a stage-1 table in the CD at its SSID): the IOMMU's one host driver (shared_host_driver.h),
-// which other host-driven devices behind it use too; PASIDs come from the IOMMU's allocator. Each
-// VM's memory is a source and a destination buffer; request k copies `size` bytes from source to
-// destination at offset k * size. Costs are ESTIMATES.
+// which other host-driven devices behind it use too; PASIDs come from the platform's allocator.
+// Each VM's memory is a source and a destination buffer; request k copies `size` bytes from source
+// to destination at offset k * size. Costs are ESTIMATES.
 //
 // Not modelled: the mdev's MMIO interface (a submission costs `submit_cost` / `trap_cost`),
 // unpinning, guest page-table changes, interrupts and migration of mdev state.

@@ -27,6 +27,28 @@ std::map<Key, std::weak_ptr<SharedHostDriver>>& drivers() {
 
 }  // namespace
 
+/// The PASID allocator of one platform, shared by its IOMMUs' drivers.
+struct PlatformPasids {
+  std::unique_ptr<pasid::PasidAllocator> alloc;
+  pasid::PolicyParams made_with;  ///< the policy it was made with
+};
+
+namespace {
+
+/// The allocators of the platforms alive in this process.
+std::shared_ptr<PlatformPasids> platform_pasids(const PlatformConfig* pf) {
+  static std::map<const PlatformConfig*, std::weak_ptr<PlatformPasids>> m;
+  if (auto sp = m[pf].lock()) return sp;
+  auto sp = std::make_shared<PlatformPasids>();
+  m[pf] = sp;
+  return sp;
+}
+
+// PCIe PASID TLP prefix: 20 bits; no IOMMU carries more.
+constexpr unsigned kMaxPasidBits = 20;
+
+}  // namespace
+
 host::DriverRequest driver_request(const std::string& device, uint64_t pool_base,
                                    uint64_t pool_size, Tick mmio_cost, std::string mmio_key) {
   host::DriverRequest r;
@@ -94,7 +116,10 @@ SharedHostDriver::SharedHostDriver(const std::string& iommu, const host::SharedS
       bus_(ctx.host->open(iommu, setup.mmio_cost)),
       drv_(make(*bus_, setup.driver)),
       host_pages_(setup.host_base, setup.host_limit),
+      platform_pasids_(platform_pasids(&ctx.config)),
       stats_(ctx.stats, iommu + "_driver") {
+  for (size_t i = 0; i < ctx.config.iommus.size(); ++i)
+    if (ctx.config.iommus[i].name == iommu) index_ = static_cast<unsigned>(i);
   add_host_driver_stats(stats_, bus_->counts(), drv_->counts());
 }
 
@@ -119,19 +144,40 @@ std::string SharedHostDriver::start() {
 
 pasid::PasidAllocator* SharedHostDriver::pasids(const pasid::PolicyParams& fallback,
                                                 std::string* why) {
-  if (pasids_) return pasids_.get();
   const host::HwInfo info = drv_->hw_info();
   if (!info.pasid) {
     if (why) *why = iommu_ + ": the host driver has no PASID support in this mode";
     return nullptr;
   }
+  // The platform's section, else the first asking device's params, on every IOMMU.
+  std::unique_ptr<pasid::PasidAllocator>& alloc = platform_pasids_->alloc;
   const pasid::PolicyParams& pp = platform_pasid_ ? *platform_pasid_ : fallback;
   if (std::string w = pasid::PasidAllocator::validate(pp, info.pasid_bits); !w.empty()) {
     if (why) *why = iommu_ + ": " + w;
     return nullptr;
   }
-  pasids_ = std::make_unique<pasid::PasidAllocator>(pp, info.pasid_bits);
-  return pasids_.get();
+  if (!alloc) {
+    alloc = std::make_unique<pasid::PasidAllocator>(pp, kMaxPasidBits);
+    platform_pasids_->made_with = pp;
+  } else if (const pasid::PolicyParams& m = platform_pasids_->made_with;
+             m.policy != pp.policy || m.width != pp.width || m.first != pp.first ||
+             m.local_last != pp.local_last) {
+    // Devices' params disagree and no `pasid:` section settles it: one space, one policy.
+    if (why)
+      *why = fmt::format(
+          "{}: the platform's PASID allocator runs another policy than this "
+          "device's params ask for; give the platform a pasid: section",
+          iommu_);
+    return nullptr;
+  }
+  pasid_bits_ = info.pasid_bits;
+  return alloc.get();
+}
+
+pasid::Requester SharedHostDriver::requester(uint16_t rid) {
+  const pasid::Requester r = pasid::requester(index_, rid);
+  if (platform_pasids_->alloc) platform_pasids_->alloc->limit(r, pasid_bits_);
+  return r;
 }
 
 }  // namespace isim

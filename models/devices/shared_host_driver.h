@@ -8,9 +8,10 @@
 // the IOMMU's type (host/driver_registry.h), on a host bus of its own. The first user to run
 // brings it up, the others wait for that. Calls are serialised by one lock (the adapters poll
 // registers and must not be re-entered), as Linux serialises on its IOMMU and domain locks.
-// Each user keeps its own domains; PASIDs come from one allocator per IOMMU (src/pasid), so two
-// users on one IOMMU never hand out the same PASID under the global policy. The driver reports
-// once, as `<iommu>_driver` in the root stats group.
+// Each user keeps its own domains; PASIDs come from one allocator per platform (src/pasid), shared
+// by every IOMMU's driver, so no two users anywhere hand out the same PASID under the global
+// policy (as Linux allocates SVA PASIDs from one system-wide IDA). The driver reports once, as
+// `<iommu>_driver` in the root stats group.
 #pragma once
 
 #include <systemc>
@@ -32,6 +33,7 @@ namespace isim {
 
 struct ComponentSpec;
 struct BuildContext;
+struct PlatformPasids;
 
 /// What a device type asks of its IOMMU's driver, read from a config entry of that type;
 /// nullopt when this entry does not use the driver (a trace player without software events).
@@ -72,11 +74,15 @@ class SharedHostDriver final : public host::DriverLock {
   const host::SharedSetup& setup() const { return setup_; }
   /// Host kernel memory for tables other than the driver's (an SVA process's page tables).
   PhysAllocator& host_pages() { return host_pages_; }
-  /// The IOMMU's PASID allocator: made on first use with the platform's `pasid:` policy or, on a
-  /// platform without one, `fallback` (the first asking device's params), at the width the
-  /// hardware reports. Null with `why` when the policy does not fit the hardware. Call with the
-  /// lock held after start().
+  /// The platform's PASID allocator, shared with the other IOMMUs' drivers: made on first use
+  /// with the platform's `pasid:` policy or, on a platform without one, `fallback` (the first
+  /// asking device's params), at the policy's width or the PCIe maximum of 20 bits. Null with
+  /// `why` when the policy does not fit this IOMMU's PASID width. Call with the lock held after
+  /// start().
   pasid::PasidAllocator* pasids(const pasid::PolicyParams& fallback, std::string* why);
+  /// The allocator's key for requester `rid` behind this IOMMU, its PASIDs capped at the width
+  /// the hardware reports. Call after pasids() succeeded.
+  pasid::Requester requester(uint16_t rid);
 
   void lock() override { mutex_.lock(); }
   void unlock() override { mutex_.unlock(); }
@@ -89,7 +95,9 @@ class SharedHostDriver final : public host::DriverLock {
   std::unique_ptr<host::HostBus> bus_;
   std::unique_ptr<host::IommuDriver> drv_;
   PhysAllocator host_pages_;
-  std::unique_ptr<pasid::PasidAllocator> pasids_;
+  unsigned index_ = 0;  ///< the IOMMU's place in the platform's `iommus:` (its requester keys)
+  std::shared_ptr<PlatformPasids> platform_pasids_;
+  unsigned pasid_bits_ = 0;  ///< what the hardware reports (once pasids() succeeded)
   sc_core::sc_mutex mutex_;
   sc_core::sc_event ready_;
   bool started_ = false;

@@ -238,28 +238,25 @@ bool SwqDevice::set_up_host() {
   if (!shared_->start().empty()) return false;
   // Each driver call below is one IOMMU-driver operation; other devices' calls interleave.
   const uint64_t buf = buffer_bytes();
-  unsigned width = 0;
-  {
-    DriverLocked lock(*shared_);
-    const host::HwInfo info = shared_->driver().hw_info();
-    if (!info.pasid) return false;
-    width = info.pasid_bits;
-  }
   if (!prepare_binding()) return false;
 
+  // The platform's allocator (no PASID support: null), this device's PASIDs capped at its
+  // IOMMU's width.
   pasid::PasidAllocator* pasids = nullptr;
+  pasid::Requester self = 0;
   {
     DriverLocked lock(*shared_);
     pasids = shared_->pasids(policy_, nullptr);
+    if (pasids != nullptr) self = shared_->requester(rid());
   }
-  if (pasids == nullptr || pasids->width() > width) return false;
-  // This device's IOASID sets on the IOMMU's allocator: other devices' PASIDs never collide.
+  if (pasids == nullptr) return false;
+  // This device's IOASID sets: other devices' PASIDs never collide.
   const std::string host_set = std::string(name()) + ".host";
   const std::string vm_set = std::string(name()) + ".vm0";
   if (pasids->create_set(host_set, w_.clients) != pasid::Error::none ||
       pasids->create_set(vm_set, w_.guest_clients) != pasid::Error::none)
     return false;
-  pasid::VIommuPasids viommu(*pasids, vm_set, rid(), p_.viommu_mode, vm_pasids_);
+  pasid::VIommuPasids viommu(*pasids, vm_set, self, p_.viommu_mode, vm_pasids_);
   const unsigned first_guest = w_.clients - w_.guest_clients;
 
   for (unsigned i = 0; i < w_.clients; ++i) {
@@ -290,8 +287,8 @@ bool SwqDevice::set_up_host() {
       c.pasid = g.hpasid;
     } else {
       const pasid::AllocResult r = pasids->policy() == pasid::Policy::rid_local
-                                       ? pasids->alloc_local(host_set, rid())
-                                       : pasids->alloc_global(host_set);
+                                       ? pasids->alloc_local(host_set, self)
+                                       : pasids->alloc_global(host_set, self);
       if (!r.ok()) return false;
       c.pasid = r.pasid;
     }

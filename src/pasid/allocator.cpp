@@ -84,31 +84,46 @@ const IoasidSet* PasidAllocator::set(const std::string& name) const {
   return it == sets_.end() ? nullptr : &it->second;
 }
 
-IdSpace& PasidAllocator::local_space(uint16_t rid) {
+void PasidAllocator::limit(Requester r, unsigned bits) {
+  if (bits >= width_) {
+    last_.erase(r);
+  } else {
+    last_[r] = max_pasid(bits);
+  }
+}
+
+uint32_t PasidAllocator::last_for(Requester rid) const {
+  auto it = last_.find(rid);
+  return it == last_.end() ? max_pasid(width_) : it->second;
+}
+
+IdSpace& PasidAllocator::local_space(Requester rid) {
   auto it = local_spaces_.find(rid);
   if (it == local_spaces_.end())
     it = local_spaces_.emplace(rid, IdSpace(local_.first, local_.last)).first;
   return it->second;
 }
 
-bool PasidAllocator::local_allocated(uint16_t rid, uint32_t pasid) const {
+bool PasidAllocator::local_allocated(Requester rid, uint32_t pasid) const {
   if (policy_ == Policy::global) return global_allocated(pasid);
   return owner_.count(key_local(rid, pasid)) != 0;
 }
 
 AllocResult PasidAllocator::take(const std::string& set, IdSpace& space, uint64_t key_base,
-                                 std::optional<uint32_t> wanted) {
+                                 std::optional<uint32_t> wanted, uint32_t last) {
   auto s = sets_.find(set);
   if (s == sets_.end()) return {0, Error::unknown_set};
   if (s->second.used >= s->second.quota) return {0, Error::quota};
   uint32_t pasid = 0;
   if (wanted) {
-    if (!space.contains(*wanted)) return {0, Error::out_of_range};
+    if (!space.contains(*wanted) || *wanted > last) return {0, Error::out_of_range};
     if (!space.take(*wanted)) return {0, Error::in_use};
     pasid = *wanted;
   } else {
-    auto id = space.take_lowest();
-    if (!id) return {0, Error::exhausted};
+    // The lowest free one: if even that is beyond `last`, none below it is free.
+    auto id = space.lowest_free();
+    if (!id || *id > last) return {0, Error::exhausted};
+    space.take(*id);
     pasid = *id;
   }
   ++s->second.used;
@@ -120,26 +135,28 @@ Error PasidAllocator::give(const std::string& set, IdSpace& space, uint64_t key)
   auto o = owner_.find(key);
   if (o == owner_.end()) return Error::not_allocated;
   if (o->second != set) return Error::wrong_set;
-  space.give_back(static_cast<uint32_t>(key & 0xffffffffu));
+  space.give_back(static_cast<uint32_t>(key & kPasidKeyMask));
   --sets_.at(set).used;
   owner_.erase(o);
   return Error::none;
 }
 
-AllocResult PasidAllocator::alloc_global(const std::string& set) {
+AllocResult PasidAllocator::alloc_global(const std::string& set,
+                                         std::optional<Requester> for_requester) {
   if (policy_ == Policy::rid_local) return {0, Error::no_global};
-  return take(set, global_space_, kGlobalKey, std::nullopt);
+  const uint32_t last = for_requester ? last_for(*for_requester) : max_pasid(width_);
+  return take(set, global_space_, kGlobalKey, std::nullopt, last);
 }
 
 AllocResult PasidAllocator::alloc_global_at(const std::string& set, uint32_t pasid) {
   if (policy_ == Policy::rid_local) return {0, Error::no_global};
-  return take(set, global_space_, kGlobalKey, pasid);
+  return take(set, global_space_, kGlobalKey, pasid, max_pasid(width_));
 }
 
-AllocResult PasidAllocator::alloc_local(const std::string& set, uint16_t rid,
+AllocResult PasidAllocator::alloc_local(const std::string& set, Requester rid,
                                         std::optional<uint32_t> wanted) {
-  if (policy_ == Policy::global) return take(set, global_space_, kGlobalKey, wanted);
-  return take(set, local_space(rid), key_local(rid, 0), wanted);
+  if (policy_ == Policy::global) return take(set, global_space_, kGlobalKey, wanted, last_for(rid));
+  return take(set, local_space(rid), key_local(rid, 0), wanted, last_for(rid));
 }
 
 Error PasidAllocator::free_global(const std::string& set, uint32_t pasid) {
@@ -148,7 +165,7 @@ Error PasidAllocator::free_global(const std::string& set, uint32_t pasid) {
   return give(set, global_space_, key_global(pasid));
 }
 
-Error PasidAllocator::free_local(const std::string& set, uint16_t rid, uint32_t pasid) {
+Error PasidAllocator::free_local(const std::string& set, Requester rid, uint32_t pasid) {
   if (policy_ == Policy::global) return free_global(set, pasid);
   if (!sets_.count(set)) return Error::unknown_set;
   return give(set, local_space(rid), key_local(rid, pasid));

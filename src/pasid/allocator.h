@@ -15,6 +15,12 @@
 //
 // An IOASID set (one per VM, process group or driver) caps how many PASIDs its owner holds;
 // every PASID belongs to the set that allocated it and only that set can free it.
+//
+// One allocator serves a whole platform, however many IOMMUs it has: requesters are named by a
+// system-wide key (the RID plus its IOMMU's index, as a PCI segment would), and a requester
+// behind an IOMMU narrower than the allocator is limited to that IOMMU's width, for its
+// RID-local PASIDs and for the global PASIDs allocated for it (Linux bounds a device's global
+// PASID by its max_pasids).
 #pragma once
 
 #include <cstdint>
@@ -61,6 +67,13 @@ enum class Error : uint8_t {
 };
 const char* to_string(Error e);
 
+/// A requester made unique system-wide: its IOMMU's index in bits 31:16 (standing in for the PCI
+/// segment), its RID in bits 15:0. On a platform with one IOMMU this is the RID.
+using Requester = uint32_t;
+constexpr Requester requester(unsigned iommu_index, uint16_t rid) {
+  return (Requester{iommu_index} << 16) | rid;
+}
+
 /// A PASID or why none was given.
 struct AllocResult {
   uint32_t pasid = 0;
@@ -99,29 +112,39 @@ class PasidAllocator {
   Error create_set(const std::string& name, uint64_t quota);
   const IoasidSet* set(const std::string& name) const;
 
-  /// The lowest free global PASID, charged to `set`.
-  AllocResult alloc_global(const std::string& set);
+  /// Caps what `r` is given at `bits` PASID bits (its IOMMU's width, if narrower than the
+  /// allocator's); a later call replaces the cap.
+  void limit(Requester r, unsigned bits);
+  /// The lowest free global PASID, charged to `set`; with `for_requester`, the lowest that
+  /// requester's IOMMU can carry (exhausted when every such PASID is taken).
+  AllocResult alloc_global(const std::string& set,
+                           std::optional<Requester> for_requester = std::nullopt);
   /// A specific global PASID (e.g. one a migrated VM must keep).
   AllocResult alloc_global_at(const std::string& set, uint32_t pasid);
   /// A PASID private to requester `rid`: `wanted` (a guest's choice) or the lowest free one.
   /// Under the global policy it comes from the global space, so it is unique system-wide.
-  AllocResult alloc_local(const std::string& set, uint16_t rid,
+  AllocResult alloc_local(const std::string& set, Requester rid,
                           std::optional<uint32_t> wanted = std::nullopt);
 
   Error free_global(const std::string& set, uint32_t pasid);
-  Error free_local(const std::string& set, uint16_t rid, uint32_t pasid);
+  Error free_local(const std::string& set, Requester rid, uint32_t pasid);
 
   bool global_allocated(uint32_t pasid) const { return owner_.count(key_global(pasid)) != 0; }
-  bool local_allocated(uint16_t rid, uint32_t pasid) const;
+  bool local_allocated(Requester rid, uint32_t pasid) const;
   uint64_t global_free() const { return global_space_.free_count(); }
 
  private:
-  static constexpr uint64_t kGlobalKey = uint64_t{1} << 32;
+  // Allocation keys: a global PASID has bit 20 set; a RID-local one holds its requester in
+  // bits 52:21 (PASIDs are at most 20 bits).
+  static constexpr uint64_t kPasidKeyMask = (uint64_t{1} << 20) - 1;
+  static constexpr uint64_t kGlobalKey = uint64_t{1} << 20;
   static uint64_t key_global(uint32_t pasid) { return kGlobalKey | pasid; }
-  static uint64_t key_local(uint16_t rid, uint32_t pasid) { return (uint64_t{rid} << 33) | pasid; }
-  IdSpace& local_space(uint16_t rid);
+  static uint64_t key_local(Requester rid, uint32_t pasid) { return (uint64_t{rid} << 21) | pasid; }
+  IdSpace& local_space(Requester rid);
+  /// The largest PASID `rid` may be given.
+  uint32_t last_for(Requester rid) const;
   AllocResult take(const std::string& set, IdSpace& space, uint64_t key_base,
-                   std::optional<uint32_t> wanted);
+                   std::optional<uint32_t> wanted, uint32_t last);
   Error give(const std::string& set, IdSpace& space, uint64_t key);
 
   Policy policy_;
@@ -129,7 +152,8 @@ class PasidAllocator {
   PasidRange global_;
   PasidRange local_;
   IdSpace global_space_;
-  std::map<uint16_t, IdSpace> local_spaces_;
+  std::map<Requester, IdSpace> local_spaces_;
+  std::map<Requester, uint32_t> last_;  ///< requesters capped below the allocator's width
   std::map<std::string, IoasidSet> sets_;
   std::map<uint64_t, std::string> owner_;  ///< allocation key -> owning set
 };

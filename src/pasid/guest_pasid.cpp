@@ -43,7 +43,7 @@ GuestAlloc VIommuPasids::alloc(uint32_t gpasid) {
     r = host_->alloc_local(set_, rid_, gpasid);
   } else {
     ++hypercalls_;
-    r = host_->alloc_global(set_);
+    r = host_->alloc_global(set_, rid_);
   }
   if (!r.ok()) {
     g.error = r.error;

@@ -67,7 +67,8 @@ struct GuestAlloc {
 /// One VM's vIOMMU PASID allocation over the host allocator, charged to the VM's IOASID set.
 class VIommuPasids {
  public:
-  VIommuPasids(PasidAllocator& host, std::string vm_set, uint16_t rid, VIommuMode mode,
+  /// `rid`: the device the guest's PASIDs are for (its IOMMU's width bounds them).
+  VIommuPasids(PasidAllocator& host, std::string vm_set, Requester rid, VIommuMode mode,
                PasidTranslationTable& table)
       : host_(&host), set_(std::move(vm_set)), rid_(rid), mode_(mode), table_(&table) {}
 
@@ -81,7 +82,7 @@ class VIommuPasids {
  private:
   PasidAllocator* host_;
   std::string set_;
-  uint16_t rid_;
+  Requester rid_;
   VIommuMode mode_;
   PasidTranslationTable* table_;
   uint64_t hypercalls_ = 0;

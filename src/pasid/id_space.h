@@ -22,6 +22,11 @@ class IdSpace {
   /// IDs of the space that are free.
   uint64_t free_count() const { return free_count_; }
 
+  /// The lowest free ID (not taken); nullopt when none is free.
+  std::optional<uint32_t> lowest_free() const {
+    if (free_.empty()) return std::nullopt;
+    return free_.begin()->first;
+  }
   /// The lowest free ID, now taken; nullopt when none is free.
   std::optional<uint32_t> take_lowest();
   /// Takes `id`; false when it is outside the space or already taken.

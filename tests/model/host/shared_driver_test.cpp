@@ -189,6 +189,85 @@ TEST(SharedHostDriver, FourKindsOfDeviceShareOneSmmuv3Driver) {
   EXPECT_EQ(r.driver_domains, 1u + 1u + 1u + kMdevs);
 }
 
+// Two units, each with an swq at the same RID: one platform-wide PASID allocator.
+std::string two_iommus(const std::string& second_type, const std::string& pasid_section) {
+  return fmt::format(R"(
+sim: {{seed: 1, duration: 2ms, quantum: 1us}}
+memory: {{size: 2GiB, latency: 90ns, channels: 2, channel_bandwidth: 16GB/s}}
+iommus:
+  - {{name: iommu0, type: vtd}}
+  - {{name: iommu1, type: {}}}
+devices:
+  - name: accel0
+    type: swq
+    iommu: iommu0
+    rid: 0x0500
+    params: {{swqs: 1, engines: 2}}
+    workload: {{clients: 4, descriptors: 2, size: 4096, data_base: 0x10000000}}
+  - name: accel1
+    type: swq
+    iommu: iommu1
+    rid: 0x0500
+    params: {{swqs: 1, engines: 2, pool_base: 0x38000000}}
+    workload: {{clients: 4, descriptors: 2, size: 4096, data_base: 0x20000000}}
+{})",
+                     second_type, pasid_section);
+}
+
+std::vector<std::vector<uint32_t>> run_two(const std::string& yaml) {
+  Platform pf(test::platform_config(yaml));
+  std::vector<SwqDevice*> devs;
+  for (const char* n : {"accel0", "accel1"})
+    devs.push_back(dynamic_cast<SwqDevice*>(sc_core::sc_find_object(n)));
+  pf.run();
+  std::vector<std::vector<uint32_t>> pasids;
+  for (SwqDevice* d : devs) {
+    EXPECT_NE(d, nullptr);
+    if (d == nullptr) return {};
+    EXPECT_TRUE(d->ready()) << d->name();
+    EXPECT_EQ(test::counter(d->stats(), "completed"), 4u * 2u) << d->name();
+    std::vector<uint32_t> p;
+    for (const auto& c : d->clients()) p.push_back(c.pasid);
+    pasids.push_back(p);
+  }
+  return pasids;
+}
+
+class TwoIommus : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TwoIommus, GlobalPasidsAreUniqueAcrossIommus) {
+  const auto p = run_two(two_iommus(GetParam(), ""));
+  ASSERT_EQ(p.size(), 2u);
+  std::set<uint32_t> all(p[0].begin(), p[0].end());
+  all.insert(p[1].begin(), p[1].end());
+  EXPECT_EQ(all.size(), 8u) << "a global PASID was handed out behind both IOMMUs";
+}
+
+TEST_P(TwoIommus, RidLocalSpacesAreKeptPerIommuForTheSameRid) {
+  // The same RID behind two units: two requesters, each with its own space from 1.
+  const auto p = run_two(two_iommus(GetParam(), "pasid: {policy: rid_local}\n"));
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0], (std::vector<uint32_t>{1, 2, 3, 4}));
+  EXPECT_EQ(p[1], (std::vector<uint32_t>{1, 2, 3, 4}));
+}
+
+INSTANTIATE_TEST_SUITE_P(SecondUnit, TwoIommus, ::testing::Values("vtd", "amdvi", "smmuv3"));
+
+TEST(SharedHostDriver, DevicesDisagreeingOnThePasidPolicyWithoutASectionFailTheirSetUp) {
+  std::string yaml = two_iommus("vtd", "");
+  const std::string second = "params: {swqs: 1, engines: 2, pool_base: 0x38000000}";
+  const auto at = yaml.find(second);
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, second.size(),
+               "params: {swqs: 1, engines: 2, pool_base: 0x38000000, pasid_policy: rid_local}");
+  Platform pf(test::platform_config(yaml));
+  pf.run();
+  // One of the two allocates first and sets the policy; the other cannot come up.
+  const uint64_t errors = test::counter(pf.stats(), "accel0.setup_errors") +
+                          test::counter(pf.stats(), "accel1.setup_errors");
+  EXPECT_EQ(errors, 1u);
+}
+
 TEST(SharedHostDriver, LegacyBlockRefusesAUserThatNeedsScalable) {
   try {
     Platform pf(test::platform_config(

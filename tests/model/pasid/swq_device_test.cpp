@@ -283,8 +283,11 @@ TEST(SwqGuest, GuestLocalPasidsCollideUnderTheGlobalPolicy) {
 namespace isim {
 namespace {
 
-TEST(SwqExampleConfig, SixtyFourClientsEachMoveOnlyTheirOwnData) {
-  std::ifstream in(std::string(ISIM_SOURCE_DIR) + "/configs/workloads/swq_64_clients.yaml");
+class SwqExampleConfig : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SwqExampleConfig, SixtyFourClientsEachMoveOnlyTheirOwnData) {
+  std::ifstream in(std::string(ISIM_SOURCE_DIR) + "/configs/workloads/swq_64_clients" + GetParam() +
+                   ".yaml");
   ASSERT_TRUE(in);
   const std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   Platform pf(test::platform_config(yaml));
@@ -305,6 +308,11 @@ TEST(SwqExampleConfig, SixtyFourClientsEachMoveOnlyTheirOwnData) {
   EXPECT_EQ(pasids.size(), 64u);
   EXPECT_GT(test::counter(dev->stats(), "retries"), 0u);  // 128 in flight, 32-deep queue
 }
+
+INSTANTIATE_TEST_SUITE_P(Hosts, SwqExampleConfig, ::testing::Values("", "_smmuv3"),
+                         [](const auto& info) {
+                           return std::string(info.param).empty() ? "vtd" : "smmuv3";
+                         });
 
 }  // namespace
 }  // namespace isim

@@ -176,5 +176,63 @@ TEST(PasidPartitioned, ExhaustingOneRangeLeavesTheOther) {
   EXPECT_EQ(a.alloc_global("s").pasid, 10u);
 }
 
+TEST(PasidRequesters, TheSameRidBehindTwoIommusHasTwoLocalSpaces) {
+  PasidAllocator a(params(Policy::rid_local, 4), 20);
+  ASSERT_EQ(a.create_set("s", kNoQuota), Error::none);
+  const Requester r0 = requester(0, 0x100), r1 = requester(1, 0x100);
+  EXPECT_NE(r0, r1);
+  EXPECT_EQ(a.alloc_local("s", r0, 3).pasid, 3u);
+  EXPECT_EQ(a.alloc_local("s", r1, 3).pasid, 3u);  // not in use: another segment's RID
+  EXPECT_TRUE(a.local_allocated(r1, 3));
+  EXPECT_EQ(a.free_local("s", r0, 3), Error::none);
+  EXPECT_TRUE(a.local_allocated(r1, 3));
+  EXPECT_FALSE(a.local_allocated(r0, 3));
+  // The largest requester key and PASID still make distinct allocation keys.
+  const Requester top = requester(0xffff, 0xffff);
+  EXPECT_EQ(a.alloc_local("s", top, 15).pasid, 15u);
+  EXPECT_TRUE(a.local_allocated(top, 15));
+  EXPECT_FALSE(a.local_allocated(requester(0xfffe, 0xffff), 15));
+}
+
+TEST(PasidRequesters, GlobalPasidsAreUniqueAcrossIommus) {
+  PasidAllocator a(params(Policy::global), 20);
+  ASSERT_EQ(a.create_set("s", kNoQuota), Error::none);
+  EXPECT_EQ(a.alloc_local("s", requester(0, 0x100)).pasid, 1u);
+  EXPECT_EQ(a.alloc_local("s", requester(1, 0x100)).pasid, 2u);
+  EXPECT_EQ(a.alloc_global("s", requester(2, 0x300)).pasid, 3u);
+  EXPECT_EQ(a.alloc_local("s", requester(1, 0x100), 1).error, Error::in_use);
+}
+
+TEST(PasidRequesters, ANarrowIommuCapsWhatItsRequestersGet) {
+  // A 20-bit system space; requester n sits behind a 2-bit IOMMU (PASIDs 1..3).
+  PasidAllocator a(params(Policy::global), 20);
+  ASSERT_EQ(a.create_set("s", kNoQuota), Error::none);
+  const Requester n = requester(1, 0x10), w = requester(0, 0x10);
+  a.limit(n, 2);
+  EXPECT_EQ(a.alloc_global("s", w).pasid, 1u);
+  EXPECT_EQ(a.alloc_global("s", n).pasid, 2u);
+  EXPECT_EQ(a.alloc_global("s", n).pasid, 3u);
+  // Nothing left that n's IOMMU can carry, while the wide one goes on; nothing was taken.
+  EXPECT_EQ(a.alloc_global("s", n).error, Error::exhausted);
+  EXPECT_EQ(a.alloc_global("s", w).pasid, 4u);
+  EXPECT_EQ(a.alloc_local("s", n, 5).error, Error::out_of_range);
+  EXPECT_EQ(a.set("s")->used, 4u);
+  // Freeing one below the cap lets n allocate again; lifting the cap opens the rest.
+  EXPECT_EQ(a.free_global("s", 2), Error::none);
+  EXPECT_EQ(a.alloc_global("s", n).pasid, 2u);
+  a.limit(n, 20);
+  EXPECT_EQ(a.alloc_global("s", n).pasid, 5u);
+}
+
+TEST(PasidRequesters, RidLocalSpacesStopAtTheRequestersWidth) {
+  PasidAllocator a(params(Policy::partitioned, 0, 4095), 20);
+  ASSERT_EQ(a.create_set("s", kNoQuota), Error::none);
+  const Requester r = requester(0, 1);
+  a.limit(r, 3);  // PASIDs 1..7
+  for (uint32_t want = 1; want <= 7; ++want) EXPECT_EQ(a.alloc_local("s", r).pasid, want);
+  EXPECT_EQ(a.alloc_local("s", r).error, Error::exhausted);
+  EXPECT_EQ(a.alloc_local("s", requester(0, 2)).pasid, 1u);
+}
+
 }  // namespace
 }  // namespace isim::pasid
