@@ -5,6 +5,7 @@
 
 #include "base/bits.h"
 #include "host/host_bus.h"
+#include "hw/guest_ram.h"
 #include "hw/sc_time_util.h"
 #include "models/amdvi/amdvi_iommu.h"
 #include "models/amdvi/dte.h"
@@ -28,25 +29,6 @@ constexpr uint64_t kPage = 4096;
 constexpr unsigned kPageLg2 = 12;
 // Linux io_pgtable.c starts every v1 table at Mode 3 (PAGE_MODE_3_LEVEL).
 constexpr unsigned kMode = 3;
-
-/// Guest-physical memory: [0, size) at system address `base`.
-class GuestRam final : public PhysMem {
- public:
-  GuestRam(PhysMem& m, uint64_t base, uint64_t size) : m_(m), base_(base), size_(size) {}
-  bool read(uint64_t pa, void* dst, size_t len) override {
-    return inside(pa, len) && m_.read(base_ + pa, dst, len);
-  }
-  bool write(uint64_t pa, const void* src, size_t len) override {
-    return inside(pa, len) && m_.write(base_ + pa, src, len);
-  }
-  uint64_t size() const override { return size_; }
-
- private:
-  bool inside(uint64_t pa, size_t len) const { return pa <= size_ && len <= size_ - pa; }
-  PhysMem& m_;
-  uint64_t base_;
-  uint64_t size_;
-};
 
 }  // namespace
 

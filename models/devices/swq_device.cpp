@@ -11,6 +11,7 @@
 #include <string>
 
 #include "host/host_bus.h"
+#include "hw/guest_ram.h"
 #include "hw/iommu_base.h"
 #include "hw/sc_time_util.h"
 #include "models/devices/shared_host_driver.h"
@@ -102,7 +103,12 @@ SwqDevice::SwqDevice(const ComponentSpec& spec, const SwqParams& p, BuildContext
     throw cfg::ConfigError(spec.name + ": workload size exceeds max_transfer");
   shared_ = SharedHostDriver::of(spec, ctx);
   const host::SharedSetup& hs = shared_->setup();
-  const uint64_t data_end = w_.data_base + uint64_t{w_.clients} * (2 * buffer_bytes() + kPage);
+  if (host_ == Host::amdvi && w_.guest_clients > 0 && p.guest_tables == SwqGuestTables::nested)
+    throw cfg::ConfigError(spec.name +
+                           ": params.guest_tables: nested needs a host page table per PASID; "
+                           "AMD-Vi has one per DeviceID, shared with the host clients' PASIDs "
+                           "(use shadow)");
+  const uint64_t data_end = client_base(w_.clients) + guest_table_bytes();
   if (data_end > ctx.config.memory.size)
     throw cfg::ConfigError(spec.name + ": the clients' buffers are beyond memory.size");
   if (w_.data_base < hs.host_limit && data_end > hs.driver.pool_base)
@@ -129,10 +135,51 @@ uint64_t SwqDevice::buffer_bytes() const {
   return round_up(uint64_t{w_.size} * w_.descriptors, kPage);
 }
 
-pt::PageTable* SwqDevice::build_process(const pt::FormatVariant& f, unsigned i, const Client& c,
-                                        uint64_t leaf_extra) {
-  auto mm = pt::make_page_table(f, mem_, shared_->host_pages());
+uint64_t SwqDevice::client_base(unsigned i) const {
+  return w_.data_base + uint64_t{i} * (2 * buffer_bytes() + kPage);
+}
+
+bool SwqDevice::nested_guests() const {
+  return host_ == Host::vtd && w_.guest_clients > 0 && p_.guest_tables == SwqGuestTables::nested;
+}
+
+uint64_t SwqDevice::guest_table_bytes() const {
+  if (!nested_guests()) return 0;
+  // An upper bound on one process's 4-level IA-32e tables over its mapped span (buffers,
+  // records and the probe page): per level, the span over one entry's coverage plus two for
+  // unaligned ends; one root.
+  const uint64_t span = 2 * buffer_bytes() + 2 * kPage;
+  uint64_t pages = 1;
+  for (unsigned level = 1; level < kFirstStageLevels; ++level)
+    pages += (span >> (12 + 9 * level)) + 2;
+  return uint64_t{w_.guest_clients} * pages * kPage;
+}
+
+bool SwqDevice::set_up_vm() {
+  // The VM's RAM: GPA 0 is the first guest client's buffers; its table memory follows the last.
+  const uint64_t vm_base = client_base(w_.clients - w_.guest_clients);
+  const uint64_t tables = client_base(w_.clients) - vm_base;
+  const uint64_t vm_size = tables + guest_table_bytes();
+  vm_ram_ = std::make_unique<GuestRam>(mem_, vm_base, vm_size);
+  vm_pages_ = std::make_unique<PhysAllocator>(tables, vm_size);
+  DriverLocked lock(*shared_);
+  vtd::VtdDriver& drv = shared_->native<vtd::VtdHostAdapter>()->driver();
+  const auto did = drv.create_domain();
+  if (!did) return false;
+  vm_did_ = *did;
+  return drv.map(vm_did_, 0, vm_base, vm_size, true);
+}
+
+pt::PageTable* SwqDevice::build_process(const pt::FormatVariant& f, unsigned i, Client c,
+                                        uint64_t leaf_extra, PhysMem& mem, PhysAllocator& pages) {
+  auto mm = pt::make_page_table(f, mem, pages);
   if (!mm) return nullptr;
+  if (&mem == vm_ram_.get()) {
+    // The guest maps its own (guest-physical) pages.
+    c.src_pa -= vm_ram_->base();
+    c.dst_pa -= vm_ram_->base();
+    c.cr_pa -= vm_ram_->base();
+  }
   const uint64_t buf = buffer_bytes();
   const uint64_t va = w_.va_base;
   pt::MapAttrs ro = pt::MapAttrs::ro(), rw = pt::MapAttrs::rw();
@@ -198,16 +245,25 @@ bool SwqDevice::bind(unsigned i, const Client& c) {
   const uint64_t va = w_.va_base;
   switch (host_) {
     case Host::vtd: {
-      const pt::PageTable* mm = build_process(*process_format_, i, c, 0);
+      auto* adapter = shared_->native<vtd::VtdHostAdapter>();
+      if (c.guest && nested_guests()) {
+        // The guest's tables, walked through the VM's second stage (intel_pasid_setup_nested).
+        const pt::PageTable* mm = build_process(*process_format_, i, c, 0, *vm_ram_, *vm_pages_);
+        if (mm == nullptr) return false;
+        DriverLocked l(*shared_);
+        return adapter->driver().bind_nested(rid(), c.pasid, mm->root(), vm_did_);
+      }
+      const pt::PageTable* mm =
+          build_process(*process_format_, i, c, 0, mem_, shared_->host_pages());
       if (mm == nullptr) return false;
       DriverLocked l(*shared_);
-      auto* adapter = shared_->native<vtd::VtdHostAdapter>();
       return adapter->driver().bind_first_stage(rid(), c.pasid, mm->root(), vtd_did_);
     }
     case Host::smmuv3: {
       // arm64 user pages: non-global (tagged by the process's ASID), inner shareable.
       const pt::PageTable* mm =
-          build_process(*process_format_, i, c, pt::ArmLpaeFormat::kNG | kArmInnerShareable);
+          build_process(*process_format_, i, c, pt::ArmLpaeFormat::kNG | kArmInnerShareable, mem_,
+                        shared_->host_pages());
       if (mm == nullptr) return false;
       DriverLocked l(*shared_);
       auto* adapter = shared_->native<smmuv3::Smmuv3HostAdapter>();
@@ -239,6 +295,7 @@ bool SwqDevice::set_up_host() {
   // Each driver call below is one IOMMU-driver operation; other devices' calls interleave.
   const uint64_t buf = buffer_bytes();
   if (!prepare_binding()) return false;
+  if (nested_guests() && !set_up_vm()) return false;
 
   // The platform's allocator (no PASID support: null), this device's PASIDs capped at its
   // IOMMU's width.
@@ -261,7 +318,7 @@ bool SwqDevice::set_up_host() {
 
   for (unsigned i = 0; i < w_.clients; ++i) {
     Client c;
-    const uint64_t base = w_.data_base + uint64_t{i} * (2 * buf + kPage);
+    const uint64_t base = client_base(i);
     c.src_pa = base;
     c.dst_pa = base + buf;
     c.cr_pa = base + 2 * buf;

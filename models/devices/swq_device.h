@@ -28,7 +28,12 @@
 // record (also PASID tagged). A DMA the IOMMU blocks ends the descriptor with status 0x03 (page
 // fault, Block On Fault = 0), Bytes Completed and Fault Address. Clients poll their completion
 // records. Guest clients (a VM's processes) need the x86 CPU's PASID translation: Arm has no
-// counterpart for ACCDATA_EL1, so an smmuv3 host refuses them.
+// counterpart for ACCDATA_EL1, so an smmuv3 host refuses them. Their address spaces are, by
+// `guest_tables`, the guest's own IA-32e tables in the VM's memory bound nested over the VM's
+// second stage (VT-d PGTT 011b, intel_pasid_setup_nested: what a vIOMMU with nesting gives
+// guest SVA), or tables the hypervisor composes GVA -> HPA and binds first-stage (shadowing;
+// composed once at set-up: no guest page-table changes happen here). AMD-Vi has one host page
+// table per DeviceID, which the host clients' PASIDs share, so it shadows only.
 //
 // Not modelled: the device's MMIO registers (WQCFG/GRPCFG, portals as MMIO pages: submission is
 // a call costing `portal_latency`), batches, Block On Fault with page requests, interrupts,
@@ -54,7 +59,19 @@ namespace isim {
 
 struct ComponentSpec;
 struct BuildContext;
+class GuestRam;
 class SharedHostDriver;
+
+/// How guest clients' address spaces reach the IOMMU.
+enum class SwqGuestTables : uint8_t { nested, shadow };
+
+template <>
+struct cfg::EnumNames<SwqGuestTables> {
+  static constexpr std::pair<SwqGuestTables, std::string_view> table[] = {
+      {SwqGuestTables::nested, "nested"},
+      {SwqGuestTables::shadow, "shadow"},
+  };
+};
 
 /// Device shape and timing. Latencies are ESTIMATES (no public DSA timing data is used).
 struct SwqParams {
@@ -77,6 +94,7 @@ struct SwqParams {
   pasid::VIommuMode viommu_mode = pasid::VIommuMode::paravirt_global;  ///< guest PASID source
   Latency pasid_translation = Latency::ns(20);    ///< CPU gPASID -> hPASID lookup (estimate)
   Latency hypercall_latency = Latency::ns(2000);  ///< paravirtual PASID allocation (estimate)
+  SwqGuestTables guest_tables = SwqGuestTables::nested;  ///< guest clients' tables (VT-d)
 
   template <class V>
   void visit(V& v) {
@@ -112,6 +130,9 @@ struct SwqParams {
     v.param("pasid_translation", pasid_translation,
             "cost of the CPU's gPASID -> hPASID lookup on a guest's ENQCMD");
     v.param("hypercall_latency", hypercall_latency, "paravirtual PASID allocation call");
+    v.param("guest_tables", guest_tables,
+            "guest clients' address spaces: nested (the guest's tables in VM memory over the "
+            "VM's second stage; VT-d) or shadow (the hypervisor composes GVA -> HPA tables)");
   }
 };
 
@@ -191,9 +212,19 @@ class SwqDevice final : public DeviceBase {
   /// Binds client `i`'s address space (its buffers at va_base) to its PASID.
   bool bind(unsigned i, const Client& c);
   /// Client `i`'s page tables in the CPU's format `f` (leaves ORed with `leaf_extra`), kept
-  /// for the run; null when they cannot be built.
-  pt::PageTable* build_process(const pt::FormatVariant& f, unsigned i, const Client& c,
-                               uint64_t leaf_extra);
+  /// for the run, in `mem` from `pages` (physical memory, or the VM's RAM with the buffers at
+  /// their guest-physical addresses); null when they cannot be built.
+  pt::PageTable* build_process(const pt::FormatVariant& f, unsigned i, Client c,
+                               uint64_t leaf_extra, PhysMem& mem, PhysAllocator& pages);
+  /// Whether guest clients bind the guest's own tables nested (VT-d, `guest_tables: nested`).
+  bool nested_guests() const;
+  /// Bytes of the guest clients' page-table memory in the VM (0 unless nested).
+  uint64_t guest_table_bytes() const;
+  /// Host-physical start of client `i`'s buffers.
+  uint64_t client_base(unsigned i) const;
+  /// The VM's RAM and its stage-2 domain mapping GPA 0.. onto the guest clients' buffers and
+  /// the guest's table memory.
+  bool set_up_vm();
   void client_thread(unsigned i);
   void engine_thread(unsigned e);
   /// The next descriptor, queues served round-robin; false when all are empty.
@@ -214,6 +245,9 @@ class SwqDevice final : public DeviceBase {
   std::vector<Client> clients_;
   std::optional<pt::FormatVariant> process_format_;        ///< VT-d, SMMUv3: processes' tables
   uint16_t vtd_did_ = 0;                                   ///< VT-d: the SVA domain ID
+  uint16_t vm_did_ = 0;                                    ///< nested guests: the VM's domain ID
+  std::unique_ptr<GuestRam> vm_ram_;                       ///< nested guests: the VM's RAM
+  std::unique_ptr<PhysAllocator> vm_pages_;                ///< ... its guest page-table memory
   std::vector<std::unique_ptr<pt::PageTable>> processes_;  ///< their address spaces
   std::vector<std::unique_ptr<Engine>> engines_;
   sc_core::sc_event work_;  ///< a descriptor was queued

@@ -5,6 +5,7 @@
 
 #include "base/bits.h"
 #include "host/host_bus.h"
+#include "hw/guest_ram.h"
 #include "hw/sc_time_util.h"
 #include "models/smmuv3/cd.h"
 #include "models/smmuv3/smmuv3_iommu.h"
@@ -24,25 +25,6 @@ constexpr unsigned kPageLg2 = 12;
 constexpr unsigned kT0sz = 16;
 // The guest's CD table: one 64-byte CD (S1CDMax = 0) at the start of its table area.
 constexpr uint64_t kGuestCdBytes = kPage;
-
-/// Guest-physical memory: [0, size) at system address `base`.
-class GuestRam final : public PhysMem {
- public:
-  GuestRam(PhysMem& m, uint64_t base, uint64_t size) : m_(m), base_(base), size_(size) {}
-  bool read(uint64_t pa, void* dst, size_t len) override {
-    return inside(pa, len) && m_.read(base_ + pa, dst, len);
-  }
-  bool write(uint64_t pa, const void* src, size_t len) override {
-    return inside(pa, len) && m_.write(base_ + pa, src, len);
-  }
-  uint64_t size() const override { return size_; }
-
- private:
-  bool inside(uint64_t pa, size_t len) const { return pa <= size_ && len <= size_ - pa; }
-  PhysMem& m_;
-  uint64_t base_;
-  uint64_t size_;
-};
 
 std::unique_ptr<pt::PageTable> s1_table(PhysMem& mem, PhysAllocator& alloc, unsigned oas) {
   const auto fmt = pt::ArmLpaeFormat::create(pt::arm_s1_config(kPageLg2, kT0sz, oas));

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/bits.h"
+#include "hw/guest_ram.h"
 #include "pagetable/page_table.h"
 
 namespace isim::host {
@@ -14,26 +15,6 @@ namespace {
 constexpr unsigned kPageLg2 = 12;       // vIOMMU mappings are in 4 KiB pages (every guest format's)
 constexpr uint64_t kGuestCdBytes = 64;  // IHI 0070 5.4: a context descriptor
 constexpr uint64_t kPage = uint64_t{1} << kPageLg2;
-
-/// Guest RAM as the guest sees it: GPA [0, size) is HPA [base, base + size). What the guest's
-/// driver stores its tables through, and what the hypervisor reads them through.
-class GuestMem final : public PhysMem {
- public:
-  GuestMem(PhysMem& host, uint64_t base, uint64_t size) : host_(host), base_(base), size_(size) {}
-  bool read(uint64_t pa, void* dst, size_t len) override {
-    return inside(pa, len) && host_.read(base_ + pa, dst, len);
-  }
-  bool write(uint64_t pa, const void* src, size_t len) override {
-    return inside(pa, len) && host_.write(base_ + pa, src, len);
-  }
-  uint64_t size() const override { return size_; }
-
- private:
-  bool inside(uint64_t pa, size_t len) const { return pa < size_ && len <= size_ - pa; }
-  PhysMem& host_;
-  uint64_t base_;
-  uint64_t size_;
-};
 
 pt::FormatVariant guest_pt_format(GuestIommu g) {
   switch (g) {
@@ -114,7 +95,7 @@ Viommu::Viommu(IommuDriver& host, HostBus& bus, const ViommuParams& p)
       bus_(bus),
       p_(p),
       mode_(p.mode),
-      guest_mem_(std::make_unique<GuestMem>(bus.memory(), p.ram_hpa, p.ram_size)),
+      guest_mem_(std::make_unique<GuestRam>(bus.memory(), p.ram_hpa, p.ram_size)),
       guest_alloc_(p.table_base, p.table_base + p.table_size) {}
 
 Viommu::~Viommu() = default;

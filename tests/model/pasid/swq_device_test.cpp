@@ -269,6 +269,70 @@ TEST(SwqGuest, GuestLocalPasidsKeepTheGuestNumberWithoutHypercalls) {
   EXPECT_EQ(r.clients[3].done, 2u);
 }
 
+struct TablesOutcome {
+  bool ready = false;
+  std::vector<SwqDevice::Client> clients;
+  uint64_t nested_lookups = 0, faulted = 0;
+  bool data_ok = true;
+};
+
+TablesOutcome run_guest_tables(const std::string& params, const std::string& iommu = "vtd") {
+  Platform pf(test::platform_config(
+      config("pasid_policy: partitioned, " + params,
+             "clients: 4, guest_clients: 2, descriptors: 4, probe_every: 2", iommu)));
+  auto* dev = dynamic_cast<SwqDevice*>(sc_core::sc_find_object("swq0"));
+  TablesOutcome r;
+  EXPECT_NE(dev, nullptr);
+  if (!dev) return r;
+  pf.run();
+  r.ready = dev->ready();
+  r.clients = dev->clients();
+  r.faulted = test::counter(dev->stats(), "faulted");
+  if (iommu == "vtd")
+    r.nested_lookups = test::counter(pf.stats(), "iommu0.nested_s2.hits") +
+                       test::counter(pf.stats(), "iommu0.nested_s2.misses");
+  // Client 0 never probes: its destination is its source.
+  std::vector<uint8_t> s(dev->buffer_bytes()), d(dev->buffer_bytes());
+  pf.memory().read(r.clients[0].src_pa, s.data(), s.size());
+  pf.memory().read(r.clients[0].dst_pa, d.data(), d.size());
+  r.data_ok = s == d;
+  return r;
+}
+
+TEST(SwqGuest, NestedGuestTablesAreWalkedThroughTheVmsSecondStage) {
+  // The guests' own tables live in the VM's memory at guest-physical addresses: the unit walks
+  // them through the VM's second stage. Probes still fault in every address space but client
+  // 0's, guests' included.
+  const TablesOutcome r = run_guest_tables("guest_tables: nested");
+  ASSERT_TRUE(r.ready);
+  EXPECT_GT(r.nested_lookups, 0u);
+  for (size_t i = 0; i < r.clients.size(); ++i) {
+    EXPECT_EQ(r.clients[i].done + r.clients[i].faulted, 4u) << i;
+    EXPECT_EQ(r.clients[i].faulted, i == 0 ? 0u : 2u) << i;
+  }
+  EXPECT_TRUE(r.data_ok);
+}
+
+TEST(SwqGuest, ShadowedGuestTablesAreFirstStageOnHostMemory) {
+  const TablesOutcome r = run_guest_tables("guest_tables: shadow");
+  ASSERT_TRUE(r.ready);
+  EXPECT_EQ(r.nested_lookups, 0u);
+  for (size_t i = 1; i < r.clients.size(); ++i) EXPECT_EQ(r.clients[i].faulted, 2u) << i;
+  EXPECT_TRUE(r.data_ok);
+}
+
+TEST(SwqGuest, AmdViRefusesNestedGuestTables) {
+  // One host page table per DeviceID, shared with the host clients' PASIDs: no nesting.
+  EXPECT_THROW(run_guest_tables("guest_tables: nested", "amdvi"), cfg::ConfigError);
+}
+
+TEST(SwqGuest, AmdViShadowsGuestTables) {
+  const TablesOutcome r = run_guest_tables("guest_tables: shadow", "amdvi");
+  ASSERT_TRUE(r.ready);
+  for (size_t i = 1; i < r.clients.size(); ++i) EXPECT_EQ(r.clients[i].faulted, 2u) << i;
+  EXPECT_TRUE(r.data_ok);
+}
+
 TEST(SwqGuest, GuestLocalPasidsCollideUnderTheGlobalPolicy) {
   // Under one global space the host already holds PASIDs 1 and 2: the guest's choice of 1
   // cannot be honoured and the set-up fails rather than sharing an address space.
