@@ -48,8 +48,6 @@ DmaApiDevice::DmaApiDevice(const ComponentSpec& spec, const DmaApiDeviceParams& 
     : DeviceBase(spec.name.c_str(), spec.rid, ctx.stats),
       p_(p),
       w_(with_function(params_as<GeneratorWorkload>(spec.workload), spec.function)),
-      pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
-      rng_(ctx.config.sim.seed, spec.name + ".op"),
       buffer_(std::max(w_.size, w_.pattern == AccessPattern::nic ? w_.desc_size : 0), 0x5a),
       shared_(SharedHostDriver::of(spec, ctx)),
       buffers_(stats().counter("buffers", "buffers mapped, transferred and unmapped", "count")),
@@ -66,6 +64,28 @@ DmaApiDevice::DmaApiDevice(const ComponentSpec& spec, const DmaApiDeviceParams& 
   api_ = std::make_unique<host::DmaApi>(shared_->driver(), shared_->bus(),
                                         api_params(p, shared_->dma_format()), shared_.get());
   end_time_ = from_ticks(ctx.config.sim.duration.ps);
+  BufferLoop::Ops ops;
+  ops.map = [this](uint64_t addr, uint64_t size) { return api_->map(addr, size); };
+  ops.unmap = [this](uint64_t dma_addr, uint64_t size) {
+    api_->unmap(dma_addr, size);
+    if (p_.policy == host::DmaPolicy::deferred) fq_kick_.notify(sc_core::SC_ZERO_TIME);
+  };
+  ops.dma = [this](uint64_t addr, uint64_t size, bool write) { return dma(addr, size, write); };
+  if (p_.late_every)
+    ops.after = [this](uint64_t dma_addr, uint64_t size, bool write) {
+      if (++late_counter_ % p_.late_every != 0) return;
+      {
+        sc_core::sc_scoped_lock l(api_mutex_);
+        api_->note_access(dma_addr, size);
+      }
+      // Counted once complete, so late_dmas = late_served + late_blocked at any run end.
+      const bool served = dma(dma_addr, size, write);
+      ++late_dmas_;
+      ++(served ? late_served_ : late_blocked_);
+    };
+  loop_ = std::make_unique<BufferLoop>(
+      w_, ctx.config.sim.seed, spec.name, api_mutex_, std::move(ops),
+      BufferLoop::Stats{buffers_, bytes_, errors_, latency_, active_time_});
   stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
     return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
   });
@@ -129,71 +149,12 @@ void DmaApiDevice::run() {
     ++errors_;
     return;
   }
-  // A NIC's descriptor ring is coherent memory (dma_alloc_coherent): mapped once.
-  if (w_.pattern == AccessPattern::nic) {
-    ring_ = api_->map(w_.base, align_up(w_.ring_entries * w_.desc_size, kPageLg2));
-    if (!ring_) {
-      ++errors_;
-      return;
-    }
-  }
+  if (!loop_->map_ring()) return;
   const Tick now0 = to_ticks(sc_core::sc_time_stamp());
   const Tick end = to_ticks(end_time_);
-  stop_ = w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end;
   if (p_.policy == host::DmaPolicy::deferred)
     sc_core::sc_spawn([this] { flush_timer(); }, "fq_timer");
-  for (unsigned i = 1; i < w_.outstanding; ++i)
-    sc_core::sc_spawn([this] { worker(); }, ("buffer" + std::to_string(i)).c_str());
-  worker();
-}
-
-void DmaApiDevice::worker() {
-  while (w_.count == 0 || issued_ < w_.count) {
-    const Tick t0 = to_ticks(sc_core::sc_time_stamp());
-    if (t0 >= stop_) break;
-    ++issued_;
-    const PatternAccess acc = pattern_.next_access();
-    const bool write = acc.write ? *acc.write
-                                 : w_.op == DmaOp::write ||
-                                       (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
-    if (acc.write && ring_) {
-      if (!dma(*ring_ + (acc.addr - w_.base), acc.size, write)) ++errors_;
-      continue;
-    }
-    std::optional<uint64_t> dma_addr;
-    {
-      sc_core::sc_scoped_lock l(api_mutex_);
-      dma_addr = api_->map(acc.addr, acc.size);
-    }
-    if (!dma_addr) {
-      ++errors_;
-      continue;
-    }
-    const bool ok = dma(*dma_addr, acc.size, write);
-    {
-      sc_core::sc_scoped_lock l(api_mutex_);
-      api_->unmap(*dma_addr, acc.size);
-    }
-    if (p_.policy == host::DmaPolicy::deferred) fq_kick_.notify(sc_core::SC_ZERO_TIME);
-    latency_.record(to_ticks(sc_core::sc_time_stamp()) - t0);
-    if (ok) {
-      ++buffers_;
-      bytes_ += acc.size;
-    } else {
-      ++errors_;
-    }
-    if (p_.late_every && ++late_counter_ % p_.late_every == 0) {
-      {
-        sc_core::sc_scoped_lock l(api_mutex_);
-        api_->note_access(*dma_addr, acc.size);
-      }
-      // Counted once complete, so late_dmas = late_served + late_blocked at any run end.
-      const bool served = dma(*dma_addr, acc.size, write);
-      ++late_dmas_;
-      ++(served ? late_served_ : late_blocked_);
-    }
-    active_time_.set(static_cast<double>(to_ticks(sc_core::sc_time_stamp())));
-  }
+  loop_->run(w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end);
 }
 
 void DmaApiDevice::flush_timer() {

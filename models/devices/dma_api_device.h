@@ -26,6 +26,7 @@
 #include "host/dma_api.h"
 #include "hw/device_base.h"
 #include "models/devices/address_pattern.h"
+#include "models/devices/buffer_loop.h"
 #include "models/devices/generator.h"
 
 namespace isim {
@@ -121,8 +122,6 @@ class DmaApiDevice final : public DeviceBase {
 
  private:
   void run() override;
-  /// One of the `outstanding` buffer loops: map, DMA, unmap until the count or the end.
-  void worker();
   /// Deferred policy: flushes the queue when its oldest entry times out.
   void flush_timer();
   /// One DMA of `size` bytes at `addr`; true when it completed without error.
@@ -130,20 +129,15 @@ class DmaApiDevice final : public DeviceBase {
 
   DmaApiDeviceParams p_;
   GeneratorWorkload w_;
-  AddressPattern pattern_;
-  Rng rng_;
   std::vector<uint8_t> buffer_;
   std::shared_ptr<SharedHostDriver> shared_;
   std::unique_ptr<host::DmaApi> api_;
   sc_core::sc_time end_time_;
   // State shared by the buffer loops (members: a loop suspended at the end of the run is
   // never unwound).
-  sc_core::sc_mutex api_mutex_;   ///< the device's DMA-API calls, one at a time
-  sc_core::sc_event fq_kick_;     ///< an unmap queued an entry: the timer re-arms
-  std::optional<uint64_t> ring_;  ///< NIC: the coherent descriptor ring's DMA address
-  Tick stop_ = 0;                 ///< no buffer starts at or after this time
-  uint64_t issued_ = 0;           ///< buffers started (against the workload's count)
-  uint64_t late_counter_ = 0;     ///< buffers completed, for `late_every`
+  sc_core::sc_mutex api_mutex_;  ///< the device's DMA-API calls, one at a time
+  sc_core::sc_event fq_kick_;    ///< an unmap queued an entry: the timer re-arms
+  uint64_t late_counter_ = 0;    ///< buffers completed, for `late_every`
   stats::Counter& buffers_;
   stats::Counter& bytes_;
   stats::Counter& errors_;
@@ -153,6 +147,7 @@ class DmaApiDevice final : public DeviceBase {
   stats::Histogram& latency_;
   stats::Scalar& active_time_;
   std::unique_ptr<stats::Group> api_stats_;
+  std::unique_ptr<BufferLoop> loop_;
 };
 
 /// Registers device type `dma-api`.

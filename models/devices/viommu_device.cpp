@@ -82,8 +82,6 @@ ViommuDevice::ViommuDevice(const ComponentSpec& spec, const ViommuDeviceParams& 
     : DeviceBase(spec.name.c_str(), spec.rid, ctx.stats),
       p_(for_function(p, spec.function)),
       w_(with_function(params_as<GeneratorWorkload>(spec.workload), spec.function)),
-      pattern_(pattern_params(w_), Rng(ctx.config.sim.seed, spec.name + ".pattern")),
-      rng_(ctx.config.sim.seed, spec.name + ".op"),
       buffer_(std::max(w_.size, w_.pattern == AccessPattern::nic ? w_.desc_size : 0), 0x5a),
       buffers_(stats().counter("buffers", "buffers mapped, transferred and unmapped", "count")),
       bytes_(stats().counter("bytes", "payload bytes transferred without error", "bytes")),
@@ -112,6 +110,14 @@ ViommuDevice::ViommuDevice(const ComponentSpec& spec, const ViommuDeviceParams& 
   viommu_ = std::make_unique<host::Viommu>(shared_->driver(), shared_->bus(), viommu_params(p_));
   iova_ = std::make_unique<host::IovaAllocator>(iova_params(p_));
   end_time_ = from_ticks(ctx.config.sim.duration.ps);
+  // The guest's DMA API runs on the VM's one CPU: its calls go one at a time.
+  BufferLoop::Ops ops;
+  ops.map = [this](uint64_t gpa, uint64_t size) { return map(gpa, size); };
+  ops.unmap = [this](uint64_t iova, uint64_t) { unmap(iova); };
+  ops.dma = [this](uint64_t addr, uint64_t size, bool write) { return dma(addr, size, write); };
+  loop_ = std::make_unique<BufferLoop>(
+      w_, ctx.config.sim.seed, spec.name, guest_mutex_, std::move(ops),
+      BufferLoop::Stats{buffers_, bytes_, errors_, latency_, active_time_});
   stats().formula("throughput", "payload bandwidth over the active time", "GB/s", [this] {
     return stats::ratio(static_cast<double>(bytes_.value()) * 1e3, active_time_.value());
   });
@@ -219,59 +225,10 @@ void ViommuDevice::run() {
                             viommu_->fallback_reason() + "); shadowing instead";
     SC_REPORT_INFO("iommu-sim/viommu", msg.c_str());
   }
-  // A NIC's descriptor ring is coherent memory (dma_alloc_coherent): mapped once.
-  if (w_.pattern == AccessPattern::nic) {
-    ring_ = map(w_.base, align_up(w_.ring_entries * w_.desc_size, kPageLg2));
-    if (!ring_) {
-      ++errors_;
-      return;
-    }
-  }
+  if (!loop_->map_ring()) return;
   const Tick now0 = to_ticks(sc_core::sc_time_stamp());
   const Tick end = to_ticks(end_time_);
-  stop_ = w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end;
-  for (unsigned i = 1; i < w_.outstanding; ++i)
-    sc_core::sc_spawn([this] { worker(); }, ("buffer" + std::to_string(i)).c_str());
-  worker();
-}
-
-void ViommuDevice::worker() {
-  while (w_.count == 0 || issued_ < w_.count) {
-    const Tick t0 = to_ticks(sc_core::sc_time_stamp());
-    if (t0 >= stop_) break;
-    ++issued_;
-    const PatternAccess acc = pattern_.next_access();
-    const bool write = acc.write ? *acc.write
-                                 : w_.op == DmaOp::write ||
-                                       (w_.op == DmaOp::mix && rng_.uniform() < w_.write_fraction);
-    if (acc.write && ring_) {
-      if (!dma(*ring_ + (acc.addr - w_.base), acc.size, write)) ++errors_;
-      continue;
-    }
-    std::optional<uint64_t> iova;
-    {
-      // The guest's DMA API runs on the VM's one CPU: its calls go one at a time.
-      sc_core::sc_scoped_lock l(guest_mutex_);
-      iova = map(acc.addr, acc.size);
-    }
-    if (!iova) {
-      ++errors_;
-      continue;
-    }
-    const bool ok = dma(*iova, acc.size, write);
-    {
-      sc_core::sc_scoped_lock l(guest_mutex_);
-      unmap(*iova);
-    }
-    latency_.record(to_ticks(sc_core::sc_time_stamp()) - t0);
-    if (ok) {
-      ++buffers_;
-      bytes_ += acc.size;
-    } else {
-      ++errors_;
-    }
-    active_time_.set(static_cast<double>(to_ticks(sc_core::sc_time_stamp())));
-  }
+  loop_->run(w_.duration.ps ? std::min(end, now0 + w_.duration.ps) : end);
 }
 
 void register_viommu_device() {

@@ -25,6 +25,7 @@
 #include "host/viommu.h"
 #include "hw/device_base.h"
 #include "models/devices/address_pattern.h"
+#include "models/devices/buffer_loop.h"
 #include "models/devices/generator.h"
 
 namespace isim {
@@ -125,8 +126,6 @@ class ViommuDevice final : public DeviceBase {
 
  private:
   void run() override;
-  /// One of the `outstanding` buffer loops: map, DMA, unmap until the count or the end.
-  void worker();
   bool dma(uint64_t addr, uint64_t size, bool write);
   /// The guest DMA API: an IOVA for GPA [gpa, gpa + size) (nullopt on failure).
   std::optional<uint64_t> map(uint64_t gpa, uint64_t size);
@@ -135,8 +134,6 @@ class ViommuDevice final : public DeviceBase {
 
   ViommuDeviceParams p_;
   GeneratorWorkload w_;
-  AddressPattern pattern_;
-  Rng rng_;
   std::vector<uint8_t> buffer_;
   std::shared_ptr<SharedHostDriver> shared_;
   std::unique_ptr<host::Viommu> viommu_;
@@ -146,9 +143,6 @@ class ViommuDevice final : public DeviceBase {
   // State shared by the buffer loops (members: a loop suspended at the end of the run is
   // never unwound).
   sc_core::sc_mutex guest_mutex_;  ///< the guest's DMA-API calls, one at a time
-  std::optional<uint64_t> ring_;   ///< NIC: the coherent descriptor ring's IOVA
-  Tick stop_ = 0;                  ///< no buffer starts at or after this time
-  uint64_t issued_ = 0;            ///< buffers started (against the workload's count)
   stats::Counter& buffers_;
   stats::Counter& bytes_;
   stats::Counter& errors_;
@@ -158,6 +152,7 @@ class ViommuDevice final : public DeviceBase {
   stats::Scalar& active_time_;
   stats::Scalar* mode_ = nullptr;
   std::unique_ptr<stats::Group> viommu_stats_;
+  std::unique_ptr<BufferLoop> loop_;
 };
 
 /// Registers device type `viommu-dma`.
