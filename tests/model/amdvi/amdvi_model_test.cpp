@@ -23,7 +23,8 @@ constexpr Tick kMemLatency = 90 * kNs;
 constexpr Tick kWalkRead = kMemLatency + 8 * kNs;
 constexpr uint16_t kRid = 0x0010;
 
-constexpr const char* kMemory = "{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 16GB/s}";
+constexpr const char* kMemory =
+    "{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 16GB/s}";
 
 std::string config(unsigned walkers = 4, const std::string& memory = kMemory) {
   return fmt::format(R"(
@@ -161,23 +162,10 @@ TEST(AmdviModel, QueuedWalkReadsMemoryWhenItsWalkerStarts) {
     std::vector<uint8_t> buf(8);
     // Warm the DTE and page-directory caches so both walks read one level.
     ASSERT_TRUE(port->issue(read_at(0x4f000), buf).ok());
-    DmaAttrs attrs;
-    attrs.rid = kRid;
-    uint64_t data = 0;
     auto issue = [&](uint64_t va) {
-      tlm::tlm_generic_payload gp;
-      gp.set_command(tlm::TLM_READ_COMMAND);
-      gp.set_address(va);
-      gp.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
-      gp.set_data_length(8);
-      gp.set_streaming_width(8);
-      gp.set_extension(&attrs);
-      gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
       // Same kernel time, same local offset: the two misses arrive together.
       sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-      port->port->b_transport(gp, d);
-      gp.clear_extension(&attrs);
-      EXPECT_TRUE(gp.is_response_ok());
+      EXPECT_TRUE(port->transport(read_at(va), buf, d).ok());
       return to_ticks(d);
     };
     first = issue(0x41000);

@@ -34,7 +34,8 @@ constexpr uint64_t kCd = 0x300000, kTables = 0x400000, kData = 0x1000000;
 constexpr uint64_t kVa = 0x12345000;
 constexpr uint32_t kSid = 0x10;
 
-constexpr const char* kMemory = "{size: 4GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}";
+constexpr const char* kMemory =
+    "{size: 4GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}";
 
 std::string config(const std::string& extra_params = "", const std::string& devices = "",
                    const std::string& memory = kMemory) {
@@ -316,22 +317,14 @@ TEST(SmmuV3Model, QueuedWalkReadsMemoryWhenItsWalkerStarts) {
     uint64_t v = 0;
     // Warm the STE, CD and walk caches: each miss below then reads only its leaf descriptor.
     ASSERT_TRUE(b.read(p, kVa + 0x3000, v).ok());
-    DmaAttrs attrs;
-    attrs.rid = kSid;
     auto issue = [&](uint64_t va) {
-      tlm::tlm_generic_payload gp;
-      gp.set_command(tlm::TLM_READ_COMMAND);
-      gp.set_address(va);
-      gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-      gp.set_data_length(8);
-      gp.set_streaming_width(8);
-      gp.set_extension(&attrs);
-      gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+      DmaRequest req;
+      req.rid = kSid;
+      req.addr = va;
+      std::array<uint8_t, 8> buf{};
       // Same kernel time, same local offset: the two misses arrive together.
       sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-      p->port->b_transport(gp, d);
-      gp.clear_extension(&attrs);
-      EXPECT_TRUE(gp.is_response_ok());
+      EXPECT_TRUE(p->transport(req, buf, d).ok());
       return to_ticks(d);
     };
     first = issue(kVa + 0x1000);
