@@ -244,6 +244,8 @@ SmmuV3Iommu::SmmuV3Iommu(const ComponentSpec& spec, const SmmuV3Params& p, Build
       table_reads_(tr_stats_.counter("table_reads", "translation-table descriptor reads", "count")),
       tbu_hits_(tr_stats_.counter("tbu_hits", "pieces served by a TBU micro-TLB", "count")),
       tbu_misses_(tr_stats_.counter("tbu_misses", "TBU misses passed to the TCU", "count")),
+      ats_translated_(tr_stats_.counter(
+          "ats_translated", "ATS Translated pieces (past the TBU, checked by the STE)", "count")),
       cache_stats_(stats_, "caches"),
       ev_stats_(stats_, "events"),
       ev_written_(ev_stats_.counter("written", "event records written", "count")),
@@ -436,17 +438,20 @@ void SmmuV3Iommu::charge_reads(const ReadLog& reads, sc_core::sc_time& delay) {
   table_reads_ += static_cast<uint64_t>(tables);
   if (tables > 0) ++walks_;
   // The translator already read memory functionally; these reads give the miss the memory's
-  // latency and bandwidth. The whole miss holds one walker slot.
+  // latency and bandwidth. The whole miss holds one walker slot, and its reads go to memory
+  // from when the first walker is free: issued at the request's arrival they would queue
+  // behind (or slip ahead of) traffic others booked while the miss waited for a walker.
   const Tick now = to_ticks(sc_core::sc_time_stamp());
   const Tick ready = now + to_ticks(delay);
-  sc_core::sc_time d = delay;
+  walkers_.retire_before(now);
+  const sc_core::sc_time begin = from_ticks(walkers_.first_free(ready) - now);
+  sc_core::sc_time d = begin;
   for (const ReadRec& r : reads) {
     uint64_t buf[kSteBytes / 8] = {};
     mem_read(r.pa, buf, std::min<unsigned>(r.bytes, sizeof buf), d);
     d += lat_t(p_.walk_read);
   }
-  const Tick dur = to_ticks(d) - to_ticks(delay);
-  walkers_.retire_before(now);
+  const Tick dur = to_ticks(d - begin);
   const Tick start = walkers_.acquire(ready, dur);
   delay = from_ticks(start + dur - now);
 }
@@ -496,6 +501,13 @@ void SmmuV3Iommu::count_outcome(const TranslateResult& r) {
 }
 
 TranslateResult SmmuV3Iommu::tbu_translate(int port, const Request& req, sc_core::sc_time& delay) {
+  // 3.9.1: a Translated transaction carries a physical address (or an IPA with split-stage
+  // ATS) that the TBU's entries, tagged by input address, must not answer; it is neither a TBU
+  // hit nor a miss, and the TCU checks it against the STE.
+  if (req.ats == smmuv3::AtsType::kTranslated) {
+    ++ats_translated_;
+    return translate(req, delay);
+  }
   if (p_.tbu_tlb.entries == 0) return translate(req, delay);
   auto& slot = tbus_[port];
   if (!slot) {

@@ -16,9 +16,10 @@
 // merging.
 //
 // Timing: a DMA pays the TBU lookup and, on a TBU miss, the lookups of the TCU caches it consults;
-// every structure and table read a miss makes goes through the downstream socket (memory latency
-// and contention) plus walk_read, and the whole miss holds one of `walkers` walk slots. Commands
-// are consumed one at a time by a thread: fetch through downstream, then the command's cost.
+// an ATS Translated DMA skips the TBU. Every structure and table read a miss makes goes through
+// the downstream socket (memory latency and contention) plus walk_read, and the whole miss holds
+// one of `walkers` walk slots; its reads are issued from when that walker is free. Commands are
+// consumed one at a time by a thread: fetch through downstream, then the command's cost.
 #pragma once
 
 #include <deque>
@@ -160,6 +161,7 @@ class SmmuV3Iommu final : public IommuBase {
   stats::Counter& table_reads_;
   stats::Counter& tbu_hits_;
   stats::Counter& tbu_misses_;
+  stats::Counter& ats_translated_;
   stats::Group cache_stats_;
   std::vector<std::unique_ptr<stats::Group>> cache_groups_;
   stats::Group ev_stats_;

@@ -40,10 +40,10 @@ struct SmmuV3Params {
   Latency cmd_cfgi = Latency::in_cycles(16);      ///< extra for CMD_CFGI_* (estimate)
   Latency cmd_tlbi = Latency::in_cycles(32);      ///< extra for CMD_TLBI_* (estimate)
   Latency cmd_sync = Latency::in_cycles(8);       ///< extra for CMD_SYNC (estimate)
-  Latency event_write = Latency::in_cycles(4);
+  Latency event_write = Latency::in_cycles(4);    ///< building one event record (estimate)
   /// An ATC invalidation whose completion takes longer fails (0: never; the time-out is
   /// IMPLEMENTATION DEFINED, 3.9.1.4)
-  Latency atc_inv_timeout = Latency::ps(0);  ///< building one event record (estimate)
+  Latency atc_inv_timeout = Latency::ps(0);
 
   template <class V>
   void visit(V& v) {

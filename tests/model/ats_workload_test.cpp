@@ -41,6 +41,10 @@ TEST(AtsWorkload, WithAtsTheSmmuTranslatesOncePerPage) {
   EXPECT_EQ(requests, kPages);
   EXPECT_EQ(test::counter(io, "translation.translated"), requests);
   EXPECT_EQ(test::counter(io, "translation.bypassed"), reads);
+  // Translated reads pass the TBU without a lookup: neither its hits nor its misses.
+  EXPECT_EQ(test::counter(io, "translation.ats_translated"), reads);
+  EXPECT_EQ(test::counter(io, "translation.tbu_hits"), 0u);
+  EXPECT_EQ(test::counter(io, "translation.tbu_misses"), 0u);
   EXPECT_EQ(test::counter(dev, "ats.atc_hits"), reads - requests);
   EXPECT_EQ(test::counter(pf.stats(), "iommu0_driver.maps"), 1u);
 }
@@ -56,6 +60,9 @@ TEST(AtsWorkload, WithoutAtsTheSmmuTranslatesEveryRead) {
   EXPECT_EQ(dev.find_group("ats"), nullptr);
   EXPECT_EQ(test::counter(io, "translation.translated"), reads);
   EXPECT_EQ(test::counter(io, "translation.bypassed"), 0u);
+  EXPECT_EQ(test::counter(io, "translation.ats_translated"), 0u);
+  EXPECT_EQ(test::counter(io, "translation.tbu_hits") + test::counter(io, "translation.tbu_misses"),
+            reads);
   EXPECT_EQ(test::counter(io, "translation.walks"), kPages);  // the TLB keeps every page
 }
 

@@ -23,10 +23,13 @@ constexpr Tick kMemLatency = 90 * kNs;
 constexpr Tick kWalkRead = kMemLatency + 8 * kNs;
 constexpr uint16_t kRid = 0x0010;
 
-std::string config(unsigned walkers = 4) {
+constexpr const char* kMemory =
+    "{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 16GB/s}";
+
+std::string config(unsigned walkers = 4, const std::string& memory = kMemory) {
   return fmt::format(R"(
 sim: {{seed: 1, duration: 100us, quantum: 1us}}
-memory: {{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 16GB/s}}
+memory: {}
 iommus:
   - name: iommu0
     type: amdvi
@@ -34,7 +37,7 @@ iommus:
 devices:
   - {{name: port0, type: scenario-port, rid: 0x0010}}
 )",
-                     walkers);
+                     memory, walkers);
 }
 
 void write64(Platform& pf, uint64_t addr, uint64_t v) {
@@ -141,6 +144,41 @@ TEST(AmdviModel, WalksQueueForTheWalkerPool) {
   // The second walk waited for the only walker, at least as long as the first walk's read.
   EXPECT_EQ(test::counter(st, "walkers.delayed"), 1u);
   EXPECT_GE(test::counter(st, "walkers.total_wait"), kWalkRead);
+}
+
+TEST(AmdviModel, QueuedWalkReadsMemoryWhenItsWalkerStarts) {
+  // One walker, four 1 GB/s channels interleaved by 4 KiB: the leaf table (0x302000) is alone
+  // on channel 2, and each 8-byte entry read holds it for 8 ns. Two misses arrive together; the
+  // second waits for the walker. Meanwhile another initiator books a 64-byte burst on channel 2
+  // that ends before the walker is free: the second walk's read, issued when its walker starts,
+  // finds the channel idle. Issued earlier it would queue behind the burst.
+  Platform pf(test::platform_config(
+      config(1, "{size: 1GiB, latency: 90ns, channels: 4, channel_bandwidth: 1GB/s}")));
+  build_tables(pf);
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  Tick first = 0, second = 0;
+  ASSERT_TRUE(test::run_thread([&] {
+    enable(pf);
+    std::vector<uint8_t> buf(8);
+    // Warm the DTE and page-directory caches so both walks read one level.
+    ASSERT_TRUE(port->issue(read_at(0x4f000), buf).ok());
+    auto issue = [&](uint64_t va) {
+      // Same kernel time, same local offset: the two misses arrive together.
+      sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+      EXPECT_TRUE(port->transport(read_at(va), buf, d).ok());
+      return to_ticks(d);
+    };
+    first = issue(0x41000);
+    pf.memory_module().access_time(0x302800, 64, to_ticks(sc_core::sc_time_stamp()));
+    second = issue(0x43000);
+  }));
+  // The second miss waits for the first walk, then walks for as long as it did: the
+  // page-directory cache lookup (2 cycles), its one read (8 ns on the channel, 90 ns latency)
+  // and walk_level (8 cycles). The data reads (0x1001000, 0x1003000) have channels of their own.
+  EXPECT_EQ(second - first, (2 + 8 + 90 + 8) * kNs);
+  const stats::Group& st = pf.iommu("iommu0")->stats();
+  EXPECT_EQ(test::counter(st, "walks"), 3u);
+  EXPECT_EQ(test::counter(st, "walkers.delayed"), 1u);
 }
 
 TEST(AmdviModel, CompletionWaitStoresAfterTheCommandsBeforeIt) {

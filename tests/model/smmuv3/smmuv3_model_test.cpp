@@ -34,17 +34,21 @@ constexpr uint64_t kCd = 0x300000, kTables = 0x400000, kData = 0x1000000;
 constexpr uint64_t kVa = 0x12345000;
 constexpr uint32_t kSid = 0x10;
 
-std::string config(const std::string& extra_params = "", const std::string& devices = "") {
+constexpr const char* kMemory =
+    "{size: 4GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}";
+
+std::string config(const std::string& extra_params = "", const std::string& devices = "",
+                   const std::string& memory = kMemory) {
   return fmt::format(R"(
 sim: {{seed: 1, duration: 1ms, quantum: 1us}}
-memory: {{size: 4GiB, latency: 90ns, channels: 2, channel_bandwidth: 12.8GB/s}}
+memory: {}
 iommus:
   - name: iommu0
     type: smmuv3
     params: {{clock: 1GHz, {}}}
 {}
 )",
-                     extra_params, devices);
+                     memory, extra_params, devices);
 }
 
 struct Bench {
@@ -113,6 +117,13 @@ struct Bench {
     mmio_w(reg::CMDQ_PROD, cmds);
     while ((mmio_r(reg::CMDQ_CONS) & 0xfffff) != cmds)
       sc_core::wait(sc_core::sc_time(10, sc_core::SC_NS));
+  }
+
+  /// Maps VA kVa + n * 4 KiB -> kData + n * 4 KiB in the level-3 table stage1() built.
+  void map_page(unsigned n) {
+    const uint64_t va = kVa + 0x1000 * n;
+    w64(kTables + 0x3000 + 8 * ((va >> 12) & 511),
+        (kData + 0x1000 * n) | 1 << 10 | 1 << 6 | 1 << 11 | 3);
   }
 
   DmaResult read(ScenarioPort* port, uint64_t addr, uint64_t& out) {
@@ -287,6 +298,47 @@ TEST(SmmuV3Model, SecondMissOnAPageInFlightWaitsForTheWalk) {
   EXPECT_EQ(b.stat("iommu0.translation.walks"), 1u);
   EXPECT_EQ(b.stat("iommu0.translation.merged_misses"), 1u);
   EXPECT_GE(l1 + sc_core::sc_time(1, sc_core::SC_NS), l0 - sc_core::sc_time(100, sc_core::SC_NS));
+}
+
+TEST(SmmuV3Model, QueuedWalkReadsMemoryWhenItsWalkerStarts) {
+  // One walker, four 1 GB/s channels interleaved by 4 KiB: the level-3 table (kTables + 0x3000)
+  // is alone on channel 3, and each 8-byte descriptor read holds it for 8 ns. Two misses arrive
+  // together; the second waits for the walker. Meanwhile another initiator books a 64-byte burst
+  // on channel 3 that ends before the walker is free: the second walk's read, issued when its
+  // walker starts, finds the channel idle. Issued at its arrival it would queue behind the burst.
+  Bench b(config("walkers: 1, tbu_tlb: {entries: 0}", "",
+                 "{size: 4GiB, latency: 90ns, channels: 4, channel_bandwidth: 1GB/s}"));
+  b.stage1(false, true);
+  for (unsigned n = 1; n <= 3; ++n) b.map_page(n);
+  Tick first = 0, second = 0;
+  ASSERT_TRUE(test::run_thread([&] {
+    b.enable();
+    ScenarioPort* p = b.pf.scenario_port("iommu0");
+    uint64_t v = 0;
+    // Warm the STE, CD and walk caches: each miss below then reads only its leaf descriptor.
+    ASSERT_TRUE(b.read(p, kVa + 0x3000, v).ok());
+    auto issue = [&](uint64_t va) {
+      DmaRequest req;
+      req.rid = kSid;
+      req.addr = va;
+      std::array<uint8_t, 8> buf{};
+      // Same kernel time, same local offset: the two misses arrive together.
+      sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+      EXPECT_TRUE(p->transport(req, buf, d).ok());
+      return to_ticks(d);
+    };
+    first = issue(kVa + 0x1000);
+    const Tick now = to_ticks(sc_core::sc_time_stamp());
+    b.pf.memory_module().access_time(kTables + 0x3800, 64, now);
+    second = issue(kVa + 0x2000);
+  }));
+  // The second miss waits for the first walk, then walks for as long as it did: its one read
+  // (8 ns on the channel, 90 ns latency) and walk_read (4 cycles). Its data read is on a channel
+  // of its own, as the first's is.
+  constexpr Tick kNs = 1000;
+  EXPECT_EQ(second - first, (8 + 90 + 4) * kNs);
+  EXPECT_EQ(b.stat("iommu0.translation.walks"), 3u);
+  EXPECT_EQ(b.stat("iommu0.translation.walk_reads"), 6u + 1 + 1);
 }
 
 TEST(SmmuV3Model, StalledTransactionResumesAfterCmdResume) {

@@ -22,10 +22,13 @@ constexpr Tick kCommand = 100'000;    // params.command below
 constexpr Tick kInvIotlb = 300'000;   // params.inv_iotlb below
 constexpr Tick kInvWait = 40'000;     // params.inv_wait below
 
-std::string config(const std::string& extra = "") {
+constexpr const char* kMemory =
+    "{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 16GB/s}";
+
+std::string config(const std::string& extra = "", const std::string& memory = kMemory) {
   return fmt::format(R"(
 sim: {{seed: 1, duration: 1ms, quantum: 1us}}
-memory: {{size: 1GiB, latency: 90ns, channels: 2, channel_bandwidth: 16GB/s}}
+memory: {}
 iommus:
   - name: iommu0
     type: vtd
@@ -33,7 +36,7 @@ iommus:
 devices:
   - {{name: port0, type: scenario-port, rid: 0x0100}}
 )",
-                     extra);
+                     memory, extra);
 }
 
 /// Legacy structures for requester 01:00.0, DID 1, 4-level: IOVA 0x1000.. 0x8000 -> 0x200000..
@@ -195,6 +198,44 @@ TEST(VtdModel, IdenticalMissesInFlightAreMerged) {
   // The one-read walk shares the memory channel with the four-read one but is not queued
   // behind all of its reads: it completes first.
   EXPECT_LT(to_ticks(other), to_ticks(first));
+}
+
+TEST(VtdModel, QueuedWalkReadsMemoryWhenItsWalkerStarts) {
+  // One walker, four 1 GB/s channels interleaved by 4 KiB: the last-level table (0x105000) is
+  // alone on channel 1, and each 8-byte entry read holds it for 8 ns. Two misses arrive
+  // together; the second waits for the walker. Meanwhile another initiator books a 64-byte burst
+  // on channel 1 that ends before the walker is free: the second walk's read, issued when its
+  // walker starts, finds the channel idle. Issued at its arrival it would queue behind the burst.
+  Platform pf(test::platform_config(
+      config(", walkers: 1, walk_read: 4ns",
+             "{size: 1GiB, latency: 90ns, channels: 4, channel_bandwidth: 1GB/s}")));
+  legacy_tables(pf);
+  ScenarioPort* port = pf.scenario_port("iommu0");
+  Unit u{pf, pf.mmio_base("iommu0")};
+  Tick first = 0, second = 0;
+  ASSERT_TRUE(test::run_thread([&] {
+    u.enable();
+    std::vector<uint8_t> buf(8);
+    // Warm the context and paging-structure caches so both walks read the last level only.
+    ASSERT_TRUE(read_dma(*port, 0x8000, buf).ok());
+    DmaRequest r;
+    r.rid = 0x0100;
+    auto issue = [&](uint64_t iova) {
+      r.addr = iova;
+      // Same kernel time, same local offset: the two misses arrive together.
+      sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+      EXPECT_TRUE(port->transport(r, buf, d).ok());
+      return to_ticks(d);
+    };
+    first = issue(0x3000);
+    pf.memory_module().access_time(0x105800, 64, to_ticks(sc_core::sc_time_stamp()));
+    second = issue(0x4000);
+  }));
+  // The second miss waits for the first walk, then walks for as long as it did: its one read
+  // (8 ns on the channel, 90 ns latency) and walk_read. The data reads (0x202000, 0x203000)
+  // have channels of their own.
+  EXPECT_EQ(second - first, 8'000 + kMemLatency + 4'000);
+  EXPECT_EQ(stat(pf, "walks"), 3u);
 }
 
 /// Scalable mode, 01:00.0 PASID 2 nested (DID 3): the second stage maps GPA 0..2 MiB to
