@@ -29,11 +29,17 @@ using Kind = ScenarioStep::Kind;
 /// Executes steps in an SC_THREAD; failures are printed as they happen.
 class Runner final : public sc_core::sc_module {
  public:
+  // The steps run host drivers, table builders and migrations on this thread's stack; SystemC's
+  // default (64 KiB) leaves no room for an exception thrown from deep in them once ASan pads
+  // every frame.
+  static constexpr size_t kStackBytes = size_t{1} << 20;
+
   Runner(sc_core::sc_module_name name, const Scenario& sc, Platform& pf, std::ostream& out,
          const ScenarioOptions& opts)
       : sc_module(name), sc_(sc), pf_(pf), out_(out), opts_(opts) {
     SC_HAS_PROCESS(Runner);
     SC_THREAD(main);
+    set_stack_size(kStackBytes);
   }
   ScenarioOutcome outcome() const { return outcome_; }
 
